@@ -1,0 +1,72 @@
+-- The whole current tokend schema. A new database file gets exactly this, then
+-- `PRAGMA user_version` is set to the latest migration number. Existing files are
+-- upgraded by the numbered files in migrations/; a test proves both paths agree.
+
+CREATE TABLE users (
+    id                      TEXT PRIMARY KEY,              -- 17 chars, Rocket.Chat alphabet
+    username                TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    name                    TEXT NOT NULL DEFAULT '',
+    email                   TEXT COLLATE NOCASE UNIQUE,
+    email_verified          INTEGER NOT NULL DEFAULT 0,
+    password_hash           TEXT,                          -- bcrypt(hex(sha256(password)))
+    active                  INTEGER NOT NULL DEFAULT 1,
+    user_type               TEXT NOT NULL DEFAULT 'user',
+    require_password_change INTEGER NOT NULL DEFAULT 0,
+    nickname                TEXT,
+    bio                     TEXT,
+    status_text             TEXT,
+    created_at              INTEGER NOT NULL,              -- milliseconds since the epoch
+    updated_at              INTEGER NOT NULL,
+    last_login              INTEGER
+) STRICT;
+
+CREATE TABLE roles (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    description   TEXT NOT NULL DEFAULT '',
+    scope         TEXT NOT NULL DEFAULT 'Users',
+    protected     INTEGER NOT NULL DEFAULT 0,
+    mandatory_2fa INTEGER,
+    updated_at    INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE user_roles (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, role_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX user_roles_by_role ON user_roles(role_id, user_id);
+
+CREATE TABLE permissions (
+    id         TEXT PRIMARY KEY,
+    updated_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE permission_roles (
+    permission_id TEXT NOT NULL REFERENCES permissions(id) ON DELETE CASCADE,
+    role_id       TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+    PRIMARY KEY (permission_id, role_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX permission_roles_by_role ON permission_roles(role_id, permission_id);
+
+-- Rocket.Chat credentials: login (resume) tokens and personal access tokens.
+-- Only the SHA-256 of a token is stored; the plaintext leaves the server once.
+CREATE TABLE tokens (
+    id          INTEGER PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    token_hash  BLOB NOT NULL UNIQUE,
+    kind        TEXT NOT NULL CHECK (kind IN ('login', 'pat')),
+    name        TEXT,                                     -- PATs only
+    last_part   TEXT,                                     -- PATs only: last 6 chars
+    bypass_2fa  INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER,                                  -- NULL = never
+    UNIQUE (user_id, name)
+) STRICT;
+
+-- Serves the per-user cap (newest N login tokens) and per-user revocations.
+CREATE INDEX tokens_by_user ON tokens(user_id, kind, created_at);
+-- Serves the periodic purge of expired rows.
+CREATE INDEX tokens_by_expiry ON tokens(expires_at) WHERE expires_at IS NOT NULL;

@@ -1,0 +1,4 @@
+//! The HTTP dialects tokend speaks. Each has its own error envelope and route table.
+
+pub mod rocketchat;
+pub mod strict_json;

@@ -1,0 +1,85 @@
+//! Who is calling a Rocket.Chat route: `X-User-Id` + `X-Auth-Token` (spec §2), resolved to
+//! an active user through a login token or PAT. Nothing else authenticates here: no
+//! cookies, no query-string tokens, no SAYMON tokens.
+
+use super::error::{RcError, RcResult};
+use crate::accounts;
+use crate::auth::token::{PlainToken, TokenHash};
+use crate::db::roles;
+use crate::db::tokens::TokenOwner;
+use crate::db::users::UserRecord;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use std::future::Future;
+use std::pin::Pin;
+
+pub struct Caller {
+    pub owner: TokenOwner,
+    /// The token this request presented; drives logout and "other tokens" operations.
+    pub token: PlainToken,
+}
+
+impl Caller {
+    pub fn user(&self) -> &UserRecord {
+        &self.owner.user
+    }
+
+    pub fn id(&self) -> &str {
+        &self.owner.user.id
+    }
+
+    pub fn token_hash(&self) -> TokenHash {
+        self.token.hash()
+    }
+
+    pub async fn has(&self, state: &AppState, permission: &'static str) -> RcResult<bool> {
+        let id = self.id().to_string();
+        Ok(state
+            .db
+            .read(move |c| roles::user_has_permission(c, &id, permission))
+            .await?)
+    }
+
+    /// A route-level permission (`permissionsRequired`): 403 with the permission body.
+    pub async fn require(&self, state: &AppState, permission: &'static str) -> RcResult<()> {
+        if self.has(state, permission).await? {
+            Ok(())
+        } else {
+            Err(RcError::PermissionRequired)
+        }
+    }
+}
+
+/// The value of a header sent exactly once; a repeated header authenticates nobody.
+fn single_header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    let mut values = req.headers().get_all(name);
+    let first = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    first.to_str().ok().filter(|v| !v.is_empty())
+}
+
+impl FromRequest for Caller {
+    type Error = RcError;
+    type Future = Pin<Box<dyn Future<Output = RcResult<Self>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let user_id = single_header(req, "x-user-id").map(str::to_string);
+        let token = single_header(req, "x-auth-token").map(str::to_string);
+        Box::pin(async move {
+            let (Some(state), Some(user_id), Some(token)) = (state, user_id, token) else {
+                return Err(RcError::NotLoggedIn);
+            };
+            match accounts::authenticate_token(&state, Some(user_id), &token).await? {
+                Some(owner) => Ok(Caller {
+                    owner,
+                    token: PlainToken::from_presented(&token),
+                }),
+                None => Err(RcError::NotLoggedIn),
+            }
+        })
+    }
+}

@@ -1,0 +1,128 @@
+//! Request bodies and query strings for Rocket.Chat routes, parsed so that every failure
+//! speaks the Rocket.Chat envelope (spec/rocketchat.md §1.2–1.3).
+
+use super::error::RcError;
+use crate::api::strict_json::{parse_form, parse_json};
+use actix_web::http::StatusCode;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::web::Bytes;
+use actix_web::{FromRequest, HttpRequest, dev::Payload};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+
+/// A request body as JSON (or form) decoded into `T`. An empty body is `{}`, as in
+/// Rocket.Chat; a malformed one is a 400 in the Rocket.Chat envelope.
+pub struct RcBody<T>(pub T);
+
+/// The query string decoded into `T` (every value a string; repeated keys refused).
+pub struct RcQuery<T>(pub T);
+
+/// Parses a body by its content type into a JSON value.
+pub fn body_value(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, RcError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Default::default()));
+    }
+    let mime = content_type.unwrap_or("").to_ascii_lowercase();
+    let essence = mime.split(';').next().unwrap_or("").trim();
+    let charset_ok = !mime.contains("charset") || mime.contains("charset=utf-8");
+    match essence {
+        "application/json" if charset_ok => parse_json(bytes)
+            .map_err(|e| RcError::invalid_params(&format!("Invalid JSON body: {e}"))),
+        "application/x-www-form-urlencoded" => parse_form(bytes)
+            .map_err(|e| RcError::invalid_params(&format!("Invalid form body: {e}"))),
+        _ => Err(RcError::Status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported content type: send the body as application/json".into(),
+        )),
+    }
+}
+
+/// Decodes a JSON value into `T`, wording serde's complaints as Rocket.Chat's validator does.
+pub fn decode<T: DeserializeOwned>(value: Value) -> Result<T, RcError> {
+    serde_json::from_value(value).map_err(|e| RcError::invalid_params(&describe(&e.to_string())))
+}
+
+fn describe(serde_message: &str) -> String {
+    let quoted = |prefix: &str| {
+        serde_message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_string)
+    };
+    if let Some(field) = quoted("missing field `") {
+        format!("must have required property '{field}'")
+    } else if quoted("unknown field `").is_some() {
+        "must NOT have additional properties".to_string()
+    } else {
+        serde_message.to_string()
+    }
+}
+
+type LocalFuture<T> = Pin<Box<dyn Future<Output = Result<T, RcError>>>>;
+
+impl<T: DeserializeOwned + 'static> FromRequest for RcBody<T> {
+    type Error = RcError;
+    type Future = LocalFuture<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = bytes.await.map_err(|e| {
+                let status = e.as_response_error().status_code();
+                if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    RcError::Status(status, "Request body too large".into())
+                } else {
+                    RcError::invalid_params("Could not read the request body")
+                }
+            })?;
+            let value = body_value(content_type.as_deref(), &bytes)?;
+            Ok(RcBody(decode(value)?))
+        })
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for RcQuery<T> {
+    type Error = RcError;
+    type Future = std::future::Ready<Result<Self, RcError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = parse_form(req.query_string().as_bytes())
+            .map_err(|e| RcError::invalid_params(&format!("Invalid query string: {e}")))
+            .and_then(decode)
+            .map(RcQuery);
+        std::future::ready(parsed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_messages_are_reworded_like_ajv() {
+        assert_eq!(
+            describe("missing field `email`"),
+            "must have required property 'email'"
+        );
+        assert_eq!(
+            describe("unknown field `x`, expected one of `a`"),
+            "must NOT have additional properties"
+        );
+    }
+
+    #[test]
+    fn content_types_other_than_json_and_form_are_refused() {
+        assert!(body_value(Some("text/plain"), b"{}").is_err());
+        assert!(body_value(Some("application/json; charset=utf-16"), b"{}").is_err());
+        assert!(body_value(None, b"{\"a\":1}").is_err());
+        assert!(body_value(None, b"").is_ok());
+        assert!(body_value(Some("application/json; charset=UTF-8"), b"{}").is_ok());
+    }
+}

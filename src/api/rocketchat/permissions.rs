@@ -1,0 +1,106 @@
+//! `permissions.listAll` and `permissions.update` (spec §11.2, §11.3).
+
+use super::caller::Caller;
+use super::error::{RcError, RcResult};
+use super::extract::{RcBody, RcQuery, decode};
+use super::session::ok;
+use super::views;
+use crate::clock::{now_ms, parse_iso};
+use crate::db::roles;
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListAllQuery {
+    updated_since: Option<String>,
+}
+
+/// §11.2: every permission with its roles; with `updatedSince`, only those changed after it.
+pub async fn list_all(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    RcQuery(q): RcQuery<ListAllQuery>,
+) -> RcResult<HttpResponse> {
+    let since = match q.updated_since.as_deref() {
+        None => None,
+        Some(raw) => Some(parse_iso(raw).ok_or_else(|| {
+            RcError::meteor(
+                "error-roomId-param-invalid",
+                "The \"updatedSince\" query parameter must be a valid date.",
+            )
+        })?),
+    };
+    let all = state
+        .db
+        .read(move |c| roles::list_permissions(c, since))
+        .await?;
+    let update: Vec<Value> = all.iter().map(views::permission_document).collect();
+    Ok(ok(json!({"update": update, "remove": []})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    permissions: Vec<PermissionChange>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PermissionChange {
+    #[serde(rename = "_id")]
+    id: String,
+    roles: Vec<String>,
+}
+
+/// §11.3: needs `access-permissions`; all changes are validated, then applied together.
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    RcBody(body): RcBody<Value>,
+) -> RcResult<HttpResponse> {
+    caller.require(&state, "access-permissions").await?;
+    let invalid_body =
+        || RcError::failure_typed("Invalid body params", "error-invalid-body-params");
+    let body: UpdateBody = decode(body).map_err(|_| invalid_body())?;
+    for change in &body.permissions {
+        let mut unique = change.roles.clone();
+        unique.sort();
+        unique.dedup();
+        if unique.len() != change.roles.len() {
+            return Err(invalid_body());
+        }
+    }
+    let outcome = state
+        .db
+        .write(move |tx| {
+            for change in &body.permissions {
+                if !roles::permission_exists(tx, &change.id)? {
+                    return Ok(Err(RcError::failure_typed(
+                        "Invalid permission",
+                        "error-invalid-permission",
+                    )));
+                }
+                for role in &change.roles {
+                    if !roles::role_exists(tx, role)? {
+                        return Ok(Err(RcError::failure_typed(
+                            "Invalid role",
+                            "error-invalid-role",
+                        )));
+                    }
+                }
+            }
+            let now = now_ms();
+            for change in &body.permissions {
+                roles::set_permission_roles(tx, &change.id, &change.roles, now)?;
+            }
+            Ok(Ok(roles::list_permissions(tx, None)?))
+        })
+        .await?;
+    let all = outcome?;
+    log::info!("permissions.update by {}", caller.id());
+    let docs: Vec<Value> = all.iter().map(views::permission_document).collect();
+    Ok(ok(json!({"permissions": docs})))
+}

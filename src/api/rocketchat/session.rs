@@ -1,0 +1,99 @@
+//! Logging in and out, `me` and `info` (spec §5, §6.1, §7, §16).
+
+use super::caller::Caller;
+use super::error::{RcError, RcResult};
+use super::extract::RcBody;
+use super::login_request::{self, LoginRequest};
+use super::views;
+use crate::accounts::{self, PasswordCheck};
+use crate::db::tokens;
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use serde_json::{Map, Value, json};
+
+/// §16: `{"version": ..., "success": true}`, no authentication.
+pub async fn info(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"version": state.config.rc_version, "success": true}))
+}
+
+/// §5: every body form of §5.1; failures are 401 with the ambiguous body of §5.3.
+pub async fn login(
+    state: web::Data<AppState>,
+    RcBody(body): RcBody<Value>,
+) -> RcResult<HttpResponse> {
+    match login_request::parse(&body)? {
+        LoginRequest::Resume(token) => {
+            // A resume login returns the same token; nothing new is stored.
+            let owner = accounts::authenticate_token(&state, None, &token).await?;
+            let owner = owner.ok_or_else(RcError::login_unauthorized)?;
+            Ok(login_success(&state, &owner.user, &token))
+        }
+        LoginRequest::Password {
+            who,
+            digest,
+            code: _,
+        } => match accounts::check_password(&state, who, digest).await? {
+            PasswordCheck::Valid(user) => {
+                let (token, _) = accounts::issue_login_token(&state, &user.id).await?;
+                log::info!(
+                    "login: user {} ({}) logged in with a password",
+                    user.id,
+                    user.username.escape_debug()
+                );
+                Ok(login_success(&state, &user, token.expose()))
+            }
+            PasswordCheck::Inactive(_) => Err(RcError::Login {
+                error: "error-user-is-not-activated".into(),
+                message: "User is not activated".into(),
+                details: None,
+            }),
+            PasswordCheck::Failed => {
+                log::info!("login: failed password login");
+                Err(RcError::login_unauthorized())
+            }
+        },
+        LoginRequest::Unrecognized => Err(RcError::login_unauthorized()),
+    }
+}
+
+fn login_success(
+    state: &AppState,
+    user: &crate::db::users::UserRecord,
+    token: &str,
+) -> HttpResponse {
+    let data = json!({
+        "userId": user.id,
+        "authToken": token,
+        "me": Value::Object(views::me(user, &state.config.site_url)),
+    });
+    HttpResponse::Ok().json(json!({"status": "success", "data": data, "success": true}))
+}
+
+/// §6.1: removes only the token that authenticated this request.
+pub async fn logout(state: web::Data<AppState>, caller: Caller) -> RcResult<HttpResponse> {
+    let user_id = caller.id().to_string();
+    let hash = caller.token_hash();
+    state
+        .db
+        .write(move |tx| tokens::delete_by_hash(tx, &user_id, &hash))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"status": "success", "data": {"message": "You've been logged out!"}})))
+}
+
+/// §7: the caller's own "me" object.
+pub async fn me(state: web::Data<AppState>, caller: Caller) -> HttpResponse {
+    HttpResponse::Ok().json(views::success(views::me(
+        caller.user(),
+        &state.config.site_url,
+    )))
+}
+
+/// Helper for handlers answering `{...fields, success: true}`.
+pub fn ok(fields: Value) -> HttpResponse {
+    let map = match fields {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    HttpResponse::Ok().json(views::success(map))
+}

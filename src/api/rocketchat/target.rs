@@ -1,0 +1,132 @@
+//! Naming the user a request acts on (`getUserFromParams`, spec §9.0), and how account
+//! validation failures read in Rocket.Chat's words (§9.2, §4).
+
+use super::error::{RcError, RcResult};
+use crate::accounts::{CreateUserError, PolicyViolation};
+use crate::db::users::{self, UserRecord};
+use crate::state::AppState;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserParams {
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+    pub user: Option<String>,
+}
+
+impl UserParams {
+    fn given(&self) -> Vec<(bool, String)> {
+        let trimmed = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let mut out = Vec::new();
+        if let Some(id) = trimmed(&self.user_id) {
+            out.push((true, id));
+        }
+        for name in [trimmed(&self.username), trimmed(&self.user)]
+            .into_iter()
+            .flatten()
+        {
+            out.push((false, name));
+        }
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.given().is_empty()
+    }
+}
+
+pub fn user_not_found() -> RcError {
+    RcError::meteor(
+        "error-invalid-user",
+        "The required \"userId\" or \"username\" param provided does not match any users",
+    )
+}
+
+/// Resolves `userId` | `username` | `user`. When several are given they must all name
+/// the same user: a request never acts on whichever identifier happens to be read first.
+pub async fn resolve(state: &AppState, params: &UserParams) -> RcResult<UserRecord> {
+    let given = params.given();
+    if given.is_empty() {
+        return Err(RcError::meteor(
+            "error-user-param-not-provided",
+            "The required \"userId\" or \"username\" param was not provided",
+        ));
+    }
+    let found = state
+        .db
+        .read(move |conn| {
+            let mut found = Vec::new();
+            for (by_id, key) in &given {
+                let user = if *by_id {
+                    users::find_by_id(conn, key)?
+                } else {
+                    users::find_by_username(conn, key)?
+                };
+                found.push(user);
+            }
+            Ok(found)
+        })
+        .await?;
+    let mut ids = found.iter().map(|u| u.as_ref().map(|u| u.id.clone()));
+    let first = ids.next().flatten();
+    if first.is_none() || ids.any(|id| id != first) {
+        return Err(user_not_found());
+    }
+    Ok(found.into_iter().next().flatten().expect("checked above"))
+}
+
+/// Account validation failures in Rocket.Chat's wording.
+pub fn create_error(err: CreateUserError, username: &str, email: &str) -> RcError {
+    match err {
+        CreateUserError::InvalidUsername => RcError::meteor(
+            "error-input-is-not-a-valid-field",
+            &format!("{username} is not a valid username"),
+        ),
+        CreateUserError::InvalidEmail => {
+            RcError::meteor("error-invalid-email", &format!("Invalid email {email}"))
+        }
+        CreateUserError::InvalidName => RcError::failure("Name contains invalid characters"),
+        CreateUserError::UsernameTaken => RcError::meteor(
+            "error-field-unavailable",
+            &format!("{username} is already in use :("),
+        ),
+        CreateUserError::EmailTaken => RcError::meteor(
+            "error-field-unavailable",
+            &format!("{email} is already in use :("),
+        ),
+        CreateUserError::UnknownRole(_) => {
+            RcError::action_not_allowed("The field Roles consist invalid role id")
+        }
+        CreateUserError::Policy(violation) => policy_error(violation),
+        CreateUserError::Store(e) => e.into(),
+    }
+}
+
+fn policy_error(violation: PolicyViolation) -> RcError {
+    let (error, message) = match violation {
+        PolicyViolation::TooShort { min } => (
+            "error-password-policy-not-met-minLength",
+            format!(
+                "The password does not meet the minimum length password policy ({min} characters)."
+            ),
+        ),
+        PolicyViolation::TooLong { max } => (
+            "error-password-policy-not-met-maxLength",
+            format!(
+                "The password does not meet the maximum length password policy ({max} characters)."
+            ),
+        ),
+    };
+    RcError::meteor_with_details(
+        "error-password-policy-not-met",
+        "The password provided does not meet the server's password policy.",
+        json!([{"error": error, "message": message}]),
+    )
+}

@@ -1,0 +1,6 @@
+//! Credentials: passwords, tokens, identifiers and randomness. No HTTP, no SQL.
+
+pub mod ids;
+pub mod password;
+pub mod random;
+pub mod token;

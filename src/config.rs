@@ -1,0 +1,347 @@
+//! Configuration: environment variables only (CLI flags mirror them), every path derived
+//! from one data directory. Parsing is a pure function of a variable lookup so it can be
+//! unit-tested without touching the process environment.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Every variable tokend reads, with its default and meaning. `--help`, the README table and
+/// the unknown-variable warning are all driven by this list.
+pub const VARIABLES: &[(&str, &str, &str)] = &[
+    (
+        "TOKEND_DATA_DIR",
+        "./data",
+        "directory holding tokend.sqlite3",
+    ),
+    (
+        "TOKEND_BIND",
+        "127.0.0.1:3000",
+        "listen address (host:port)",
+    ),
+    (
+        "TOKEND_ADMIN_USERNAME",
+        "admin",
+        "first admin, created only on an empty database",
+    ),
+    (
+        "TOKEND_ADMIN_PASSWORD",
+        "generated",
+        "first admin's password; generated and printed once if unset",
+    ),
+    (
+        "TOKEND_LOGIN_EXPIRATION_DAYS",
+        "90",
+        "login-token lifetime in days",
+    ),
+    (
+        "MAX_RESUME_LOGIN_TOKENS",
+        "50",
+        "login tokens kept per user (oldest evicted)",
+    ),
+    (
+        "TOKEND_BCRYPT_COST",
+        "10",
+        "bcrypt cost for new password hashes (10..=31)",
+    ),
+    (
+        "TOKEND_SQLITE_SYNCHRONOUS",
+        "full",
+        "full: acknowledged writes survive power loss; normal: faster, may lose the last commits on power loss",
+    ),
+    (
+        "TOKEND_PASSWORD_MIN_LENGTH",
+        "8",
+        "minimum password length in characters",
+    ),
+    (
+        "TOKEND_SITE_URL",
+        "http://localhost:3000",
+        "public base URL, used for avatarUrl in user objects",
+    ),
+    (
+        "TOKEND_RC_VERSION",
+        "7.10.0",
+        "Rocket.Chat version reported by /api/info",
+    ),
+    ("TOKEND_WORKERS", "number of CPUs", "HTTP worker threads"),
+    ("TOKEND_DB_POOL_SIZE", "8", "SQLite connections in the pool"),
+    (
+        "TOKEND_PURGE_INTERVAL_SECS",
+        "600",
+        "how often expired tokens are purged",
+    ),
+];
+
+pub const DATABASE_FILE_NAME: &str = "tokend.sqlite3";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Synchronous {
+    Full,
+    Normal,
+}
+
+impl Synchronous {
+    pub fn pragma_value(self) -> &'static str {
+        match self {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        }
+    }
+}
+
+/// A secret from the environment. `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    pub admin_username: String,
+    pub admin_password: Option<Secret>,
+    pub login_expiration_days: u32,
+    pub max_login_tokens: u32,
+    pub bcrypt_cost: u32,
+    pub synchronous: Synchronous,
+    pub password_min_length: usize,
+    pub site_url: String,
+    pub rc_version: String,
+    pub workers: Option<usize>,
+    pub db_pool_size: u32,
+    pub purge_interval: Duration,
+}
+
+/// A configuration value that stops startup. Names the variable and the fix.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub value: String,
+    pub fix: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid configuration: {}={:?}. Fix: {}",
+            self.variable, self.value, self.fix
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Defaults everywhere, data in `data_dir`: what tests and `cargo run` start from.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        let mut config = Config::from_lookup(|_| None).expect("defaults are valid");
+        config.data_dir = data_dir.into();
+        config
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from a lookup of variable name → raw value.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
+        let bind = match get("TOKEND_BIND") {
+            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
+            Some(raw) => raw.trim().parse().map_err(|_| ConfigError {
+                variable: "TOKEND_BIND",
+                value: raw.clone(),
+                fix: "use host:port with a numeric address, e.g. 127.0.0.1:3000 or 0.0.0.0:3000"
+                    .into(),
+            })?,
+        };
+        let admin_username = get("TOKEND_ADMIN_USERNAME").unwrap_or_else(|| "admin".into());
+        if !crate::auth::ids::is_valid_username(&admin_username) {
+            return Err(ConfigError {
+                variable: "TOKEND_ADMIN_USERNAME",
+                value: admin_username,
+                fix: "use letters, digits, '-', '_' and '.' only".into(),
+            });
+        }
+        let synchronous =
+            match get("TOKEND_SQLITE_SYNCHRONOUS").map(|v| v.trim().to_ascii_lowercase()) {
+                None => Synchronous::Full,
+                Some(v) if v == "full" => Synchronous::Full,
+                Some(v) if v == "normal" => Synchronous::Normal,
+                Some(v) => {
+                    return Err(ConfigError {
+                        variable: "TOKEND_SQLITE_SYNCHRONOUS",
+                        value: v,
+                        fix: "use 'full' (default, durable across power loss) or 'normal'".into(),
+                    });
+                }
+            };
+        let site_url = get("TOKEND_SITE_URL").unwrap_or_else(|| "http://localhost:3000".into());
+        if !(site_url.starts_with("http://") || site_url.starts_with("https://")) {
+            return Err(ConfigError {
+                variable: "TOKEND_SITE_URL",
+                value: site_url,
+                fix: "use an absolute http:// or https:// URL".into(),
+            });
+        }
+        Ok(Config {
+            data_dir: PathBuf::from(get("TOKEND_DATA_DIR").unwrap_or_else(|| "./data".into())),
+            bind,
+            admin_username,
+            admin_password: get("TOKEND_ADMIN_PASSWORD").map(Secret::new),
+            login_expiration_days: number(&get, "TOKEND_LOGIN_EXPIRATION_DAYS", 90, 1, 36_500)?,
+            max_login_tokens: number(&get, "MAX_RESUME_LOGIN_TOKENS", 50, 1, 100_000)?,
+            bcrypt_cost: number(&get, "TOKEND_BCRYPT_COST", 10, 10, 31)?,
+            synchronous,
+            password_min_length: number(&get, "TOKEND_PASSWORD_MIN_LENGTH", 8, 1, 256)? as usize,
+            site_url: site_url.trim_end_matches('/').to_string(),
+            rc_version: get("TOKEND_RC_VERSION").unwrap_or_else(|| "7.10.0".into()),
+            workers: match get("TOKEND_WORKERS") {
+                None => None,
+                Some(_) => Some(number(&get, "TOKEND_WORKERS", 1, 1, 1024)? as usize),
+            },
+            db_pool_size: number(&get, "TOKEND_DB_POOL_SIZE", 8, 1, 256)?,
+            purge_interval: Duration::from_secs(
+                number(&get, "TOKEND_PURGE_INTERVAL_SECS", 600, 1, 86_400)?.into(),
+            ),
+        })
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join(DATABASE_FILE_NAME)
+    }
+
+    pub fn login_token_lifetime(&self) -> Duration {
+        Duration::from_secs(u64::from(self.login_expiration_days) * 86_400)
+    }
+}
+
+fn number(
+    get: &impl Fn(&'static str) -> Option<String>,
+    variable: &'static str,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> Result<u32, ConfigError> {
+    let Some(raw) = get(variable) else {
+        return Ok(default);
+    };
+    match raw.trim().parse::<u32>() {
+        Ok(v) if (min..=max).contains(&v) => Ok(v),
+        _ => Err(ConfigError {
+            variable,
+            value: raw,
+            fix: format!(
+                "use a whole number from {min} to {max}, or unset it for the default ({default})"
+            ),
+        }),
+    }
+}
+
+/// Names of `TOKEND_*` variables in `names` that tokend does not know (probably typos).
+pub fn unknown_variables<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    names
+        .into_iter()
+        .filter(|n| n.starts_with("TOKEND_") && !VARIABLES.iter().any(|(known, _, _)| known == n))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_design() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.database_path(), PathBuf::from("./data/tokend.sqlite3"));
+        assert_eq!(c.login_expiration_days, 90);
+        assert_eq!(c.max_login_tokens, 50);
+        assert_eq!(c.bcrypt_cost, 10);
+        assert_eq!(c.synchronous, Synchronous::Full);
+        assert_eq!(c.admin_username, "admin");
+        assert!(c.admin_password.is_none());
+    }
+
+    #[test]
+    fn bcrypt_cost_below_ten_is_refused_with_the_variable_named() {
+        let err = parse(&[("TOKEND_BCRYPT_COST", "9")]).unwrap_err();
+        assert_eq!(err.variable, "TOKEND_BCRYPT_COST");
+        assert!(err.to_string().contains("from 10 to 31"), "{err}");
+    }
+
+    #[test]
+    fn malformed_numbers_and_addresses_are_refused() {
+        assert_eq!(
+            parse(&[("MAX_RESUME_LOGIN_TOKENS", "many")])
+                .unwrap_err()
+                .variable,
+            "MAX_RESUME_LOGIN_TOKENS"
+        );
+        assert_eq!(
+            parse(&[("TOKEND_LOGIN_EXPIRATION_DAYS", "0")])
+                .unwrap_err()
+                .variable,
+            "TOKEND_LOGIN_EXPIRATION_DAYS"
+        );
+        assert_eq!(
+            parse(&[("TOKEND_BIND", "localhost")]).unwrap_err().variable,
+            "TOKEND_BIND"
+        );
+        assert_eq!(
+            parse(&[("TOKEND_SQLITE_SYNCHRONOUS", "off")])
+                .unwrap_err()
+                .variable,
+            "TOKEND_SQLITE_SYNCHRONOUS"
+        );
+    }
+
+    #[test]
+    fn synchronous_normal_is_accepted_case_insensitively() {
+        let c = parse(&[("TOKEND_SQLITE_SYNCHRONOUS", "NORMAL")]).unwrap();
+        assert_eq!(c.synchronous, Synchronous::Normal);
+    }
+
+    #[test]
+    fn debug_output_never_contains_the_admin_password() {
+        let c = parse(&[("TOKEND_ADMIN_PASSWORD", "hunter2-very-secret")]).unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn unknown_tokend_variables_are_reported() {
+        let names = [
+            "TOKEND_BIND",
+            "TOKEND_BINDD",
+            "PATH",
+            "MAX_RESUME_LOGIN_TOKENS",
+        ];
+        assert_eq!(unknown_variables(names), vec!["TOKEND_BINDD"]);
+    }
+}

@@ -1,0 +1,138 @@
+//! Schema versions, keyed by `PRAGMA user_version`. A new file gets `schema.sql` whole;
+//! an older file gets each numbered migration after its version, one transaction each.
+
+use super::OpenError;
+use rusqlite::{Connection, TransactionBehavior};
+
+/// The whole current schema.
+pub const SCHEMA: &str = include_str!("../../schema.sql");
+
+/// Every migration, in order; the last number is the current schema version.
+pub const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_initial.sql"))];
+
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |(v, _)| *v)
+}
+
+pub fn apply(conn: &mut Connection, path: &str) -> Result<(), OpenError> {
+    let corrupt = |e: rusqlite::Error| OpenError::Corrupt {
+        path: path.to_string(),
+        cause: e.to_string(),
+    };
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(corrupt)?;
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(corrupt)?;
+    if version == 0 && tables > 0 {
+        return Err(OpenError::Foreign {
+            path: path.to_string(),
+        });
+    }
+    if version > latest_version() {
+        return Err(OpenError::TooNew {
+            path: path.to_string(),
+            found: version,
+            known: latest_version(),
+        });
+    }
+    let steps: Vec<(i64, &str)> = if version == 0 {
+        vec![(latest_version(), SCHEMA)]
+    } else {
+        MIGRATIONS
+            .iter()
+            .copied()
+            .filter(|(v, _)| *v > version)
+            .collect()
+    };
+    for (target, sql) in steps {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(corrupt)?;
+        tx.execute_batch(sql).map_err(corrupt)?;
+        tx.pragma_update(None, "user_version", target)
+            .map_err(corrupt)?;
+        tx.commit().map_err(corrupt)?;
+        log::info!("database schema now at version {target}");
+    }
+    Ok(())
+}
+
+/// Applies the numbered migrations from an empty file, ignoring `schema.sql`: the upgrade
+/// path every existing installation takes. Tests compare its result with `SCHEMA`.
+pub fn apply_all_migrations(conn: &mut Connection) -> rusqlite::Result<()> {
+    for (target, sql) in MIGRATIONS {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", target)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every table, index and trigger definition, normalised for comparison.
+    fn schema_of(conn: &Connection) -> Vec<(String, String, String)> {
+        let mut stmt = conn
+            .prepare("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?)))
+            .unwrap()
+            .map(|row| {
+                let (t, n, sql): (String, String, String) = row.unwrap();
+                (t, n, sql.split_whitespace().collect::<Vec<_>>().join(" "))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn schema_sql_and_the_migrated_schema_do_not_drift_apart() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        apply(&mut fresh, ":memory:").unwrap();
+        let mut migrated = Connection::open_in_memory().unwrap();
+        apply_all_migrations(&mut migrated).unwrap();
+        assert_eq!(schema_of(&fresh), schema_of(&migrated));
+        let version = |c: &Connection| {
+            c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+                .unwrap()
+        };
+        assert_eq!(version(&fresh), latest_version());
+        assert_eq!(version(&migrated), latest_version());
+    }
+
+    #[test]
+    fn a_foreign_database_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE other (x)").unwrap();
+        assert!(matches!(
+            apply(&mut conn, "x"),
+            Err(OpenError::Foreign { .. })
+        ));
+    }
+
+    #[test]
+    fn a_database_from_a_newer_tokend_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", latest_version() + 1)
+            .unwrap();
+        assert!(matches!(
+            apply(&mut conn, "x"),
+            Err(OpenError::TooNew { .. })
+        ));
+    }
+
+    #[test]
+    fn applying_twice_is_a_no_op() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        apply(&mut conn, "x").unwrap();
+        apply(&mut conn, "x").unwrap();
+    }
+}

@@ -1,0 +1,148 @@
+//! The SQLite store: an r2d2 pool whose every connection gets the same pragmas, and the
+//! two helpers through which all queries run on the blocking pool. This module tree is
+//! the only place in tokend that contains SQL.
+
+pub mod migrations;
+pub mod roles;
+pub mod seed;
+pub mod tokens;
+pub mod users;
+
+use crate::config::{Config, Synchronous};
+use crate::error::{Error, Result};
+use r2d2::Pool;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use std::path::Path;
+use std::time::Duration;
+
+/// How long a connection waits on a lock held by another writer before giving up (503).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<SqliteConnectionManager>,
+}
+
+/// Why the database could not be opened. Each message tells the operator what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(
+        "cannot open the database {path}: {cause}. Check that TOKEND_DATA_DIR points to a writable directory"
+    )]
+    Unopenable { path: String, cause: String },
+    #[error(
+        "{path} is not a usable SQLite database ({cause}). Restore it from a backup, or move it away to start with an empty one"
+    )]
+    Corrupt { path: String, cause: String },
+    #[error(
+        "{path} is an SQLite database that tokend did not create (it has tables but no tokend schema version). Point TOKEND_DATA_DIR elsewhere"
+    )]
+    Foreign { path: String },
+    #[error(
+        "{path} was written by a newer tokend (schema version {found}, this binary knows up to {known}). Run the newer binary, or restore a backup made by this version"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+}
+
+impl Db {
+    /// Opens (creating if needed) the database of `config`, migrates and seeds it.
+    pub fn open(config: &Config) -> std::result::Result<Db, OpenError> {
+        let path = config.database_path();
+        let shown = path.display().to_string();
+        let unopenable = |cause: String| OpenError::Unopenable {
+            path: shown.clone(),
+            cause,
+        };
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| unopenable(e.to_string()))?;
+        let db = Db::open_pool(&path, config.synchronous, config.db_pool_size)
+            .map_err(|e| unopenable(e.to_string()))?;
+        let mut conn = db.pool.get().map_err(|e| classify(&shown, e.to_string()))?;
+        migrations::apply(&mut conn, &shown)?;
+        seed::roles_and_permissions(&mut conn).map_err(|e| classify(&shown, e.to_string()))?;
+        Ok(db)
+    }
+
+    fn open_pool(
+        path: &Path,
+        synchronous: Synchronous,
+        size: u32,
+    ) -> std::result::Result<Db, r2d2::Error> {
+        let pragmas = format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+            synchronous.pragma_value()
+        );
+        let manager = SqliteConnectionManager::file(path).with_init(move |c| {
+            c.busy_timeout(BUSY_TIMEOUT)?;
+            c.execute_batch(&pragmas)
+        });
+        let pool = Pool::builder()
+            .max_size(size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)?;
+        Ok(Db { pool })
+    }
+
+    /// Runs read-only work on a pooled connection, off the async workers.
+    pub async fn read<T, F>(&self, work: F) -> Result<T>
+    where
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        crate::blocking::run(move || db.read_now(work)).await
+    }
+
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction (so it never fails half-way on a
+    /// lock upgrade), committed before the result is returned: nothing is acknowledged
+    /// before it is durable. On error everything is rolled back.
+    pub async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        F: FnOnce(&Transaction) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        crate::blocking::run(move || db.write_now(work)).await
+    }
+
+    /// `read` for callers that are already on a blocking thread (CLI, startup).
+    pub fn read_now<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.pool.get()?;
+        work(&conn)
+    }
+
+    /// `write` for callers that are already on a blocking thread (CLI, startup).
+    pub fn write_now<T>(&self, work: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = work(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Folds the WAL back into the main file so a stopped server leaves one tidy file.
+    pub fn checkpoint(&self) -> Result<()> {
+        let conn = self.pool.get()?;
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;")
+            .map_err(Error::from)
+    }
+}
+
+fn classify(path: &str, cause: String) -> OpenError {
+    if cause.contains("not a database") || cause.contains("malformed") {
+        OpenError::Corrupt {
+            path: path.to_string(),
+            cause,
+        }
+    } else {
+        OpenError::Unopenable {
+            path: path.to_string(),
+            cause,
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Rocket.Chat's default roles and the permissions tokend uses, with their default role
+//! assignments (spec/rocketchat.md §11.7). Seeding is idempotent and never undoes an
+//! operator's edits: a permission gets its default roles only when it is first created.
+
+use crate::clock::now_ms;
+use rusqlite::{Connection, TransactionBehavior, params};
+
+/// (id, description, protected)
+pub const DEFAULT_ROLES: &[(&str, &str, bool)] = &[
+    ("admin", "Admin", true),
+    ("user", "", true),
+    ("bot", "Bot", true),
+    ("app", "App", true),
+    ("guest", "Guest", true),
+];
+
+/// (permission, default roles)
+pub const DEFAULT_PERMISSIONS: &[(&str, &[&str])] = &[
+    ("access-permissions", &["admin"]),
+    ("api-bypass-rate-limit", &["admin", "bot", "app"]),
+    ("assign-admin-role", &["admin"]),
+    ("assign-roles", &["admin"]),
+    ("create-personal-access-tokens", &["admin", "user"]),
+    ("create-user", &["admin"]),
+    ("delete-user", &["admin"]),
+    ("edit-other-user-active-status", &["admin"]),
+    ("edit-other-user-info", &["admin"]),
+    ("edit-other-user-password", &["admin"]),
+    ("edit-other-user-totp", &["admin"]),
+    ("logout-other-user", &["admin"]),
+    ("manage-moderation-actions", &["admin"]),
+    ("manage-users", &["admin"]),
+    ("user-generate-access-token", &["admin"]),
+    ("view-d-room", &["admin", "user", "bot", "app", "guest"]),
+    ("view-full-other-user-info", &["admin"]),
+    ("view-other-user-channels", &["admin"]),
+];
+
+pub fn roles_and_permissions(conn: &mut Connection) -> rusqlite::Result<()> {
+    let now = now_ms();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for (id, description, protected) in DEFAULT_ROLES {
+        tx.execute(
+            "INSERT OR IGNORE INTO roles (id, name, description, scope, protected, updated_at)
+             VALUES (?1, ?1, ?2, 'Users', ?3, ?4)",
+            params![id, description, protected, now],
+        )?;
+    }
+    for (permission, roles) in DEFAULT_PERMISSIONS {
+        let created = tx.execute(
+            "INSERT OR IGNORE INTO permissions (id, updated_at) VALUES (?1, ?2)",
+            params![permission, now],
+        )?;
+        if created == 1 {
+            for role in *roles {
+                tx.execute(
+                    "INSERT OR IGNORE INTO permission_roles (permission_id, role_id) VALUES (?1, ?2)",
+                    params![permission, role],
+                )?;
+            }
+        }
+    }
+    tx.commit()
+}

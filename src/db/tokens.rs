@@ -1,0 +1,157 @@
+//! Rocket.Chat credentials: login tokens and personal access tokens, stored by SHA-256.
+
+use super::users::{USER_COLUMNS, UserRecord, roles_of, user_from_row};
+use crate::auth::token::TokenHash;
+use crate::clock::Millis;
+use crate::error::Result;
+use rusqlite::{Connection, OptionalExtension, params};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    Login,
+    Pat,
+}
+
+impl TokenKind {
+    fn parse(text: &str) -> TokenKind {
+        if text == "pat" {
+            TokenKind::Pat
+        } else {
+            TokenKind::Login
+        }
+    }
+}
+
+/// What a presented token resolved to: its owner (active, with roles) and the token's facts.
+#[derive(Clone, Debug)]
+pub struct TokenOwner {
+    pub user: UserRecord,
+    pub kind: TokenKind,
+    pub created_at: Millis,
+    pub expires_at: Option<Millis>,
+    pub bypass_2fa: bool,
+}
+
+/// The hot path of every authenticated request: one indexed lookup by hash, joined to an
+/// active owner, filtered by expiry, plus the owner's roles. `user_id` must match too.
+pub fn authenticate(
+    conn: &Connection,
+    user_id: Option<&str>,
+    hash: &TokenHash,
+    now: Millis,
+) -> Result<Option<TokenOwner>> {
+    let sql = format!(
+        "SELECT t.kind, t.created_at, t.expires_at, t.bypass_2fa, {USER_COLUMNS}
+         FROM tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.token_hash = ?1 AND (?2 IS NULL OR t.user_id = ?2) AND u.active = 1
+           AND (t.expires_at IS NULL OR t.expires_at > ?3)"
+    );
+    let found = conn
+        .prepare_cached(&sql)?
+        .query_row(params![hash.as_bytes(), user_id, now], |r| {
+            Ok(TokenOwner {
+                kind: TokenKind::parse(&r.get::<_, String>(0)?),
+                created_at: r.get(1)?,
+                expires_at: r.get(2)?,
+                bypass_2fa: r.get(3)?,
+                user: user_from_row(r, 4)?,
+            })
+        })
+        .optional()?;
+    match found {
+        Some(mut owner) => {
+            owner.user.roles = roles_of(conn, &owner.user.id)?;
+            Ok(Some(owner))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Stores a new login token and, in the same transaction, evicts the user's oldest login
+/// tokens beyond `cap` (ties broken by insertion order, so the newest `cap` survive).
+pub fn insert_login_token(
+    conn: &Connection,
+    user_id: &str,
+    hash: &TokenHash,
+    now: Millis,
+    expires_at: Millis,
+    cap: u32,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO tokens (user_id, token_hash, kind, created_at, expires_at) VALUES (?1, ?2, 'login', ?3, ?4)",
+    )?
+    .execute(params![user_id, hash.as_bytes(), now, expires_at])?;
+    conn.prepare_cached(
+        "DELETE FROM tokens WHERE user_id = ?1 AND kind = 'login' AND id NOT IN (
+             SELECT id FROM tokens WHERE user_id = ?1 AND kind = 'login'
+             ORDER BY created_at DESC, id DESC LIMIT ?2)",
+    )?
+    .execute(params![user_id, cap])?;
+    Ok(())
+}
+
+/// Removes the one token with this hash (login or PAT) of this user.
+pub fn delete_by_hash(conn: &Connection, user_id: &str, hash: &TokenHash) -> Result<bool> {
+    let n = conn.execute(
+        "DELETE FROM tokens WHERE user_id = ?1 AND token_hash = ?2",
+        params![user_id, hash.as_bytes()],
+    )?;
+    Ok(n == 1)
+}
+
+/// Every token of the user, PATs included (admin `users.logout`, deactivation).
+pub fn delete_all_of(conn: &Connection, user_id: &str) -> Result<usize> {
+    Ok(conn.execute("DELETE FROM tokens WHERE user_id = ?1", [user_id])?)
+}
+
+/// Every login token of the user; PATs survive.
+pub fn delete_login_tokens_of(conn: &Connection, user_id: &str) -> Result<usize> {
+    Ok(conn.execute(
+        "DELETE FROM tokens WHERE user_id = ?1 AND kind = 'login'",
+        [user_id],
+    )?)
+}
+
+/// The user's login tokens except `keep`; PATs survive.
+pub fn delete_other_login_tokens(
+    conn: &Connection,
+    user_id: &str,
+    keep: &TokenHash,
+) -> Result<usize> {
+    Ok(conn.execute(
+        "DELETE FROM tokens WHERE user_id = ?1 AND kind = 'login' AND token_hash <> ?2",
+        params![user_id, keep.as_bytes()],
+    )?)
+}
+
+pub fn count_login_tokens(conn: &Connection, user_id: &str) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM tokens WHERE user_id = ?1 AND kind = 'login'",
+        [user_id],
+        |r| r.get(0),
+    )?)
+}
+
+/// Deletes expired rows; returns how many. Expired tokens are already refused at lookup,
+/// this only keeps the file small.
+pub fn purge_expired(conn: &Connection, now: Millis) -> Result<usize> {
+    Ok(conn.execute(
+        "DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?1",
+        [now],
+    )?)
+}
+
+/// Creation time of a login token (for `tokenExpires` in `users.logoutOtherClients`).
+pub fn find_expiry(
+    conn: &Connection,
+    user_id: &str,
+    hash: &TokenHash,
+) -> Result<Option<Option<Millis>>> {
+    Ok(conn
+        .query_row(
+            "SELECT expires_at FROM tokens WHERE user_id = ?1 AND token_hash = ?2",
+            params![user_id, hash.as_bytes()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}

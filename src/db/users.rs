@@ -1,0 +1,279 @@
+//! The users table and each user's role list.
+
+use crate::clock::Millis;
+use crate::error::Result;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+/// A user as stored, with the ids of the user's roles. Never carries the password hash
+/// into a response: views pick the fields they show.
+#[derive(Clone, Debug)]
+pub struct UserRecord {
+    pub id: String,
+    pub username: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub has_password: bool,
+    pub active: bool,
+    pub user_type: String,
+    pub require_password_change: bool,
+    pub nickname: Option<String>,
+    pub bio: Option<String>,
+    pub status_text: Option<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub last_login: Option<Millis>,
+    pub roles: Vec<String>,
+}
+
+/// Selected in this order by every query that builds a `UserRecord`.
+pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.name, u.email, u.email_verified, \
+     u.password_hash IS NOT NULL, u.active, u.user_type, u.require_password_change, u.nickname, \
+     u.bio, u.status_text, u.created_at, u.updated_at, u.last_login";
+
+/// Reads the `USER_COLUMNS` that start at column `at`; roles are filled in separately.
+pub(crate) fn user_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<UserRecord> {
+    Ok(UserRecord {
+        id: row.get(at)?,
+        username: row.get(at + 1)?,
+        name: row.get(at + 2)?,
+        email: row.get(at + 3)?,
+        email_verified: row.get(at + 4)?,
+        has_password: row.get(at + 5)?,
+        active: row.get(at + 6)?,
+        user_type: row.get(at + 7)?,
+        require_password_change: row.get(at + 8)?,
+        nickname: row.get(at + 9)?,
+        bio: row.get(at + 10)?,
+        status_text: row.get(at + 11)?,
+        created_at: row.get(at + 12)?,
+        updated_at: row.get(at + 13)?,
+        last_login: row.get(at + 14)?,
+        roles: Vec::new(),
+    })
+}
+
+pub fn roles_of(conn: &Connection, user_id: &str) -> Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT role_id FROM user_roles WHERE user_id = ?1 ORDER BY role_id")?;
+    let roles = stmt
+        .query_map([user_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(roles)
+}
+
+fn find_where(conn: &Connection, condition: &str, value: &str) -> Result<Option<UserRecord>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE {condition}");
+    let user = conn
+        .prepare_cached(&sql)?
+        .query_row([value], |r| user_from_row(r, 0))
+        .optional()?;
+    match user {
+        Some(mut user) => {
+            user.roles = roles_of(conn, &user.id)?;
+            Ok(Some(user))
+        }
+        None => Ok(None),
+    }
+}
+
+pub fn find_by_id(conn: &Connection, id: &str) -> Result<Option<UserRecord>> {
+    find_where(conn, "u.id = ?1", id)
+}
+
+/// Usernames are unique and matched case-insensitively (the column is `COLLATE NOCASE`).
+pub fn find_by_username(conn: &Connection, username: &str) -> Result<Option<UserRecord>> {
+    find_where(conn, "u.username = ?1", username)
+}
+
+pub fn find_by_email(conn: &Connection, email: &str) -> Result<Option<UserRecord>> {
+    find_where(conn, "u.email = ?1", email)
+}
+
+pub fn password_hash(conn: &Connection, id: &str) -> Result<Option<String>> {
+    let hash = conn
+        .prepare_cached("SELECT password_hash FROM users WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    Ok(hash.flatten())
+}
+
+pub fn count(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?)
+}
+
+/// A user about to be inserted; the password is already hashed.
+#[derive(Debug)]
+pub struct NewUser {
+    pub id: String,
+    pub username: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub password_hash: Option<String>,
+    pub active: bool,
+    pub user_type: String,
+    pub require_password_change: bool,
+    pub nickname: Option<String>,
+    pub bio: Option<String>,
+    pub status_text: Option<String>,
+    pub roles: Vec<String>,
+}
+
+pub fn insert(conn: &Connection, user: &NewUser, now: Millis) -> Result<()> {
+    conn.execute(
+        "INSERT INTO users (id, username, name, email, email_verified, password_hash, active,
+             user_type, require_password_change, nickname, bio, status_text, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+        params![
+            user.id,
+            user.username,
+            user.name,
+            user.email,
+            user.email_verified,
+            user.password_hash,
+            user.active,
+            user.user_type,
+            user.require_password_change,
+            user.nickname,
+            user.bio,
+            user.status_text,
+            now
+        ],
+    )?;
+    for role in &user.roles {
+        conn.execute(
+            "INSERT OR IGNORE INTO user_roles (user_id, role_id) VALUES (?1, ?2)",
+            params![user.id, role],
+        )?;
+    }
+    Ok(())
+}
+
+/// Fields a `users.update` may change; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct UserChanges {
+    pub username: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: Option<bool>,
+    pub nickname: Option<String>,
+    pub bio: Option<String>,
+    pub status_text: Option<String>,
+    pub require_password_change: Option<bool>,
+    pub roles: Option<Vec<String>>,
+}
+
+pub fn update_profile(conn: &Connection, id: &str, c: &UserChanges, now: Millis) -> Result<()> {
+    conn.execute(
+        "UPDATE users SET
+             username = coalesce(?2, username), name = coalesce(?3, name),
+             email = coalesce(?4, email), email_verified = coalesce(?5, email_verified),
+             nickname = coalesce(?6, nickname), bio = coalesce(?7, bio),
+             status_text = coalesce(?8, status_text),
+             require_password_change = coalesce(?9, require_password_change), updated_at = ?10
+         WHERE id = ?1",
+        params![
+            id,
+            c.username,
+            c.name,
+            c.email,
+            c.email_verified,
+            c.nickname,
+            c.bio,
+            c.status_text,
+            c.require_password_change,
+            now
+        ],
+    )?;
+    if let Some(roles) = &c.roles {
+        conn.execute("DELETE FROM user_roles WHERE user_id = ?1", [id])?;
+        for role in roles {
+            conn.execute(
+                "INSERT OR IGNORE INTO user_roles (user_id, role_id) VALUES (?1, ?2)",
+                params![id, role],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Sets a new password hash and removes the user's login tokens (PATs survive a
+/// password change: DESIGN decision 6), in the caller's transaction.
+pub fn set_password(conn: &Connection, id: &str, hash: &str, now: Millis) -> Result<()> {
+    conn.execute(
+        "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, hash, now],
+    )?;
+    super::tokens::delete_login_tokens_of(conn, id)?;
+    Ok(())
+}
+
+/// Deactivation removes every token of the user, PATs included; reactivation restores none.
+pub fn set_active(conn: &Connection, id: &str, active: bool, now: Millis) -> Result<()> {
+    conn.execute(
+        "UPDATE users SET active = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, active, now],
+    )?;
+    if !active {
+        super::tokens::delete_all_of(conn, id)?;
+    }
+    Ok(())
+}
+
+pub fn touch_last_login(conn: &Connection, id: &str, now: Millis) -> Result<()> {
+    conn.execute(
+        "UPDATE users SET last_login = ?2 WHERE id = ?1",
+        params![id, now],
+    )?;
+    Ok(())
+}
+
+/// Deletes the user; tokens and role links go with it (foreign keys cascade).
+pub fn delete(conn: &Connection, id: &str) -> Result<bool> {
+    Ok(conn.execute("DELETE FROM users WHERE id = ?1", [id])? == 1)
+}
+
+/// Sortable columns of `users.list`, by their Rocket.Chat field names.
+pub fn sort_column(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "_id" => "u.id",
+        "username" => "u.username",
+        "name" => "u.name",
+        "emails.address" | "email" => "u.email",
+        "active" => "u.active",
+        "type" => "u.user_type",
+        "createdAt" => "u.created_at",
+        "_updatedAt" => "u.updated_at",
+        "lastLogin" => "u.last_login",
+        _ => return None,
+    })
+}
+
+/// One page of users ordered by `order` (column, ascending), and the total count.
+pub fn page(
+    conn: &Connection,
+    order: &[(&'static str, bool)],
+    offset: i64,
+    limit: Option<i64>,
+) -> Result<(Vec<UserRecord>, i64)> {
+    let mut order_sql: Vec<String> = order
+        .iter()
+        .map(|(col, asc)| format!("{col} {}", if *asc { "ASC" } else { "DESC" }))
+        .collect();
+    order_sql.push("u.id ASC".into()); // deterministic pages
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users u ORDER BY {} LIMIT ?1 OFFSET ?2",
+        order_sql.join(", ")
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut users: Vec<UserRecord> = stmt
+        .query_map(params![limit.unwrap_or(-1), offset], |r| {
+            user_from_row(r, 0)
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for user in &mut users {
+        user.roles = roles_of(conn, &user.id)?;
+    }
+    Ok((users, count(conn)?))
+}

@@ -1,0 +1,50 @@
+//! The one domain error. It knows nothing about HTTP: each dialect's adapter
+//! (`api::rocketchat::RcError`, later SAYMON's) decides the status code and body.
+
+use rusqlite::ErrorCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A uniqueness rule was broken (e.g. a username taken by a concurrent request).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The store cannot serve the request right now (busy, read-only, disk full).
+    /// Callers answer 503; the request may be retried.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug or an unexpected state. Logged in full, answered opaquely.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<rusqlite::Error> for Error {
+    fn from(err: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(code, _) = &err {
+            match code.code {
+                ErrorCode::ConstraintViolation => return Error::Conflict(err.to_string()),
+                ErrorCode::DatabaseBusy
+                | ErrorCode::DatabaseLocked
+                | ErrorCode::ReadOnly
+                | ErrorCode::DiskFull
+                | ErrorCode::CannotOpen
+                | ErrorCode::SystemIoFailure => return Error::Unavailable(err.to_string()),
+                _ => {}
+            }
+        }
+        Error::Internal(err.to_string())
+    }
+}
+
+impl From<r2d2::Error> for Error {
+    fn from(err: r2d2::Error) -> Self {
+        Error::Unavailable(format!("no database connection available: {err}"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for Error {
+    fn from(err: actix_web::error::BlockingError) -> Self {
+        Error::Internal(format!("blocking task failed: {err}"))
+    }
+}

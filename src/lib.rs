@@ -1,0 +1,13 @@
+//! tokend: one process, one SQLite file, two wire protocols for authentication tokens.
+
+pub mod accounts;
+pub mod api;
+pub mod auth;
+pub mod blocking;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod healthcheck;
+pub mod startup;
+pub mod state;

@@ -1,0 +1,150 @@
+//! The `tokend` binary: `serve` (the default) and `healthcheck`. Every setting is an
+//! environment variable; each has a flag of the same meaning, and flags win.
+
+use clap::{Args, Parser, Subcommand};
+use std::process::ExitCode;
+use tokend::config::{self, Config};
+use tokend::startup::Application;
+
+#[derive(Parser)]
+#[command(
+    name = "tokend",
+    version,
+    about = "Authentication-token server speaking Rocket.Chat and SAYMON REST"
+)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Exit 0 when the server at TOKEND_BIND answers, 1 otherwise.
+    Healthcheck,
+}
+
+/// Each flag mirrors the environment variable named in its help.
+#[derive(Args)]
+struct Settings {
+    /// Directory holding tokend.sqlite3 [default: ./data]
+    #[arg(long, env = "TOKEND_DATA_DIR", global = true)]
+    data_dir: Option<String>,
+    /// Listen address host:port [default: 127.0.0.1:3000]
+    #[arg(long, env = "TOKEND_BIND", global = true)]
+    bind: Option<String>,
+    /// Username of the first admin, created only on an empty database [default: admin]
+    #[arg(long, env = "TOKEND_ADMIN_USERNAME", global = true)]
+    admin_username: Option<String>,
+    /// Password of the first admin [default: generated and printed once]
+    #[arg(
+        long,
+        env = "TOKEND_ADMIN_PASSWORD",
+        global = true,
+        hide_env_values = true
+    )]
+    admin_password: Option<String>,
+    /// Login-token lifetime in days [default: 90]
+    #[arg(long, env = "TOKEND_LOGIN_EXPIRATION_DAYS", global = true)]
+    login_expiration_days: Option<String>,
+    /// Login tokens kept per user, oldest evicted [default: 50]
+    #[arg(long, env = "MAX_RESUME_LOGIN_TOKENS", global = true)]
+    max_resume_login_tokens: Option<String>,
+    /// bcrypt cost for new password hashes, 10..=31 [default: 10]
+    #[arg(long, env = "TOKEND_BCRYPT_COST", global = true)]
+    bcrypt_cost: Option<String>,
+    /// full (durable across power loss) or normal (faster) [default: full]
+    #[arg(long, env = "TOKEND_SQLITE_SYNCHRONOUS", global = true)]
+    sqlite_synchronous: Option<String>,
+    /// Minimum password length [default: 8]
+    #[arg(long, env = "TOKEND_PASSWORD_MIN_LENGTH", global = true)]
+    password_min_length: Option<String>,
+    /// Public base URL, used in avatarUrl [default: http://localhost:3000]
+    #[arg(long, env = "TOKEND_SITE_URL", global = true)]
+    site_url: Option<String>,
+    /// Rocket.Chat version reported by /api/info [default: 7.10.0]
+    #[arg(long, env = "TOKEND_RC_VERSION", global = true)]
+    rc_version: Option<String>,
+    /// HTTP worker threads [default: number of CPUs]
+    #[arg(long, env = "TOKEND_WORKERS", global = true)]
+    workers: Option<String>,
+    /// SQLite connections in the pool [default: 8]
+    #[arg(long, env = "TOKEND_DB_POOL_SIZE", global = true)]
+    db_pool_size: Option<String>,
+    /// Seconds between purges of expired tokens [default: 600]
+    #[arg(long, env = "TOKEND_PURGE_INTERVAL_SECS", global = true)]
+    purge_interval_secs: Option<String>,
+}
+
+impl Settings {
+    /// The raw value for a variable name, as clap resolved it (flag, else environment).
+    fn lookup(&self, name: &str) -> Option<String> {
+        let value = match name {
+            "TOKEND_DATA_DIR" => &self.data_dir,
+            "TOKEND_BIND" => &self.bind,
+            "TOKEND_ADMIN_USERNAME" => &self.admin_username,
+            "TOKEND_ADMIN_PASSWORD" => &self.admin_password,
+            "TOKEND_LOGIN_EXPIRATION_DAYS" => &self.login_expiration_days,
+            "MAX_RESUME_LOGIN_TOKENS" => &self.max_resume_login_tokens,
+            "TOKEND_BCRYPT_COST" => &self.bcrypt_cost,
+            "TOKEND_SQLITE_SYNCHRONOUS" => &self.sqlite_synchronous,
+            "TOKEND_PASSWORD_MIN_LENGTH" => &self.password_min_length,
+            "TOKEND_SITE_URL" => &self.site_url,
+            "TOKEND_RC_VERSION" => &self.rc_version,
+            "TOKEND_WORKERS" => &self.workers,
+            "TOKEND_DB_POOL_SIZE" => &self.db_pool_size,
+            "TOKEND_PURGE_INTERVAL_SECS" => &self.purge_interval_secs,
+            _ => return std::env::var(name).ok(),
+        };
+        value.clone()
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let env_names: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
+    for unknown in config::unknown_variables(env_names.iter().map(String::as_str)) {
+        log::warn!("ignoring unknown variable {unknown} (see tokend --help for the known ones)");
+    }
+    let config = match Config::from_lookup(|name| cli.settings.lookup(name)) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("tokend: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Healthcheck => match tokend::healthcheck::check(config.bind) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(why) => {
+                eprintln!("tokend healthcheck: {why}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn serve(config: Config) -> ExitCode {
+    let runtime = actix_web::rt::System::new();
+    runtime.block_on(async move {
+        let app = match Application::build(config) {
+            Ok(app) => app,
+            Err(e) => {
+                eprintln!("tokend: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        match app.run_until_signalled().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tokend: server error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

@@ -1,0 +1,224 @@
+//! Builds the application the same way for `main` and for tests: open and migrate the
+//! store, create the first admin if the store is empty, bind (port 0 in tests), serve.
+
+use crate::api::rocketchat;
+use crate::auth::password::PasswordDigest;
+use crate::auth::random;
+use crate::clock::now_ms;
+use crate::config::{Config, ConfigError};
+use crate::db::users::NewUser;
+use crate::db::{Db, OpenError, tokens, users};
+use crate::state::AppState;
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::{App, HttpServer, web};
+use std::net::TcpListener;
+
+/// Largest request body accepted (auth payloads are small; see spec/security.md §6.B).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Why the server could not start. Each message tells the operator what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Database(#[from] OpenError),
+    #[error("cannot listen on {addr}: {cause}. Set TOKEND_BIND to a free address")]
+    Bind { addr: String, cause: std::io::Error },
+    #[error("cannot create the first admin: {0}")]
+    Bootstrap(String),
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    pub fn build(config: Config) -> Result<Application, StartupError> {
+        let db = Db::open(&config)?;
+        let state = AppState::new(config, db);
+        bootstrap_admin(&state)?;
+        let addr = state.config.bind;
+        let listener = TcpListener::bind(addr).map_err(|cause| StartupError::Bind {
+            addr: addr.to_string(),
+            cause,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|cause| StartupError::Bind {
+                addr: addr.to_string(),
+                cause,
+            })?
+            .port();
+        let data = web::Data::new(state.clone());
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+                // Path only: query strings may carry credentials and are never logged.
+                .wrap(
+                    Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
+                        .custom_request_replace("method", |r| r.method().to_string()),
+                )
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("Cache-Control", "no-store"))
+                        .add(("Pragma", "no-cache"))
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("X-Frame-Options", "DENY"))
+                        .add(("Referrer-Policy", "no-referrer")),
+                )
+                .configure(rocketchat::routes)
+                .default_service(web::to(rocketchat::fallback))
+        })
+        .disable_signals()
+        .shutdown_timeout(30);
+        if let Some(workers) = state.config.workers {
+            server = server.workers(workers);
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|cause| StartupError::Bind {
+                addr: addr.to_string(),
+                cause,
+            })?
+            .run();
+        log::info!(
+            "tokend listening on {}:{port}, database {}",
+            addr.ip(),
+            state.config.database_path().display()
+        );
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the server is stopped, purging expired tokens periodically.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let purge = tokio::spawn(purge_expired_tokens(self.state.clone()));
+        let result = self.server.await;
+        purge.abort();
+        if let Err(e) = self.state.db.checkpoint() {
+            log::warn!("final checkpoint failed: {e}");
+        }
+        log::info!("tokend stopped");
+        result
+    }
+
+    /// As `run_until_stopped`, and SIGTERM or SIGINT stop it gracefully: no new
+    /// connections, in-flight requests finish (up to 30 s), then the database is closed.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        actix_web::rt::spawn(async move {
+            wait_for_shutdown_signal().await;
+            log::info!("shutdown signal received; finishing in-flight requests");
+            handle.stop(true).await;
+        });
+        self.run_until_stopped().await
+    }
+}
+
+async fn wait_for_shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+async fn purge_expired_tokens(state: AppState) {
+    let mut interval = tokio::time::interval(state.config.purge_interval);
+    loop {
+        interval.tick().await;
+        match state
+            .db
+            .write(|tx| tokens::purge_expired(tx, now_ms()))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => log::info!("purged {n} expired tokens"),
+            Err(e) => log::warn!("purging expired tokens failed: {e}"),
+        }
+    }
+}
+
+/// On an empty database, creates the first admin. A generated password is printed once
+/// on stderr (never logged).
+fn bootstrap_admin(state: &AppState) -> Result<(), StartupError> {
+    let bootstrap = |e: crate::error::Error| StartupError::Bootstrap(e.to_string());
+    if state.db.read_now(users::count).map_err(bootstrap)? > 0 {
+        return Ok(());
+    }
+    let config = &state.config;
+    let (password, generated) = match &config.admin_password {
+        Some(p) => (p.expose().to_string(), false),
+        None => (random::id_of_length(20), true),
+    };
+    if password.chars().count() < config.password_min_length {
+        return Err(ConfigError {
+            variable: "TOKEND_ADMIN_PASSWORD",
+            value: "(hidden)".into(),
+            fix: format!(
+                "use at least {} characters, or unset it to have one generated",
+                config.password_min_length
+            ),
+        }
+        .into());
+    }
+    let hash = state
+        .passwords
+        .hash_blocking(&PasswordDigest::of_plaintext(&password))
+        .map_err(bootstrap)?;
+    let admin = NewUser {
+        id: random::user_id(),
+        username: config.admin_username.clone(),
+        name: "Administrator".into(),
+        email: None,
+        email_verified: false,
+        password_hash: Some(hash),
+        active: true,
+        user_type: "user".into(),
+        require_password_change: false,
+        nickname: None,
+        bio: None,
+        status_text: None,
+        roles: vec!["admin".into(), "user".into()],
+    };
+    state
+        .db
+        .write_now(|tx| users::insert(tx, &admin, now_ms()))
+        .map_err(bootstrap)?;
+    log::info!(
+        "created the first admin '{}' ({})",
+        admin.username,
+        admin.id
+    );
+    if generated {
+        eprintln!(
+            "tokend: created the first admin user '{}' with the generated password: {password}\n\
+             tokend: this is shown only once. Log in and change it with POST /api/v1/users.update \
+             (data.password), or set TOKEND_ADMIN_PASSWORD before the first start next time.",
+            admin.username
+        );
+    }
+    Ok(())
+}
