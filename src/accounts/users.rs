@@ -126,9 +126,9 @@ pub async fn create_user(
                 }
             }
             users::insert(tx, &new, now_ms())?;
-            Ok(users::find_by_id(tx, &new.id)?
+            users::find_by_id(tx, &new.id)?
                 .ok_or_else(|| Error::Internal("inserted user vanished".into()))
-                .map(Ok)?)
+                .map(Ok)
         })
         .await
         .map_err(|e| match e {
