@@ -63,6 +63,8 @@ CREATE TABLE tokens (
     bypass_2fa  INTEGER NOT NULL DEFAULT 0,
     created_at  INTEGER NOT NULL,
     expires_at  INTEGER,                                  -- NULL = never
+    two_factor_until       INTEGER,                       -- 2FA passed: trusted until then...
+    two_factor_fingerprint BLOB,                          -- ...from this client (UA + address)
     UNIQUE (user_id, name)
 ) STRICT;
 
@@ -70,3 +72,22 @@ CREATE TABLE tokens (
 CREATE INDEX tokens_by_user ON tokens(user_id, kind, created_at);
 -- Serves the periodic purge of expired rows.
 CREATE INDEX tokens_by_expiry ON tokens(expires_at) WHERE expires_at IS NOT NULL;
+
+-- Who minted, revoked or was refused which token, when and from where. Never the token.
+-- No foreign keys: the record outlives the users it names.
+CREATE TABLE audit_log (
+    id           INTEGER PRIMARY KEY,
+    at           INTEGER NOT NULL,
+    event        TEXT NOT NULL,       -- token.created, token.revoked, token.refused
+    actor_id     TEXT,                -- NULL for the command line
+    actor        TEXT NOT NULL,       -- username, or "cli"
+    subject_id   TEXT,
+    subject      TEXT,
+    token_kind   TEXT,                -- login, pat, saymon, session
+    token_label  TEXT,                -- PAT name, or the token's last characters
+    client_addr  TEXT,
+    detail       TEXT                 -- how it happened (login, createToken, logout...)
+) STRICT;
+
+CREATE INDEX audit_log_by_time ON audit_log(at);
+CREATE INDEX audit_log_by_subject ON audit_log(subject_id, at);

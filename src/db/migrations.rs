@@ -8,7 +8,13 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// Every migration, in order; the last number is the current schema version.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_initial.sql"))];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_initial.sql")),
+    (
+        2,
+        include_str!("../../migrations/0002_audit_and_two_factor.sql"),
+    ),
+];
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |(v, _)| *v)
@@ -79,18 +85,49 @@ pub fn apply_all_migrations(conn: &mut Connection) -> rusqlite::Result<()> {
 mod tests {
     use super::*;
 
-    /// Every table, index and trigger definition, normalised for comparison.
-    fn schema_of(conn: &Connection) -> Vec<(String, String, String)> {
-        let mut stmt = conn
-            .prepare("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name")
-            .unwrap();
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?)))
-            .unwrap()
-            .map(|row| {
-                let (t, n, sql): (String, String, String) = row.unwrap();
-                (t, n, sql.split_whitespace().collect::<Vec<_>>().join(" "))
+    /// The structure of every table (columns in order with type, nullability, default and
+    /// key position; foreign keys; indexes with their columns; strictness), so that
+    /// `CREATE TABLE` and `ALTER TABLE` histories compare equal when they build the same thing.
+    fn schema_of(conn: &Connection) -> Vec<String> {
+        let rows = |sql: &str| -> Vec<String> {
+            let mut stmt = conn.prepare(sql).unwrap();
+            let n = stmt.column_count();
+            stmt.query_map([], |r| {
+                Ok((0..n)
+                    .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).unwrap()))
+                    .collect::<Vec<_>>()
+                    .join("|"))
             })
+            .unwrap()
+            .map(Result::unwrap)
             .collect()
+        };
+        let mut out = Vec::new();
+        let names = |sql: &str| -> Vec<String> {
+            let mut stmt = conn.prepare(sql).unwrap();
+            stmt.query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        for name in names("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") {
+            out.push(format!("table {name}"));
+            out.extend(rows(&format!(
+                "SELECT name, strict FROM pragma_table_list('{name}')"
+            )));
+            out.extend(rows(&format!("SELECT cid, name, type, \"notnull\", dflt_value, pk FROM pragma_table_xinfo('{name}')")));
+            out.extend(rows(&format!("SELECT \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list('{name}') ORDER BY \"from\"")));
+            for index in names(&format!(
+                "SELECT name FROM pragma_index_list('{name}') ORDER BY name"
+            )) {
+                out.push(format!("index {index}"));
+                out.extend(rows(&format!("SELECT \"unique\", origin, partial FROM pragma_index_list('{name}') WHERE name = '{index}'")));
+                out.extend(rows(&format!(
+                    "SELECT seqno, name FROM pragma_index_xinfo('{index}') WHERE key = 1"
+                )));
+            }
+        }
+        out
     }
 
     #[test]
