@@ -10,68 +10,37 @@ use std::time::Duration;
 /// Every variable tokend reads, with its default and meaning. `--help`, the README table and
 /// the unknown-variable warning are all driven by this list.
 pub const VARIABLES: &[(&str, &str, &str)] = &[
-    (
-        "TOKEND_DATA_DIR",
-        "./data",
-        "directory holding tokend.sqlite3",
-    ),
-    (
-        "TOKEND_BIND",
-        "127.0.0.1:3000",
-        "listen address (host:port)",
-    ),
-    (
-        "TOKEND_ADMIN_USERNAME",
-        "admin",
-        "first admin, created only on an empty database",
-    ),
-    (
-        "TOKEND_ADMIN_PASSWORD",
-        "generated",
-        "first admin's password; generated and printed once if unset",
-    ),
-    (
-        "TOKEND_LOGIN_EXPIRATION_DAYS",
-        "90",
-        "login-token lifetime in days",
-    ),
-    (
-        "MAX_RESUME_LOGIN_TOKENS",
-        "50",
-        "login tokens kept per user (oldest evicted)",
-    ),
-    (
-        "TOKEND_BCRYPT_COST",
-        "10",
-        "bcrypt cost for new password hashes (10..=31)",
-    ),
+    ("TOKEND_DATA_DIR", "./data", "directory holding tokend.sqlite3"),
+    ("TOKEND_BIND", "127.0.0.1:3000", "listen address (host:port)"),
+    ("TOKEND_ADMIN_USERNAME", "admin", "first admin, created only on an empty database"),
+    ("TOKEND_ADMIN_PASSWORD", "generated", "first admin's password; generated and printed once if unset"),
+    ("TOKEND_LOGIN_EXPIRATION_DAYS", "90", "login-token lifetime in days"),
+    ("MAX_RESUME_LOGIN_TOKENS", "50", "login tokens kept per user (oldest evicted)"),
+    ("TOKEND_BCRYPT_COST", "10", "bcrypt cost for new password hashes (10..=31)"),
     (
         "TOKEND_SQLITE_SYNCHRONOUS",
         "full",
         "full: acknowledged writes survive power loss; normal: faster, may lose the last commits on power loss",
     ),
+    ("TOKEND_PASSWORD_MIN_LENGTH", "8", "minimum password length in characters"),
+    ("TOKEND_SITE_URL", "http://localhost:3000", "public base URL, used for avatarUrl in user objects"),
+    ("TOKEND_RC_VERSION", "7.10.0 (8.0.0 in secret mode)", "Rocket.Chat version reported by /api/info"),
+    ("CREATE_TOKENS_FOR_USERS", "unset", "exactly 'yes' or 'true' enables users.createToken (Rocket.Chat 7.x mode)"),
     (
-        "TOKEND_PASSWORD_MIN_LENGTH",
-        "8",
-        "minimum password length in characters",
+        "CREATE_TOKENS_FOR_USERS_SECRET",
+        "unset",
+        "enables users.createToken in Rocket.Chat 8.x mode: the body's secret must equal it",
     ),
+    ("TOKEND_2FA", "on", "off disables every two-factor challenge"),
     (
-        "TOKEND_SITE_URL",
-        "http://localhost:3000",
-        "public base URL, used for avatarUrl in user objects",
+        "TOKEND_2FA_REMEMBER_SECS",
+        "1800",
+        "after a passed 2FA check the same client is trusted this long; 0 disables it",
     ),
-    (
-        "TOKEND_RC_VERSION",
-        "7.10.0",
-        "Rocket.Chat version reported by /api/info",
-    ),
+    ("TOKEND_MAX_PERSONAL_ACCESS_TOKENS", "100", "personal access tokens per user"),
     ("TOKEND_WORKERS", "number of CPUs", "HTTP worker threads"),
     ("TOKEND_DB_POOL_SIZE", "8", "SQLite connections in the pool"),
-    (
-        "TOKEND_PURGE_INTERVAL_SECS",
-        "600",
-        "how often expired tokens are purged",
-    ),
+    ("TOKEND_PURGE_INTERVAL_SECS", "600", "how often expired tokens are purged"),
 ];
 
 pub const DATABASE_FILE_NAME: &str = "tokend.sqlite3";
@@ -126,6 +95,16 @@ pub struct Config {
     pub workers: Option<usize>,
     pub db_pool_size: u32,
     pub purge_interval: Duration,
+    /// `users.createToken` in 7.x mode: `CREATE_TOKENS_FOR_USERS` is exactly `yes` or `true`.
+    pub create_tokens_for_users: bool,
+    /// The raw `CREATE_TOKENS_FOR_USERS` when it is set but does not enable anything, so
+    /// startup can say why createToken stays off.
+    pub create_tokens_for_users_ignored: Option<String>,
+    /// `users.createToken` in 8.x mode when set.
+    pub create_tokens_secret: Option<Secret>,
+    pub two_factor_enabled: bool,
+    pub two_factor_remember: Duration,
+    pub max_personal_access_tokens: u32,
 }
 
 /// A configuration value that stops startup. Names the variable and the fix.
@@ -138,11 +117,7 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid configuration: {}={:?}. Fix: {}",
-            self.variable, self.value, self.fix
-        )
+        write!(f, "invalid configuration: {}={:?}. Fix: {}", self.variable, self.value, self.fix)
     }
 }
 
@@ -168,8 +143,7 @@ impl Config {
             Some(raw) => raw.trim().parse().map_err(|_| ConfigError {
                 variable: "TOKEND_BIND",
                 value: raw.clone(),
-                fix: "use host:port with a numeric address, e.g. 127.0.0.1:3000 or 0.0.0.0:3000"
-                    .into(),
+                fix: "use host:port with a numeric address, e.g. 127.0.0.1:3000 or 0.0.0.0:3000".into(),
             })?,
         };
         let admin_username = get("TOKEND_ADMIN_USERNAME").unwrap_or_else(|| "admin".into());
@@ -180,19 +154,18 @@ impl Config {
                 fix: "use letters, digits, '-', '_' and '.' only".into(),
             });
         }
-        let synchronous =
-            match get("TOKEND_SQLITE_SYNCHRONOUS").map(|v| v.trim().to_ascii_lowercase()) {
-                None => Synchronous::Full,
-                Some(v) if v == "full" => Synchronous::Full,
-                Some(v) if v == "normal" => Synchronous::Normal,
-                Some(v) => {
-                    return Err(ConfigError {
-                        variable: "TOKEND_SQLITE_SYNCHRONOUS",
-                        value: v,
-                        fix: "use 'full' (default, durable across power loss) or 'normal'".into(),
-                    });
-                }
-            };
+        let synchronous = match get("TOKEND_SQLITE_SYNCHRONOUS").map(|v| v.trim().to_ascii_lowercase()) {
+            None => Synchronous::Full,
+            Some(v) if v == "full" => Synchronous::Full,
+            Some(v) if v == "normal" => Synchronous::Normal,
+            Some(v) => {
+                return Err(ConfigError {
+                    variable: "TOKEND_SQLITE_SYNCHRONOUS",
+                    value: v,
+                    fix: "use 'full' (default, durable across power loss) or 'normal'".into(),
+                });
+            }
+        };
         let site_url = get("TOKEND_SITE_URL").unwrap_or_else(|| "http://localhost:3000".into());
         if !(site_url.starts_with("http://") || site_url.starts_with("https://")) {
             return Err(ConfigError {
@@ -201,7 +174,19 @@ impl Config {
                 fix: "use an absolute http:// or https:// URL".into(),
             });
         }
+        let create_tokens_raw = lookup("CREATE_TOKENS_FOR_USERS");
+        let create_tokens_for_users = matches!(create_tokens_raw.as_deref(), Some("yes" | "true"));
+        let create_tokens_secret = get("CREATE_TOKENS_FOR_USERS_SECRET").map(Secret::new);
+        let default_version = if create_tokens_secret.is_some() { "8.0.0" } else { "7.10.0" };
         Ok(Config {
+            create_tokens_for_users_ignored: create_tokens_raw.filter(|_| !create_tokens_for_users),
+            create_tokens_for_users,
+            create_tokens_secret,
+            two_factor_enabled: switch(&get, "TOKEND_2FA", true)?,
+            two_factor_remember: Duration::from_secs(
+                number(&get, "TOKEND_2FA_REMEMBER_SECS", 1800, 0, 86_400 * 365)?.into(),
+            ),
+            max_personal_access_tokens: number(&get, "TOKEND_MAX_PERSONAL_ACCESS_TOKENS", 100, 1, 100_000)?,
             data_dir: PathBuf::from(get("TOKEND_DATA_DIR").unwrap_or_else(|| "./data".into())),
             bind,
             admin_username,
@@ -212,15 +197,13 @@ impl Config {
             synchronous,
             password_min_length: number(&get, "TOKEND_PASSWORD_MIN_LENGTH", 8, 1, 256)? as usize,
             site_url: site_url.trim_end_matches('/').to_string(),
-            rc_version: get("TOKEND_RC_VERSION").unwrap_or_else(|| "7.10.0".into()),
+            rc_version: get("TOKEND_RC_VERSION").unwrap_or_else(|| default_version.into()),
             workers: match get("TOKEND_WORKERS") {
                 None => None,
                 Some(_) => Some(number(&get, "TOKEND_WORKERS", 1, 1, 1024)? as usize),
             },
             db_pool_size: number(&get, "TOKEND_DB_POOL_SIZE", 8, 1, 256)?,
-            purge_interval: Duration::from_secs(
-                number(&get, "TOKEND_PURGE_INTERVAL_SECS", 600, 1, 86_400)?.into(),
-            ),
+            purge_interval: Duration::from_secs(number(&get, "TOKEND_PURGE_INTERVAL_SECS", 600, 1, 86_400)?.into()),
         })
     }
 
@@ -248,10 +231,24 @@ fn number(
         _ => Err(ConfigError {
             variable,
             value: raw,
-            fix: format!(
-                "use a whole number from {min} to {max}, or unset it for the default ({default})"
-            ),
+            fix: format!("use a whole number from {min} to {max}, or unset it for the default ({default})"),
         }),
+    }
+}
+
+/// An on/off switch; also accepts true/false, yes/no and 1/0.
+fn switch(
+    get: &impl Fn(&'static str) -> Option<String>,
+    variable: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    let Some(raw) = get(variable) else {
+        return Ok(default);
+    };
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Ok(true),
+        "off" | "false" | "no" | "0" => Ok(false),
+        _ => Err(ConfigError { variable, value: raw, fix: "use 'on' or 'off'".into() }),
     }
 }
 
@@ -269,10 +266,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn parse(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -298,28 +292,13 @@ mod tests {
 
     #[test]
     fn malformed_numbers_and_addresses_are_refused() {
+        assert_eq!(parse(&[("MAX_RESUME_LOGIN_TOKENS", "many")]).unwrap_err().variable, "MAX_RESUME_LOGIN_TOKENS");
         assert_eq!(
-            parse(&[("MAX_RESUME_LOGIN_TOKENS", "many")])
-                .unwrap_err()
-                .variable,
-            "MAX_RESUME_LOGIN_TOKENS"
-        );
-        assert_eq!(
-            parse(&[("TOKEND_LOGIN_EXPIRATION_DAYS", "0")])
-                .unwrap_err()
-                .variable,
+            parse(&[("TOKEND_LOGIN_EXPIRATION_DAYS", "0")]).unwrap_err().variable,
             "TOKEND_LOGIN_EXPIRATION_DAYS"
         );
-        assert_eq!(
-            parse(&[("TOKEND_BIND", "localhost")]).unwrap_err().variable,
-            "TOKEND_BIND"
-        );
-        assert_eq!(
-            parse(&[("TOKEND_SQLITE_SYNCHRONOUS", "off")])
-                .unwrap_err()
-                .variable,
-            "TOKEND_SQLITE_SYNCHRONOUS"
-        );
+        assert_eq!(parse(&[("TOKEND_BIND", "localhost")]).unwrap_err().variable, "TOKEND_BIND");
+        assert_eq!(parse(&[("TOKEND_SQLITE_SYNCHRONOUS", "off")]).unwrap_err().variable, "TOKEND_SQLITE_SYNCHRONOUS");
     }
 
     #[test]
@@ -335,13 +314,36 @@ mod tests {
     }
 
     #[test]
+    fn create_tokens_is_enabled_only_by_exactly_yes_or_true() {
+        for (value, enabled) in
+            [("yes", true), ("true", true), ("TRUE", false), ("1", false), ("on", false), (" yes", false)]
+        {
+            let c = parse(&[("CREATE_TOKENS_FOR_USERS", value)]).unwrap();
+            assert_eq!(c.create_tokens_for_users, enabled, "{value:?}");
+            assert_eq!(c.create_tokens_for_users_ignored.is_some(), !enabled, "{value:?}");
+        }
+        assert!(!parse(&[]).unwrap().create_tokens_for_users);
+    }
+
+    #[test]
+    fn secret_mode_reports_an_8x_version_unless_told_otherwise() {
+        assert_eq!(parse(&[]).unwrap().rc_version, "7.10.0");
+        assert_eq!(parse(&[("CREATE_TOKENS_FOR_USERS_SECRET", "s3")]).unwrap().rc_version, "8.0.0");
+        let pinned = parse(&[("CREATE_TOKENS_FOR_USERS_SECRET", "s3"), ("TOKEND_RC_VERSION", "8.7.0")]).unwrap();
+        assert_eq!(pinned.rc_version, "8.7.0");
+        assert!(!format!("{pinned:?}").contains("s3\""));
+    }
+
+    #[test]
+    fn two_factor_switch_accepts_on_and_off_only() {
+        assert!(parse(&[]).unwrap().two_factor_enabled);
+        assert!(!parse(&[("TOKEND_2FA", "off")]).unwrap().two_factor_enabled);
+        assert_eq!(parse(&[("TOKEND_2FA", "maybe")]).unwrap_err().variable, "TOKEND_2FA");
+    }
+
+    #[test]
     fn unknown_tokend_variables_are_reported() {
-        let names = [
-            "TOKEND_BIND",
-            "TOKEND_BINDD",
-            "PATH",
-            "MAX_RESUME_LOGIN_TOKENS",
-        ];
+        let names = ["TOKEND_BIND", "TOKEND_BINDD", "PATH", "MAX_RESUME_LOGIN_TOKENS"];
         assert_eq!(unknown_variables(names), vec!["TOKEND_BINDD"]);
     }
 }

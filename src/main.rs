@@ -7,11 +7,7 @@ use tokend::config::{self, Config};
 use tokend::startup::Application;
 
 #[derive(Parser)]
-#[command(
-    name = "tokend",
-    version,
-    about = "Authentication-token server speaking Rocket.Chat and SAYMON REST"
-)]
+#[command(name = "tokend", version, about = "Authentication-token server speaking Rocket.Chat and SAYMON REST")]
 struct Cli {
     #[command(flatten)]
     settings: Settings,
@@ -40,12 +36,7 @@ struct Settings {
     #[arg(long, env = "TOKEND_ADMIN_USERNAME", global = true)]
     admin_username: Option<String>,
     /// Password of the first admin [default: generated and printed once]
-    #[arg(
-        long,
-        env = "TOKEND_ADMIN_PASSWORD",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "TOKEND_ADMIN_PASSWORD", global = true, hide_env_values = true)]
     admin_password: Option<String>,
     /// Login-token lifetime in days [default: 90]
     #[arg(long, env = "TOKEND_LOGIN_EXPIRATION_DAYS", global = true)]
@@ -77,6 +68,21 @@ struct Settings {
     /// Seconds between purges of expired tokens [default: 600]
     #[arg(long, env = "TOKEND_PURGE_INTERVAL_SECS", global = true)]
     purge_interval_secs: Option<String>,
+    /// Exactly 'yes' or 'true' enables users.createToken (Rocket.Chat 7.x mode)
+    #[arg(long, env = "CREATE_TOKENS_FOR_USERS", global = true)]
+    create_tokens_for_users: Option<String>,
+    /// Enables users.createToken in 8.x mode: the body's secret must equal it
+    #[arg(long, env = "CREATE_TOKENS_FOR_USERS_SECRET", global = true, hide_env_values = true)]
+    create_tokens_for_users_secret: Option<String>,
+    /// on/off: two-factor challenges [default: on]
+    #[arg(long = "two-factor", env = "TOKEND_2FA", global = true)]
+    two_factor: Option<String>,
+    /// Seconds a client stays trusted after passing 2FA; 0 disables [default: 1800]
+    #[arg(long = "two-factor-remember-secs", env = "TOKEND_2FA_REMEMBER_SECS", global = true)]
+    two_factor_remember_secs: Option<String>,
+    /// Personal access tokens per user [default: 100]
+    #[arg(long, env = "TOKEND_MAX_PERSONAL_ACCESS_TOKENS", global = true)]
+    max_personal_access_tokens: Option<String>,
 }
 
 impl Settings {
@@ -97,6 +103,11 @@ impl Settings {
             "TOKEND_WORKERS" => &self.workers,
             "TOKEND_DB_POOL_SIZE" => &self.db_pool_size,
             "TOKEND_PURGE_INTERVAL_SECS" => &self.purge_interval_secs,
+            "CREATE_TOKENS_FOR_USERS" => &self.create_tokens_for_users,
+            "CREATE_TOKENS_FOR_USERS_SECRET" => &self.create_tokens_for_users_secret,
+            "TOKEND_2FA" => &self.two_factor,
+            "TOKEND_2FA_REMEMBER_SECS" => &self.two_factor_remember_secs,
+            "TOKEND_MAX_PERSONAL_ACCESS_TOKENS" => &self.max_personal_access_tokens,
             _ => return std::env::var(name).ok(),
         };
         value.clone()

@@ -2,16 +2,17 @@
 //! issuing and resolving tokens, creating users and changing passwords. Dialect handlers
 //! decide *who may* do these things and how refusals look on the wire.
 
+pub mod pats;
 pub mod users;
 
 pub use users::{
-    CreateUserError, MAX_PASSWORD_CHARS, PolicyViolation, UserDraft, check_password_policy,
-    create_user, set_password,
+    CreateUserError, MAX_PASSWORD_CHARS, PolicyViolation, UserDraft, check_password_policy, create_user, set_password,
 };
 
 use crate::auth::password::PasswordDigest;
 use crate::auth::token::{self, PlainToken, TokenHash};
 use crate::clock::{Millis, now_ms};
+use crate::db::audit::{self, Actor, AuditEvent};
 use crate::db::tokens::TokenOwner;
 use crate::db::users::UserRecord;
 use crate::db::{tokens, users as user_rows};
@@ -36,11 +37,7 @@ pub enum PasswordCheck {
 }
 
 /// Verifies a password. An unknown user costs one bcrypt verify, like a wrong password.
-pub async fn check_password(
-    state: &AppState,
-    who: LoginName,
-    digest: PasswordDigest,
-) -> Result<PasswordCheck> {
+pub async fn check_password(state: &AppState, who: LoginName, digest: PasswordDigest) -> Result<PasswordCheck> {
     let found = state
         .db
         .read(move |conn| {
@@ -96,8 +93,60 @@ pub async fn authenticate_token(
         return Ok(None);
     }
     let hash = TokenHash::of(presented);
+    state.db.read(move |conn| tokens::authenticate(conn, user_id.as_deref(), &hash, now_ms())).await
+}
+
+/// Mints a login token for `subject` on behalf of `actor` (a login, `users.createToken`,
+/// the command line): stored with the per-user cap applied and audited, in one transaction.
+pub async fn mint_login_token(
+    state: &AppState,
+    actor: &Actor,
+    subject: &UserRecord,
+    detail: &'static str,
+) -> Result<(PlainToken, Millis)> {
+    let token = PlainToken::generate();
+    let hash = token.hash();
+    let now = now_ms();
+    let expires_at = now + state.config.login_token_lifetime().as_millis() as Millis;
+    let cap = state.config.max_login_tokens;
+    let event = AuditEvent {
+        event: "token.created",
+        subject_id: Some(subject.id.clone()),
+        subject: Some(subject.username.clone()),
+        token_kind: Some("login"),
+        token_label: Some(token.last_part()),
+        detail: Some(detail.to_string()),
+    };
+    let (actor, subject_id, is_login) = (actor.clone(), subject.id.clone(), detail == "login");
     state
         .db
-        .read(move |conn| tokens::authenticate(conn, user_id.as_deref(), &hash, now_ms()))
-        .await
+        .write(move |tx| {
+            tokens::insert_login_token(tx, &subject_id, &hash, now, expires_at, cap)?;
+            if is_login {
+                user_rows::touch_last_login(tx, &subject_id, now)?;
+            }
+            audit::record(tx, &actor, &event, now)
+        })
+        .await?;
+    Ok((token, expires_at))
+}
+
+/// Records a refused attempt to mint a token (the refusal itself is the caller's to answer).
+pub async fn record_refusal(
+    state: &AppState,
+    actor: &Actor,
+    subject: Option<&UserRecord>,
+    kind: &'static str,
+    reason: &str,
+) -> Result<()> {
+    let event = AuditEvent {
+        event: "token.refused",
+        subject_id: subject.map(|s| s.id.clone()),
+        subject: subject.map(|s| s.username.clone()),
+        token_kind: Some(kind),
+        token_label: None,
+        detail: Some(reason.to_string()),
+    };
+    let actor = actor.clone();
+    state.db.write(move |tx| audit::record(tx, &actor, &event, now_ms())).await
 }

@@ -4,3 +4,4 @@ pub mod ids;
 pub mod password;
 pub mod random;
 pub mod token;
+pub mod two_factor;

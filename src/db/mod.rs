@@ -2,10 +2,13 @@
 //! two helpers through which all queries run on the blocking pool. This module tree is
 //! the only place in tokend that contains SQL.
 
+pub mod audit;
 pub mod migrations;
+pub mod pats;
 pub mod roles;
 pub mod seed;
 pub mod tokens;
+pub mod two_factor;
 pub mod users;
 
 use crate::config::{Config, Synchronous};
@@ -27,9 +30,7 @@ pub struct Db {
 /// Why the database could not be opened. Each message tells the operator what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error(
-        "cannot open the database {path}: {cause}. Check that TOKEND_DATA_DIR points to a writable directory"
-    )]
+    #[error("cannot open the database {path}: {cause}. Check that TOKEND_DATA_DIR points to a writable directory")]
     Unopenable { path: String, cause: String },
     #[error(
         "{path} is not a usable SQLite database ({cause}). Restore it from a backup, or move it away to start with an empty one"
@@ -42,11 +43,7 @@ pub enum OpenError {
     #[error(
         "{path} was written by a newer tokend (schema version {found}, this binary knows up to {known}). Run the newer binary, or restore a backup made by this version"
     )]
-    TooNew {
-        path: String,
-        found: i64,
-        known: i64,
-    },
+    TooNew { path: String, found: i64, known: i64 },
 }
 
 impl Db {
@@ -54,24 +51,17 @@ impl Db {
     pub fn open(config: &Config) -> std::result::Result<Db, OpenError> {
         let path = config.database_path();
         let shown = path.display().to_string();
-        let unopenable = |cause: String| OpenError::Unopenable {
-            path: shown.clone(),
-            cause,
-        };
+        let unopenable = |cause: String| OpenError::Unopenable { path: shown.clone(), cause };
         std::fs::create_dir_all(&config.data_dir).map_err(|e| unopenable(e.to_string()))?;
-        let db = Db::open_pool(&path, config.synchronous, config.db_pool_size)
-            .map_err(|e| unopenable(e.to_string()))?;
+        let db =
+            Db::open_pool(&path, config.synchronous, config.db_pool_size).map_err(|e| unopenable(e.to_string()))?;
         let mut conn = db.pool.get().map_err(|e| classify(&shown, e.to_string()))?;
         migrations::apply(&mut conn, &shown)?;
         seed::roles_and_permissions(&mut conn).map_err(|e| classify(&shown, e.to_string()))?;
         Ok(db)
     }
 
-    fn open_pool(
-        path: &Path,
-        synchronous: Synchronous,
-        size: u32,
-    ) -> std::result::Result<Db, r2d2::Error> {
+    fn open_pool(path: &Path, synchronous: Synchronous, size: u32) -> std::result::Result<Db, r2d2::Error> {
         let pragmas = format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
             synchronous.pragma_value()
@@ -128,21 +118,14 @@ impl Db {
     /// Folds the WAL back into the main file so a stopped server leaves one tidy file.
     pub fn checkpoint(&self) -> Result<()> {
         let conn = self.pool.get()?;
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;")
-            .map_err(Error::from)
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;").map_err(Error::from)
     }
 }
 
 fn classify(path: &str, cause: String) -> OpenError {
     if cause.contains("not a database") || cause.contains("malformed") {
-        OpenError::Corrupt {
-            path: path.to_string(),
-            cause,
-        }
+        OpenError::Corrupt { path: path.to_string(), cause }
     } else {
-        OpenError::Unopenable {
-            path: path.to_string(),
-            cause,
-        }
+        OpenError::Unopenable { path: path.to_string(), cause }
     }
 }

@@ -32,6 +32,7 @@ pub const DEFAULT_PERMISSIONS: &[(&str, &[&str])] = &[
     ("manage-users", &["admin"]),
     ("user-generate-access-token", &["admin"]),
     ("view-d-room", &["admin", "user", "bot", "app", "guest"]),
+    ("view-audit-log", &["admin"]),
     ("view-full-other-user-info", &["admin"]),
     ("view-other-user-channels", &["admin"]),
 ];
@@ -47,10 +48,8 @@ pub fn roles_and_permissions(conn: &mut Connection) -> rusqlite::Result<()> {
         )?;
     }
     for (permission, roles) in DEFAULT_PERMISSIONS {
-        let created = tx.execute(
-            "INSERT OR IGNORE INTO permissions (id, updated_at) VALUES (?1, ?2)",
-            params![permission, now],
-        )?;
+        let created =
+            tx.execute("INSERT OR IGNORE INTO permissions (id, updated_at) VALUES (?1, ?2)", params![permission, now])?;
         if created == 1 {
             for role in *roles {
                 tx.execute(

@@ -1,9 +1,13 @@
 //! The Rocket.Chat REST dialect under `/api` (spec/rocketchat.md). One route table.
 
+pub mod audit;
 pub mod caller;
+pub mod create_token;
 pub mod error;
 pub mod extract;
+pub mod gate;
 pub mod login_request;
+pub mod pats;
 pub mod permissions;
 pub mod roles;
 pub mod session;
@@ -27,10 +31,7 @@ async fn not_found() -> HttpResponse {
 
 /// A resource answering `routes`, and 405 in the Rocket.Chat envelope for other methods.
 fn resource(path: &str, routes: Vec<Route>) -> actix_web::Resource {
-    routes
-        .into_iter()
-        .fold(web::resource(path), |r, route| r.route(route))
-        .default_service(web::to(method_not_allowed))
+    routes.into_iter().fold(web::resource(path), |r, route| r.route(route)).default_service(web::to(method_not_allowed))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -41,60 +42,33 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::scope("/v1")
                     .service(resource("/login", vec![post().to(session::login)]))
-                    .service(resource(
-                        "/logout",
-                        vec![get().to(session::logout), post().to(session::logout)],
-                    ))
+                    .service(resource("/logout", vec![get().to(session::logout), post().to(session::logout)]))
                     .service(resource("/me", vec![get().to(session::me)]))
                     .service(resource("/users.create", vec![post().to(users::create)]))
                     .service(resource("/users.info", vec![get().to(users::info)]))
                     .service(resource("/users.list", vec![get().to(users::list)]))
-                    .service(resource(
-                        "/users.update",
-                        vec![post().to(users_edit::update)],
-                    ))
-                    .service(resource(
-                        "/users.delete",
-                        vec![post().to(users_edit::delete)],
-                    ))
-                    .service(resource(
-                        "/users.setActiveStatus",
-                        vec![post().to(users_edit::set_active_status)],
-                    ))
-                    .service(resource(
-                        "/users.logout",
-                        vec![post().to(user_sessions::logout_user)],
-                    ))
+                    .service(resource("/users.update", vec![post().to(users_edit::update)]))
+                    .service(resource("/users.delete", vec![post().to(users_edit::delete)]))
+                    .service(resource("/users.setActiveStatus", vec![post().to(users_edit::set_active_status)]))
+                    .service(resource("/users.logout", vec![post().to(user_sessions::logout_user)]))
                     .service(resource(
                         "/users.logoutOtherClients",
                         vec![post().to(user_sessions::logout_other_clients)],
                     ))
-                    .service(resource(
-                        "/users.removeOtherTokens",
-                        vec![post().to(user_sessions::remove_other_tokens)],
-                    ))
-                    .service(resource(
-                        "/permissions.listAll",
-                        vec![get().to(permissions::list_all)],
-                    ))
-                    .service(resource(
-                        "/permissions.update",
-                        vec![post().to(permissions::update)],
-                    ))
+                    .service(resource("/users.removeOtherTokens", vec![post().to(user_sessions::remove_other_tokens)]))
+                    .service(resource("/users.createToken", vec![post().to(create_token::create_token)]))
+                    .service(resource("/users.generatePersonalAccessToken", vec![post().to(pats::generate)]))
+                    .service(resource("/users.regeneratePersonalAccessToken", vec![post().to(pats::regenerate)]))
+                    .service(resource("/users.removePersonalAccessToken", vec![post().to(pats::remove)]))
+                    .service(resource("/users.getPersonalAccessTokens", vec![get().to(pats::list)]))
+                    .service(resource("/tokend.audit", vec![get().to(audit::list)]))
+                    .service(resource("/permissions.listAll", vec![get().to(permissions::list_all)]))
+                    .service(resource("/permissions.update", vec![post().to(permissions::update)]))
                     .service(resource("/roles.list", vec![get().to(roles::list)]))
                     .service(resource("/roles.create", vec![post().to(roles::create)]))
-                    .service(resource(
-                        "/roles.addUserToRole",
-                        vec![post().to(roles::add_user_to_role)],
-                    ))
-                    .service(resource(
-                        "/roles.removeUserFromRole",
-                        vec![post().to(roles::remove_user_from_role)],
-                    ))
-                    .service(resource(
-                        "/roles.getUsersInRole",
-                        vec![get().to(roles::get_users_in_role)],
-                    )),
+                    .service(resource("/roles.addUserToRole", vec![post().to(roles::add_user_to_role)]))
+                    .service(resource("/roles.removeUserFromRole", vec![post().to(roles::remove_user_from_role)]))
+                    .service(resource("/roles.getUsersInRole", vec![get().to(roles::get_users_in_role)])),
             )
             .default_service(web::to(not_found)),
     );
@@ -102,6 +76,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Used by the app-wide fallback so unknown paths still get a JSON body.
 pub async fn fallback() -> HttpResponse {
-    HttpResponse::NotFound()
-        .json(serde_json::json!({"success": false, "error": "Resource not found"}))
+    HttpResponse::NotFound().json(serde_json::json!({"success": false, "error": "Resource not found"}))
 }

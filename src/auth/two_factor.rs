@@ -1,0 +1,148 @@
+//! The one place that decides whether a request on a 2FA-gated route may proceed
+//! (spec/rocketchat.md §10.2 and §10.4). Dialects turn its `Decision` into their own
+//! errors. Methods: the password fallback today; TOTP and e-mail plug into `Method`.
+
+use crate::auth::password::PasswordDigest;
+use crate::auth::token::TokenHash;
+use crate::clock::{Millis, now_ms};
+use crate::db::tokens::TokenOwner;
+use crate::db::{two_factor as store, users};
+use crate::error::Result;
+use crate::state::AppState;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// Per-route options (Rocket.Chat's `twoFactorOptions`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Never trust the remember window for this route (e.g. disabling a 2FA method).
+    pub disable_remember_me: bool,
+    /// Users without TOTP/e-mail are not challenged with their password.
+    pub disable_password_fallback: bool,
+    /// Even the token's bypass flag and fresh-account rule do not apply.
+    pub require_second_factor: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Password,
+}
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Password => "password",
+        }
+    }
+}
+
+/// What the client sent: `x-2fa-code`, `x-2fa-method`, and who it is (for the window).
+#[derive(Clone, Debug)]
+pub struct Attempt {
+    pub code: Option<String>,
+    pub method: Option<String>,
+    pub fingerprint: [u8; 32],
+}
+
+/// A fingerprint of the client: user agent and address, as Rocket.Chat binds its window.
+pub fn client_fingerprint(user_agent: &str, client_addr: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(user_agent.as_bytes());
+    h.update([0]);
+    h.update(client_addr.as_bytes());
+    h.finalize().into()
+}
+
+/// Details of a challenge, as `details` of `totp-required` / `totp-invalid`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Challenge {
+    pub method: Method,
+    pub code_generated: bool,
+    /// Names of the methods the user has enabled (empty when only the password applies).
+    pub available_methods: Vec<&'static str>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Pass,
+    Required(Challenge),
+    Invalid(Challenge),
+}
+
+/// Decides a request by `owner` (authenticated with `token`) on a gated route. A passed
+/// check opens the remember window for this token and client unless the route forbids it.
+pub async fn check(
+    state: &AppState,
+    owner: &TokenOwner,
+    token: &TokenHash,
+    attempt: &Attempt,
+    options: Options,
+) -> Result<Decision> {
+    if !state.config.two_factor_enabled {
+        return Ok(Decision::Pass);
+    }
+    if is_authorised_for_token(state, owner, token, attempt, options).await? {
+        return Ok(Decision::Pass);
+    }
+    let available_methods: Vec<&'static str> = Vec::new();
+    let method = if owner.user.has_password && (!options.disable_password_fallback || options.require_second_factor) {
+        Method::Password
+    } else {
+        return Ok(Decision::Pass);
+    };
+    let challenge = Challenge { method, code_generated: false, available_methods };
+    let Some(code) = attempt.code.as_deref().filter(|c| !c.is_empty()) else {
+        return Ok(Decision::Required(challenge));
+    };
+    if !verify(state, owner, method, code).await? {
+        return Ok(Decision::Invalid(challenge));
+    }
+    if !options.disable_remember_me && !state.config.two_factor_remember.is_zero() {
+        let until = now_ms() + state.config.two_factor_remember.as_millis() as Millis;
+        let (hash, fingerprint) = (*token, attempt.fingerprint);
+        state.db.write(move |tx| store::remember(tx, &hash, until, &fingerprint)).await?;
+    }
+    Ok(Decision::Pass)
+}
+
+/// §10.4, in order: the token's bypass flag, the fresh-account grace, the remember window.
+async fn is_authorised_for_token(
+    state: &AppState,
+    owner: &TokenOwner,
+    token: &TokenHash,
+    attempt: &Attempt,
+    options: Options,
+) -> Result<bool> {
+    if options.require_second_factor {
+        return Ok(false);
+    }
+    if owner.bypass_2fa {
+        return Ok(true);
+    }
+    let remember = state.config.two_factor_remember.as_millis() as Millis;
+    let now = now_ms();
+    // No TOTP/e-mail method exists yet, so every user qualifies for the fresh-account grace.
+    if remember > 0 && owner.user.created_at + remember > now {
+        return Ok(true);
+    }
+    if options.disable_remember_me || remember == 0 {
+        return Ok(false);
+    }
+    let hash = *token;
+    let window = state.db.read(move |c| store::remembered(c, &hash)).await?;
+    Ok(matches!(window, Some((until, fp)) if until > now && bool::from(fp.as_slice().ct_eq(&attempt.fingerprint))))
+}
+
+async fn verify(state: &AppState, owner: &TokenOwner, method: Method, code: &str) -> Result<bool> {
+    match method {
+        // The code is the lowercase hex SHA-256 of the password: what bcrypt stores over.
+        Method::Password => {
+            let Some(digest) = PasswordDigest::from_client_digest(code.trim()) else {
+                return Ok(false);
+            };
+            let id = owner.user.id.clone();
+            let stored = state.db.read(move |c| users::password_hash(c, &id)).await?;
+            state.passwords.verify(digest, stored).await
+        }
+    }
+}
