@@ -1,6 +1,7 @@
 //! tokend: one process, one SQLite file, two wire protocols for authentication tokens.
 
 pub mod accounts;
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod blocking;

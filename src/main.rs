@@ -3,7 +3,9 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
+use tokend::admin::AdminCommand;
 use tokend::config::{self, Config};
+use tokend::db::inventory::KindFilter;
 use tokend::startup::Application;
 
 #[derive(Parser)]
@@ -21,6 +23,68 @@ enum Command {
     Serve,
     /// Exit 0 when the server at TOKEND_BIND answers, 1 otherwise.
     Healthcheck,
+    /// Operator commands on the database in TOKEND_DATA_DIR (safe while the server runs).
+    #[command(subcommand)]
+    Admin(AdminCli),
+}
+
+#[derive(Subcommand)]
+enum AdminCli {
+    /// Mint a login token for a user and print it once.
+    MintToken {
+        /// Username or user id
+        #[arg(long)]
+        user: String,
+    },
+    /// List a user's tokens: kinds, names, last parts, dates. Never secrets.
+    ListTokens {
+        /// Username or user id
+        #[arg(long)]
+        user: String,
+    },
+    /// Revoke a user's tokens.
+    RevokeTokens {
+        /// Username or user id
+        #[arg(long)]
+        user: String,
+        /// Which tokens: login, pat or all
+        #[arg(long, value_enum, default_value = "all")]
+        kind: KindArg,
+    },
+    /// Print the newest audit events, oldest first.
+    Audit {
+        /// How many events
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Only events whose actor or subject is this username or id
+        #[arg(long)]
+        user: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum KindArg {
+    Login,
+    Pat,
+    All,
+}
+
+impl From<AdminCli> for AdminCommand {
+    fn from(cli: AdminCli) -> Self {
+        match cli {
+            AdminCli::MintToken { user } => AdminCommand::MintToken { user },
+            AdminCli::ListTokens { user } => AdminCommand::ListTokens { user },
+            AdminCli::RevokeTokens { user, kind } => AdminCommand::RevokeTokens {
+                user,
+                kind: match kind {
+                    KindArg::Login => KindFilter::Login,
+                    KindArg::Pat => KindFilter::Pat,
+                    KindArg::All => KindFilter::All,
+                },
+            },
+            AdminCli::Audit { limit, user } => AdminCommand::Audit { limit: limit.max(1), user },
+        }
+    }
 }
 
 /// Each flag mirrors the environment variable named in its help.
@@ -130,6 +194,7 @@ fn main() -> ExitCode {
     };
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
+        Command::Admin(cmd) => admin(config, cmd.into()),
         Command::Healthcheck => match tokend::healthcheck::check(config.bind) {
             Ok(()) => ExitCode::SUCCESS,
             Err(why) => {
@@ -158,4 +223,26 @@ fn serve(config: Config) -> ExitCode {
             }
         }
     })
+}
+
+fn admin(config: Config, command: AdminCommand) -> ExitCode {
+    let db = match tokend::db::Db::open(&config) {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("tokend: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let state = tokend::state::AppState::new(config, db);
+    let result = actix_web::rt::System::new().block_on(tokend::admin::run(&state, command));
+    match result {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tokend admin: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

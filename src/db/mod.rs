@@ -3,6 +3,7 @@
 //! the only place in tokend that contains SQL.
 
 pub mod audit;
+pub mod inventory;
 pub mod migrations;
 pub mod pats;
 pub mod roles;

@@ -1,0 +1,115 @@
+//! `tokend admin ...`: operator commands that work on the database file directly, also
+//! while the server runs (SQLite serialises the writers). Every change is audited with
+//! the actor `cli`. Secrets are printed only by `mint-token`, once.
+
+use crate::accounts;
+use crate::clock::iso;
+use crate::db::audit::{self, Actor, AuditEvent};
+use crate::db::inventory::{self, KindFilter};
+use crate::db::users::{self, UserRecord};
+use crate::error::Error;
+use crate::state::AppState;
+use std::fmt::Write as _;
+
+#[derive(Debug)]
+pub enum AdminCommand {
+    MintToken { user: String },
+    ListTokens { user: String },
+    RevokeTokens { user: String, kind: KindFilter },
+    Audit { limit: i64, user: Option<String> },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("no user with username or id {0:?}")]
+    NoSuchUser(String),
+    #[error("user {0:?} is deactivated; reactivate it first")]
+    Inactive(String),
+    #[error(transparent)]
+    Store(#[from] Error),
+}
+
+async fn find_user(state: &AppState, key: &str) -> Result<UserRecord, AdminError> {
+    let k = key.to_string();
+    let found = state
+        .db
+        .read(move |c| match users::find_by_username(c, &k)? {
+            Some(u) => Ok(Some(u)),
+            None => users::find_by_id(c, &k),
+        })
+        .await?;
+    found.ok_or_else(|| AdminError::NoSuchUser(key.to_string()))
+}
+
+/// Runs one command and returns what to print on stdout.
+pub async fn run(state: &AppState, command: AdminCommand) -> Result<String, AdminError> {
+    let mut out = String::new();
+    match command {
+        AdminCommand::MintToken { user } => {
+            let user = find_user(state, &user).await?;
+            if !user.active {
+                return Err(AdminError::Inactive(user.username));
+            }
+            let (token, expires) = accounts::mint_login_token(state, &Actor::cli(), &user, "cli mint-token").await?;
+            let _ = writeln!(out, "userId:    {}\nauthToken: {}\nexpires:   {}", user.id, token.expose(), iso(expires));
+            let _ = writeln!(out, "Use it as the X-User-Id and X-Auth-Token headers. It is shown only this once.");
+        }
+        AdminCommand::ListTokens { user } => {
+            let user = find_user(state, &user).await?;
+            let id = user.id.clone();
+            let rows = state.db.read(move |c| inventory::list(c, &id)).await?;
+            let _ = writeln!(out, "{:<6} {:<24} {:<8} {:<25} EXPIRES", "KIND", "NAME", "LAST", "CREATED");
+            for t in rows {
+                let _ = writeln!(
+                    out,
+                    "{:<6} {:<24} {:<8} {:<25} {}",
+                    t.kind,
+                    t.name.unwrap_or_else(|| "-".into()),
+                    t.last_part.unwrap_or_else(|| "-".into()),
+                    iso(t.created_at),
+                    t.expires_at.map_or_else(|| "never".into(), iso)
+                );
+            }
+        }
+        AdminCommand::RevokeTokens { user, kind } => {
+            let user = find_user(state, &user).await?;
+            let event = AuditEvent {
+                event: "token.revoked",
+                subject_id: Some(user.id.clone()),
+                subject: Some(user.username.clone()),
+                token_kind: Some(kind.name()),
+                token_label: None,
+                detail: Some("cli revoke-tokens".into()),
+            };
+            let id = user.id.clone();
+            let n = state
+                .db
+                .write(move |tx| {
+                    let n = inventory::revoke(tx, &id, kind)?;
+                    audit::record(tx, &Actor::cli(), &event, crate::clock::now_ms())?;
+                    Ok(n)
+                })
+                .await?;
+            let _ = writeln!(out, "revoked {n} {} token(s) of {}", kind.name(), user.username);
+        }
+        AdminCommand::Audit { limit, user } => {
+            let (rows, total) = state.db.read(move |c| audit::page(c, user.as_deref(), None, 0, Some(limit))).await?;
+            for r in rows.iter().rev() {
+                let _ = writeln!(
+                    out,
+                    "{} {:<14} actor={} subject={} kind={} label={} from={} {}",
+                    iso(r.at),
+                    r.event,
+                    r.actor,
+                    r.subject.as_deref().unwrap_or("-"),
+                    r.token_kind.as_deref().unwrap_or("-"),
+                    r.token_label.as_deref().unwrap_or("-"),
+                    r.client_addr.as_deref().unwrap_or("-"),
+                    r.detail.as_deref().unwrap_or("")
+                );
+            }
+            let _ = writeln!(out, "({} of {total} events)", rows.len());
+        }
+    }
+    Ok(out)
+}
