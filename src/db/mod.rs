@@ -54,8 +54,13 @@ impl Db {
         let shown = path.display().to_string();
         let unopenable = |cause: String| OpenError::Unopenable { path: shown.clone(), cause };
         std::fs::create_dir_all(&config.data_dir).map_err(|e| unopenable(e.to_string()))?;
-        let db =
-            Db::open_pool(&path, config.synchronous, config.db_pool_size).map_err(|e| unopenable(e.to_string()))?;
+        // One direct probe first: a corrupt or foreign file fails here at once with the
+        // right advice, instead of after the pool's connection retries.
+        let probe = Connection::open(&path).map_err(|e| classify(&shown, e.to_string()))?;
+        probe.query_row("PRAGMA schema_version", [], |_| Ok(())).map_err(|e| classify(&shown, e.to_string()))?;
+        drop(probe);
+        let db = Db::open_pool(&path, config.synchronous, config.db_pool_size)
+            .map_err(|e| classify(&shown, e.to_string()))?;
         let mut conn = db.pool.get().map_err(|e| classify(&shown, e.to_string()))?;
         migrations::apply(&mut conn, &shown)?;
         seed::roles_and_permissions(&mut conn).map_err(|e| classify(&shown, e.to_string()))?;

@@ -14,11 +14,7 @@ pub enum TokenKind {
 
 impl TokenKind {
     fn parse(text: &str) -> TokenKind {
-        if text == "pat" {
-            TokenKind::Pat
-        } else {
-            TokenKind::Login
-        }
+        if text == "pat" { TokenKind::Pat } else { TokenKind::Login }
     }
 }
 
@@ -92,10 +88,8 @@ pub fn insert_login_token(
 
 /// Removes the one token with this hash (login or PAT) of this user.
 pub fn delete_by_hash(conn: &Connection, user_id: &str, hash: &TokenHash) -> Result<bool> {
-    let n = conn.execute(
-        "DELETE FROM tokens WHERE user_id = ?1 AND token_hash = ?2",
-        params![user_id, hash.as_bytes()],
-    )?;
+    let n =
+        conn.execute("DELETE FROM tokens WHERE user_id = ?1 AND token_hash = ?2", params![user_id, hash.as_bytes()])?;
     Ok(n == 1)
 }
 
@@ -106,18 +100,11 @@ pub fn delete_all_of(conn: &Connection, user_id: &str) -> Result<usize> {
 
 /// Every login token of the user; PATs survive.
 pub fn delete_login_tokens_of(conn: &Connection, user_id: &str) -> Result<usize> {
-    Ok(conn.execute(
-        "DELETE FROM tokens WHERE user_id = ?1 AND kind = 'login'",
-        [user_id],
-    )?)
+    Ok(conn.execute("DELETE FROM tokens WHERE user_id = ?1 AND kind = 'login'", [user_id])?)
 }
 
 /// The user's login tokens except `keep`; PATs survive.
-pub fn delete_other_login_tokens(
-    conn: &Connection,
-    user_id: &str,
-    keep: &TokenHash,
-) -> Result<usize> {
+pub fn delete_other_login_tokens(conn: &Connection, user_id: &str, keep: &TokenHash) -> Result<usize> {
     Ok(conn.execute(
         "DELETE FROM tokens WHERE user_id = ?1 AND kind = 'login' AND token_hash <> ?2",
         params![user_id, keep.as_bytes()],
@@ -125,28 +112,17 @@ pub fn delete_other_login_tokens(
 }
 
 pub fn count_login_tokens(conn: &Connection, user_id: &str) -> Result<i64> {
-    Ok(conn.query_row(
-        "SELECT count(*) FROM tokens WHERE user_id = ?1 AND kind = 'login'",
-        [user_id],
-        |r| r.get(0),
-    )?)
+    Ok(conn.query_row("SELECT count(*) FROM tokens WHERE user_id = ?1 AND kind = 'login'", [user_id], |r| r.get(0))?)
 }
 
 /// Deletes expired rows; returns how many. Expired tokens are already refused at lookup,
 /// this only keeps the file small.
 pub fn purge_expired(conn: &Connection, now: Millis) -> Result<usize> {
-    Ok(conn.execute(
-        "DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?1",
-        [now],
-    )?)
+    Ok(conn.execute("DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?1", [now])?)
 }
 
 /// Creation time of a login token (for `tokenExpires` in `users.logoutOtherClients`).
-pub fn find_expiry(
-    conn: &Connection,
-    user_id: &str,
-    hash: &TokenHash,
-) -> Result<Option<Option<Millis>>> {
+pub fn find_expiry(conn: &Connection, user_id: &str, hash: &TokenHash) -> Result<Option<Option<Millis>>> {
     Ok(conn
         .query_row(
             "SELECT expires_at FROM tokens WHERE user_id = ?1 AND token_hash = ?2",

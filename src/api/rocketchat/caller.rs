@@ -35,19 +35,12 @@ impl Caller {
 
     pub async fn has(&self, state: &AppState, permission: &'static str) -> RcResult<bool> {
         let id = self.id().to_string();
-        Ok(state
-            .db
-            .read(move |c| roles::user_has_permission(c, &id, permission))
-            .await?)
+        Ok(state.db.read(move |c| roles::user_has_permission(c, &id, permission)).await?)
     }
 
     /// A route-level permission (`permissionsRequired`): 403 with the permission body.
     pub async fn require(&self, state: &AppState, permission: &'static str) -> RcResult<()> {
-        if self.has(state, permission).await? {
-            Ok(())
-        } else {
-            Err(RcError::PermissionRequired)
-        }
+        if self.has(state, permission).await? { Ok(()) } else { Err(RcError::PermissionRequired) }
     }
 }
 
@@ -74,10 +67,7 @@ impl FromRequest for Caller {
                 return Err(RcError::NotLoggedIn);
             };
             match accounts::authenticate_token(&state, Some(user_id), &token).await? {
-                Some(owner) => Ok(Caller {
-                    owner,
-                    token: PlainToken::from_presented(&token),
-                }),
+                Some(owner) => Ok(Caller { owner, token: PlainToken::from_presented(&token) }),
                 None => Err(RcError::NotLoggedIn),
             }
         })

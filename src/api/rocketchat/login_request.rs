@@ -34,25 +34,14 @@ fn string_field(body: &Map<String, Value>, field: &str) -> Result<Option<String>
 
 fn password(value: &Value) -> Result<PasswordDigest, RcError> {
     match value {
-        Value::String(plain) if plain.chars().count() <= MAX_PASSWORD_CHARS => {
-            Ok(PasswordDigest::of_plaintext(plain))
-        }
-        Value::String(_) => Err(bad(
-            "password",
-            &format!("at most {MAX_PASSWORD_CHARS} characters"),
-        )),
-        Value::Object(o)
-            if o.len() == 2 && o.get("algorithm") == Some(&Value::String("sha-256".into())) =>
-        {
-            o.get("digest")
-                .and_then(Value::as_str)
-                .and_then(PasswordDigest::from_client_digest)
-                .ok_or_else(|| bad("password.digest", "64 hexadecimal characters"))
-        }
-        _ => Err(bad(
-            "password",
-            "a string or {digest, algorithm: \"sha-256\"}",
-        )),
+        Value::String(plain) if plain.chars().count() <= MAX_PASSWORD_CHARS => Ok(PasswordDigest::of_plaintext(plain)),
+        Value::String(_) => Err(bad("password", &format!("at most {MAX_PASSWORD_CHARS} characters"))),
+        Value::Object(o) if o.len() == 2 && o.get("algorithm") == Some(&Value::String("sha-256".into())) => o
+            .get("digest")
+            .and_then(Value::as_str)
+            .and_then(PasswordDigest::from_client_digest)
+            .ok_or_else(|| bad("password.digest", "64 hexadecimal characters")),
+        _ => Err(bad("password", "a string or {digest, algorithm: \"sha-256\"}")),
     }
 }
 
@@ -85,10 +74,7 @@ pub fn parse(body: &Value) -> Result<LoginRequest, RcError> {
         let who = match body.get("user") {
             Some(Value::String(u)) if u.contains('@') => Some(LoginName::Email(u.clone())),
             Some(Value::String(u)) => Some(LoginName::Username(u.clone())),
-            _ => match (
-                string_field(body, "username")?,
-                string_field(body, "email")?,
-            ) {
+            _ => match (string_field(body, "username")?, string_field(body, "email")?) {
                 (Some(u), _) => Some(LoginName::Username(u)),
                 (None, Some(e)) => Some(LoginName::Email(e)),
                 (None, None) => None,
@@ -96,11 +82,7 @@ pub fn parse(body: &Value) -> Result<LoginRequest, RcError> {
         };
         if let Some(who) = who {
             let digest = password(&body["password"])?;
-            return Ok(LoginRequest::Password {
-                who,
-                digest,
-                code: string_field(body, "code")?,
-            });
+            return Ok(LoginRequest::Password { who, digest, code: string_field(body, "code")? });
         }
     }
     native(body, None)
@@ -118,9 +100,7 @@ fn native(body: &Map<String, Value>, code: Option<String>) -> Result<LoginReques
         let Value::Object(totp) = totp else {
             return Err(bad("totp", "an object with login and code"));
         };
-        let (Some(Value::Object(login)), Some(code)) =
-            (totp.get("login"), string_field(totp, "code")?)
-        else {
+        let (Some(Value::Object(login)), Some(code)) = (totp.get("login"), string_field(totp, "code")?) else {
             return Err(bad("totp", "an object with login and code"));
         };
         return native(login, Some(code));
@@ -149,46 +129,25 @@ mod tests {
 
     #[test]
     fn compat_forms_pick_email_or_username() {
-        assert!(
-            matches!(who(json!({"user":"a@b.c","password":"x"})), LoginName::Email(e) if e == "a@b.c")
-        );
-        assert!(
-            matches!(who(json!({"user":"alice","password":"x"})), LoginName::Username(u) if u == "alice")
-        );
-        assert!(matches!(
-            who(json!({"username":"alice","password":"x"})),
-            LoginName::Username(_)
-        ));
-        assert!(matches!(
-            who(json!({"email":"a@b.c","password":"x"})),
-            LoginName::Email(_)
-        ));
+        assert!(matches!(who(json!({"user":"a@b.c","password":"x"})), LoginName::Email(e) if e == "a@b.c"));
+        assert!(matches!(who(json!({"user":"alice","password":"x"})), LoginName::Username(u) if u == "alice"));
+        assert!(matches!(who(json!({"username":"alice","password":"x"})), LoginName::Username(_)));
+        assert!(matches!(who(json!({"email":"a@b.c","password":"x"})), LoginName::Email(_)));
     }
 
     #[test]
     fn native_forms_are_understood() {
-        assert!(matches!(
-            who(json!({"user":{"id":"X"},"password":"x"})),
-            LoginName::Id(_)
-        ));
-        assert!(
-            matches!(parse(&json!({"resume":"tok"})).unwrap(), LoginRequest::Resume(t) if t == "tok")
-        );
-        let totp =
-            json!({"totp":{"login":{"user":{"username":"a"},"password":"x"},"code":"123456"}});
-        assert!(
-            matches!(parse(&totp).unwrap(), LoginRequest::Password { code: Some(c), .. } if c == "123456")
-        );
+        assert!(matches!(who(json!({"user":{"id":"X"},"password":"x"})), LoginName::Id(_)));
+        assert!(matches!(parse(&json!({"resume":"tok"})).unwrap(), LoginRequest::Resume(t) if t == "tok"));
+        let totp = json!({"totp":{"login":{"user":{"username":"a"},"password":"x"},"code":"123456"}});
+        assert!(matches!(parse(&totp).unwrap(), LoginRequest::Password { code: Some(c), .. } if c == "123456"));
     }
 
     #[test]
     fn digest_passwords_equal_plaintext_ones() {
         let digest = PasswordDigest::of_plaintext("pw").as_str().to_string();
-        let a =
-            parse(&json!({"user":"u","password":{"digest":digest,"algorithm":"sha-256"}})).unwrap();
-        let LoginRequest::Password { digest: d, .. } = a else {
-            panic!()
-        };
+        let a = parse(&json!({"user":"u","password":{"digest":digest,"algorithm":"sha-256"}})).unwrap();
+        let LoginRequest::Password { digest: d, .. } = a else { panic!() };
         assert_eq!(d, PasswordDigest::of_plaintext("pw"));
     }
 
@@ -212,17 +171,8 @@ mod tests {
 
     #[test]
     fn bodies_without_credentials_are_unrecognized() {
-        assert!(matches!(
-            parse(&json!({})).unwrap(),
-            LoginRequest::Unrecognized
-        ));
-        assert!(matches!(
-            parse(&json!({"user":"alice"})).unwrap(),
-            LoginRequest::Unrecognized
-        ));
-        assert!(matches!(
-            parse(&json!({"ldap":true,"username":"a"})).unwrap(),
-            LoginRequest::Unrecognized
-        ));
+        assert!(matches!(parse(&json!({})).unwrap(), LoginRequest::Unrecognized));
+        assert!(matches!(parse(&json!({"user":"alice"})).unwrap(), LoginRequest::Unrecognized));
+        assert!(matches!(parse(&json!({"ldap":true,"username":"a"})).unwrap(), LoginRequest::Unrecognized));
     }
 }

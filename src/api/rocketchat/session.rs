@@ -17,10 +17,7 @@ pub async fn info(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// §5: every body form of §5.1; failures are 401 with the ambiguous body of §5.3.
-pub async fn login(
-    state: web::Data<AppState>,
-    RcBody(body): RcBody<Value>,
-) -> RcResult<HttpResponse> {
+pub async fn login(state: web::Data<AppState>, RcBody(body): RcBody<Value>) -> RcResult<HttpResponse> {
     match login_request::parse(&body)? {
         LoginRequest::Resume(token) => {
             // A resume login returns the same token; nothing new is stored.
@@ -28,18 +25,10 @@ pub async fn login(
             let owner = owner.ok_or_else(RcError::login_unauthorized)?;
             Ok(login_success(&state, &owner.user, &token))
         }
-        LoginRequest::Password {
-            who,
-            digest,
-            code: _,
-        } => match accounts::check_password(&state, who, digest).await? {
+        LoginRequest::Password { who, digest, code: _ } => match accounts::check_password(&state, who, digest).await? {
             PasswordCheck::Valid(user) => {
                 let (token, _) = accounts::issue_login_token(&state, &user.id).await?;
-                log::info!(
-                    "login: user {} ({}) logged in with a password",
-                    user.id,
-                    user.username.escape_debug()
-                );
+                log::info!("login: user {} ({}) logged in with a password", user.id, user.username.escape_debug());
                 Ok(login_success(&state, &user, token.expose()))
             }
             PasswordCheck::Inactive(_) => Err(RcError::Login {
@@ -56,11 +45,7 @@ pub async fn login(
     }
 }
 
-fn login_success(
-    state: &AppState,
-    user: &crate::db::users::UserRecord,
-    token: &str,
-) -> HttpResponse {
+fn login_success(state: &AppState, user: &crate::db::users::UserRecord, token: &str) -> HttpResponse {
     let data = json!({
         "userId": user.id,
         "authToken": token,
@@ -73,20 +58,13 @@ fn login_success(
 pub async fn logout(state: web::Data<AppState>, caller: Caller) -> RcResult<HttpResponse> {
     let user_id = caller.id().to_string();
     let hash = caller.token_hash();
-    state
-        .db
-        .write(move |tx| tokens::delete_by_hash(tx, &user_id, &hash))
-        .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"status": "success", "data": {"message": "You've been logged out!"}})))
+    state.db.write(move |tx| tokens::delete_by_hash(tx, &user_id, &hash)).await?;
+    Ok(HttpResponse::Ok().json(json!({"status": "success", "data": {"message": "You've been logged out!"}})))
 }
 
 /// §7: the caller's own "me" object.
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> HttpResponse {
-    HttpResponse::Ok().json(views::success(views::me(
-        caller.user(),
-        &state.config.site_url,
-    )))
+    HttpResponse::Ok().json(views::success(views::me(caller.user(), &state.config.site_url)))
 }
 
 /// Helper for handlers answering `{...fields, success: true}`.

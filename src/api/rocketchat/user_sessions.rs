@@ -26,10 +26,7 @@ pub async fn logout_user(
     caller: Caller,
     RcBody(body): RcBody<LogoutBody>,
 ) -> RcResult<HttpResponse> {
-    let target = body
-        .user_id
-        .filter(|id| !id.is_empty())
-        .unwrap_or_else(|| caller.id().to_string());
+    let target = body.user_id.filter(|id| !id.is_empty()).unwrap_or_else(|| caller.id().to_string());
     if target != caller.id() && !caller.has(&state, "logout-other-user").await? {
         return Err(RcError::Unauthorized(StatusCode::FORBIDDEN));
     }
@@ -48,43 +45,30 @@ pub async fn logout_user(
         return Err(RcError::meteor("error-invalid-user-id", "Invalid user id"));
     }
     log::info!("users.logout: {} logged out user {target}", caller.id());
-    Ok(ok(
-        json!({"message": format!("User {target} has been logged out!")}),
-    ))
+    Ok(ok(json!({"message": format!("User {target} has been logged out!")})))
 }
 
 /// Removes the caller's other login tokens (PATs survive), keeping the one in use.
 async fn remove_other_login_tokens(state: &AppState, caller: &Caller) -> RcResult<()> {
     let id = caller.id().to_string();
     let keep = caller.token_hash();
-    let removed = state
-        .db
-        .write(move |tx| tokens::delete_other_login_tokens(tx, &id, &keep))
-        .await?;
+    let removed = state.db.write(move |tx| tokens::delete_other_login_tokens(tx, &id, &keep)).await?;
     log::info!("user {} removed {removed} other login tokens", caller.id());
     Ok(())
 }
 
 /// §6.3: answers with the current token and its expiry (`""` for a PAT).
-pub async fn logout_other_clients(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> RcResult<HttpResponse> {
+pub async fn logout_other_clients(state: web::Data<AppState>, caller: Caller) -> RcResult<HttpResponse> {
     remove_other_login_tokens(&state, &caller).await?;
     let expires = match (caller.owner.kind, caller.owner.expires_at) {
         (TokenKind::Login, Some(at)) => iso(at),
         _ => String::new(),
     };
-    Ok(ok(
-        json!({"token": caller.token.expose(), "tokenExpires": expires}),
-    ))
+    Ok(ok(json!({"token": caller.token.expose(), "tokenExpires": expires})))
 }
 
 /// §6.3: `{"success": true}`.
-pub async fn remove_other_tokens(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> RcResult<HttpResponse> {
+pub async fn remove_other_tokens(state: web::Data<AppState>, caller: Caller) -> RcResult<HttpResponse> {
     remove_other_login_tokens(&state, &caller).await?;
     Ok(ok(json!({})))
 }
