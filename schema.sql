@@ -59,7 +59,7 @@ CREATE TABLE tokens (
     token_hash  BLOB NOT NULL UNIQUE,
     kind        TEXT NOT NULL CHECK (kind IN ('login', 'pat')),
     name        TEXT,                                     -- PATs only
-    last_part   TEXT,                                     -- PATs only: last 6 chars
+    last_part   TEXT,                                     -- last 6 chars (lastTokenPart)
     bypass_2fa  INTEGER NOT NULL DEFAULT 0,
     created_at  INTEGER NOT NULL,
     expires_at  INTEGER,                                  -- NULL = never

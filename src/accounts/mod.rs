@@ -3,6 +3,7 @@
 //! decide *who may* do these things and how refusals look on the wire.
 
 pub mod pats;
+pub mod revoke;
 pub mod users;
 
 pub use users::{
@@ -64,25 +65,6 @@ pub async fn check_password(state: &AppState, who: LoginName, digest: PasswordDi
     })
 }
 
-/// Issues a login token for `user_id`, evicting the oldest beyond the per-user cap in the
-/// same transaction, and records the login. Returns the token and its expiry.
-pub async fn issue_login_token(state: &AppState, user_id: &str) -> Result<(PlainToken, Millis)> {
-    let token = PlainToken::generate();
-    let hash = token.hash();
-    let now = now_ms();
-    let expires_at = now + state.config.login_token_lifetime().as_millis() as Millis;
-    let cap = state.config.max_login_tokens;
-    let user_id = user_id.to_string();
-    state
-        .db
-        .write(move |tx| {
-            tokens::insert_login_token(tx, &user_id, &hash, now, expires_at, cap)?;
-            user_rows::touch_last_login(tx, &user_id, now)
-        })
-        .await?;
-    Ok((token, expires_at))
-}
-
 /// Resolves a presented token to its active owner; `user_id`, when given, must match.
 pub async fn authenticate_token(
     state: &AppState,
@@ -109,6 +91,7 @@ pub async fn mint_login_token(
     let now = now_ms();
     let expires_at = now + state.config.login_token_lifetime().as_millis() as Millis;
     let cap = state.config.max_login_tokens;
+    let last_part = token.last_part();
     let event = AuditEvent {
         event: "token.created",
         subject_id: Some(subject.id.clone()),
@@ -121,7 +104,7 @@ pub async fn mint_login_token(
     state
         .db
         .write(move |tx| {
-            tokens::insert_login_token(tx, &subject_id, &hash, now, expires_at, cap)?;
+            tokens::insert_login_token(tx, &subject_id, &hash, &last_part, now, expires_at, cap)?;
             if is_login {
                 user_rows::touch_last_login(tx, &subject_id, now)?;
             }

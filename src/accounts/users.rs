@@ -19,19 +19,14 @@ pub enum PolicyViolation {
 /// Longest password accepted (Meteor's login validator allows 256 characters).
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
-pub fn check_password_policy(
-    state: &AppState,
-    plain: &str,
-) -> std::result::Result<(), PolicyViolation> {
+pub fn check_password_policy(state: &AppState, plain: &str) -> std::result::Result<(), PolicyViolation> {
     let chars = plain.chars().count();
     let min = state.config.password_min_length;
     if chars < min {
         return Err(PolicyViolation::TooShort { min });
     }
     if chars > MAX_PASSWORD_CHARS {
-        return Err(PolicyViolation::TooLong {
-            max: MAX_PASSWORD_CHARS,
-        });
+        return Err(PolicyViolation::TooLong { max: MAX_PASSWORD_CHARS });
     }
     Ok(())
 }
@@ -72,10 +67,7 @@ impl From<Error> for CreateUserError {
 
 /// Validates and inserts a user. Uniqueness is checked inside the write transaction, and
 /// the unique indexes catch any race that slips past the check.
-pub async fn create_user(
-    state: &AppState,
-    draft: UserDraft,
-) -> std::result::Result<UserRecord, CreateUserError> {
+pub async fn create_user(state: &AppState, draft: UserDraft) -> std::result::Result<UserRecord, CreateUserError> {
     if !is_valid_username(&draft.username) {
         return Err(CreateUserError::InvalidUsername);
     }
@@ -88,10 +80,7 @@ pub async fn create_user(
         return Err(CreateUserError::InvalidName);
     }
     check_password_policy(state, &draft.password).map_err(CreateUserError::Policy)?;
-    let hash = state
-        .passwords
-        .hash(PasswordDigest::of_plaintext(&draft.password))
-        .await?;
+    let hash = state.passwords.hash(PasswordDigest::of_plaintext(&draft.password)).await?;
     let new = NewUser {
         id: random::user_id(),
         username: draft.username,
@@ -100,11 +89,7 @@ pub async fn create_user(
         email_verified: draft.email_verified,
         password_hash: Some(hash),
         active: draft.active,
-        user_type: if draft.roles.iter().any(|r| r == "bot") {
-            "bot".into()
-        } else {
-            "user".into()
-        },
+        user_type: if draft.roles.iter().any(|r| r == "bot") { "bot".into() } else { "user".into() },
         require_password_change: draft.require_password_change,
         nickname: draft.nickname,
         bio: draft.bio,
@@ -126,9 +111,7 @@ pub async fn create_user(
                 }
             }
             users::insert(tx, &new, now_ms())?;
-            users::find_by_id(tx, &new.id)?
-                .ok_or_else(|| Error::Internal("inserted user vanished".into()))
-                .map(Ok)
+            users::find_by_id(tx, &new.id)?.ok_or_else(|| Error::Internal("inserted user vanished".into())).map(Ok)
         })
         .await
         .map_err(|e| match e {
@@ -141,15 +124,9 @@ pub async fn create_user(
 /// Hashes and stores a new password; the user's login tokens are revoked in the same
 /// transaction. The policy must have been checked by the caller.
 pub async fn set_password(state: &AppState, user_id: &str, plain: &str) -> Result<()> {
-    let hash = state
-        .passwords
-        .hash(PasswordDigest::of_plaintext(plain))
-        .await?;
+    let hash = state.passwords.hash(PasswordDigest::of_plaintext(plain)).await?;
     let user_id = user_id.to_string();
-    state
-        .db
-        .write(move |tx| users::set_password(tx, &user_id, &hash, now_ms()))
-        .await
+    state.db.write(move |tx| users::set_password(tx, &user_id, &hash, now_ms())).await
 }
 
 /// Changes to an existing user, already authorised by the caller's dialect.
@@ -192,33 +169,19 @@ pub async fn update_user(
 ) -> std::result::Result<UserRecord, UpdateUserError> {
     use CreateUserError as E;
     let invalid = |e| Err(UpdateUserError::Create(e));
-    if update
-        .username
-        .as_deref()
-        .is_some_and(|u| !is_valid_username(u))
-    {
+    if update.username.as_deref().is_some_and(|u| !is_valid_username(u)) {
         return invalid(E::InvalidUsername);
     }
     if update.email.as_deref().is_some_and(|e| !is_valid_email(e)) {
         return invalid(E::InvalidEmail);
     }
-    if update
-        .name
-        .as_deref()
-        .is_some_and(|n| !is_valid_display_name(n))
-    {
+    if update.name.as_deref().is_some_and(|n| !is_valid_display_name(n)) {
         return invalid(E::InvalidName);
     }
     let password_hash = match &update.password {
         Some(plain) => {
-            check_password_policy(state, plain)
-                .map_err(|p| UpdateUserError::Create(E::Policy(p)))?;
-            Some(
-                state
-                    .passwords
-                    .hash(PasswordDigest::of_plaintext(plain))
-                    .await?,
-            )
+            check_password_policy(state, plain).map_err(|p| UpdateUserError::Create(E::Policy(p)))?;
+            Some(state.passwords.hash(PasswordDigest::of_plaintext(plain)).await?)
         }
         None => None,
     };
@@ -237,14 +200,8 @@ pub async fn update_user(
             }
             let loses_admin = current.roles.iter().any(|r| r == "admin")
                 && (update.active == Some(false)
-                    || update
-                        .roles
-                        .as_ref()
-                        .is_some_and(|r| !r.iter().any(|x| x == "admin")));
-            if loses_admin
-                && current.active
-                && roles::count_other_active_holders(tx, "admin", &id)? == 0
-            {
+                    || update.roles.as_ref().is_some_and(|r| !r.iter().any(|x| x == "admin")));
+            if loses_admin && current.active && roles::count_other_active_holders(tx, "admin", &id)? == 0 {
                 return Ok(Err(UpdateUserError::LastAdmin));
             }
             if let Some(name) = &update.username {
@@ -257,10 +214,7 @@ pub async fn update_user(
                     return Ok(invalid(E::EmailTaken));
                 }
             }
-            let email_changed = update
-                .email
-                .as_deref()
-                .is_some_and(|e| current.email.as_deref() != Some(e));
+            let email_changed = update.email.as_deref().is_some_and(|e| current.email.as_deref() != Some(e));
             let changes = users::UserChanges {
                 username: update.username,
                 name: update.name,
@@ -281,8 +235,7 @@ pub async fn update_user(
                     users::set_active(tx, &id, active, now)?;
                 }
             }
-            let updated = users::find_by_id(tx, &id)?
-                .ok_or_else(|| Error::Internal("updated user vanished".into()))?;
+            let updated = users::find_by_id(tx, &id)?.ok_or_else(|| Error::Internal("updated user vanished".into()))?;
             Ok(Ok(updated))
         })
         .await

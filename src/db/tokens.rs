@@ -69,14 +69,16 @@ pub fn insert_login_token(
     conn: &Connection,
     user_id: &str,
     hash: &TokenHash,
+    last_part: &str,
     now: Millis,
     expires_at: Millis,
     cap: u32,
 ) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO tokens (user_id, token_hash, kind, created_at, expires_at) VALUES (?1, ?2, 'login', ?3, ?4)",
+        "INSERT INTO tokens (user_id, token_hash, kind, last_part, created_at, expires_at)
+         VALUES (?1, ?2, 'login', ?3, ?4, ?5)",
     )?
-    .execute(params![user_id, hash.as_bytes(), now, expires_at])?;
+    .execute(params![user_id, hash.as_bytes(), last_part, now, expires_at])?;
     conn.prepare_cached(
         "DELETE FROM tokens WHERE user_id = ?1 AND kind = 'login' AND id NOT IN (
              SELECT id FROM tokens WHERE user_id = ?1 AND kind = 'login'

@@ -3,12 +3,13 @@
 use super::caller::Caller;
 use super::error::{RcError, RcResult};
 use super::extract::RcBody;
+use super::gate::{actor, client_addr};
 use super::login_request::{self, LoginRequest};
 use super::views;
-use crate::accounts::{self, PasswordCheck};
-use crate::db::tokens;
+use crate::accounts::{self, PasswordCheck, revoke};
+use crate::db::audit::Actor;
 use crate::state::AppState;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
 /// §16: `{"version": ..., "success": true}`, no authentication.
@@ -17,7 +18,11 @@ pub async fn info(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// §5: every body form of §5.1; failures are 401 with the ambiguous body of §5.3.
-pub async fn login(state: web::Data<AppState>, RcBody(body): RcBody<Value>) -> RcResult<HttpResponse> {
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    RcBody(body): RcBody<Value>,
+) -> RcResult<HttpResponse> {
     match login_request::parse(&body)? {
         LoginRequest::Resume(token) => {
             // A resume login returns the same token; nothing new is stored.
@@ -27,7 +32,8 @@ pub async fn login(state: web::Data<AppState>, RcBody(body): RcBody<Value>) -> R
         }
         LoginRequest::Password { who, digest, code: _ } => match accounts::check_password(&state, who, digest).await? {
             PasswordCheck::Valid(user) => {
-                let (token, _) = accounts::issue_login_token(&state, &user.id).await?;
+                let actor = Actor::user(&user.id, &user.username, client_addr(&req));
+                let (token, _) = accounts::mint_login_token(&state, &actor, &user, "login").await?;
                 log::info!("login: user {} ({}) logged in with a password", user.id, user.username.escape_debug());
                 Ok(login_success(&state, &user, token.expose()))
             }
@@ -55,10 +61,8 @@ fn login_success(state: &AppState, user: &crate::db::users::UserRecord, token: &
 }
 
 /// §6.1: removes only the token that authenticated this request.
-pub async fn logout(state: web::Data<AppState>, caller: Caller) -> RcResult<HttpResponse> {
-    let user_id = caller.id().to_string();
-    let hash = caller.token_hash();
-    state.db.write(move |tx| tokens::delete_by_hash(tx, &user_id, &hash)).await?;
+pub async fn logout(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> RcResult<HttpResponse> {
+    revoke::revoke_token(&state, &actor(&caller, &req), caller.user(), caller.token_hash(), caller.owner.kind).await?;
     Ok(HttpResponse::Ok().json(json!({"status": "success", "data": {"message": "You've been logged out!"}})))
 }
 

@@ -4,13 +4,14 @@
 use super::caller::Caller;
 use super::error::{RcError, RcResult};
 use super::extract::RcBody;
+use super::gate::actor;
 use super::session::ok;
+use crate::accounts::revoke;
 use crate::clock::iso;
-use crate::db::tokens::{self, TokenKind};
-use crate::db::users;
+use crate::db::tokens::TokenKind;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -24,24 +25,14 @@ pub struct LogoutBody {
 pub async fn logout_user(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     RcBody(body): RcBody<LogoutBody>,
 ) -> RcResult<HttpResponse> {
     let target = body.user_id.filter(|id| !id.is_empty()).unwrap_or_else(|| caller.id().to_string());
     if target != caller.id() && !caller.has(&state, "logout-other-user").await? {
         return Err(RcError::Unauthorized(StatusCode::FORBIDDEN));
     }
-    let id = target.clone();
-    let found = state
-        .db
-        .write(move |tx| {
-            if users::find_by_id(tx, &id)?.is_none() {
-                return Ok(false);
-            }
-            tokens::delete_all_of(tx, &id)?;
-            Ok(true)
-        })
-        .await?;
-    if !found {
+    if !revoke::revoke_all(&state, &actor(&caller, &req), &target, "users.logout").await? {
         return Err(RcError::meteor("error-invalid-user-id", "Invalid user id"));
     }
     log::info!("users.logout: {} logged out user {target}", caller.id());
@@ -49,17 +40,26 @@ pub async fn logout_user(
 }
 
 /// Removes the caller's other login tokens (PATs survive), keeping the one in use.
-async fn remove_other_login_tokens(state: &AppState, caller: &Caller) -> RcResult<()> {
-    let id = caller.id().to_string();
-    let keep = caller.token_hash();
-    let removed = state.db.write(move |tx| tokens::delete_other_login_tokens(tx, &id, &keep)).await?;
+async fn remove_other_login_tokens(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+    detail: &'static str,
+) -> RcResult<()> {
+    let removed =
+        revoke::revoke_other_login_tokens(state, &actor(caller, req), caller.user(), caller.token_hash(), detail)
+            .await?;
     log::info!("user {} removed {removed} other login tokens", caller.id());
     Ok(())
 }
 
 /// §6.3: answers with the current token and its expiry (`""` for a PAT).
-pub async fn logout_other_clients(state: web::Data<AppState>, caller: Caller) -> RcResult<HttpResponse> {
-    remove_other_login_tokens(&state, &caller).await?;
+pub async fn logout_other_clients(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> RcResult<HttpResponse> {
+    remove_other_login_tokens(&state, &caller, &req, "users.logoutOtherClients").await?;
     let expires = match (caller.owner.kind, caller.owner.expires_at) {
         (TokenKind::Login, Some(at)) => iso(at),
         _ => String::new(),
@@ -68,7 +68,11 @@ pub async fn logout_other_clients(state: web::Data<AppState>, caller: Caller) ->
 }
 
 /// §6.3: `{"success": true}`.
-pub async fn remove_other_tokens(state: web::Data<AppState>, caller: Caller) -> RcResult<HttpResponse> {
-    remove_other_login_tokens(&state, &caller).await?;
+pub async fn remove_other_tokens(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> RcResult<HttpResponse> {
+    remove_other_login_tokens(&state, &caller, &req, "users.removeOtherTokens").await?;
     Ok(ok(json!({})))
 }
