@@ -8,10 +8,7 @@ use time::format_description::well_known::Rfc3339;
 pub type Millis = i64;
 
 pub fn now_ms() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as Millis)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as Millis).unwrap_or(0)
 }
 
 /// `2024-05-01T10:00:00.000Z`: JavaScript's `Date.prototype.toJSON` form.
@@ -50,14 +47,8 @@ mod tests {
 
     #[test]
     fn parse_iso_round_trips_and_rejects_garbage() {
-        assert_eq!(
-            parse_iso("2024-05-01T10:00:00.123Z"),
-            Some(1_714_557_600_123)
-        );
-        assert_eq!(
-            parse_iso("2024-05-01T12:00:00+02:00"),
-            Some(1_714_557_600_000)
-        );
+        assert_eq!(parse_iso("2024-05-01T10:00:00.123Z"), Some(1_714_557_600_123));
+        assert_eq!(parse_iso("2024-05-01T12:00:00+02:00"), Some(1_714_557_600_000));
         assert_eq!(parse_iso("yesterday"), None);
     }
 }

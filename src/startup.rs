@@ -42,17 +42,8 @@ impl Application {
         let state = AppState::new(config, db);
         bootstrap_admin(&state)?;
         let addr = state.config.bind;
-        let listener = TcpListener::bind(addr).map_err(|cause| StartupError::Bind {
-            addr: addr.to_string(),
-            cause,
-        })?;
-        let port = listener
-            .local_addr()
-            .map_err(|cause| StartupError::Bind {
-                addr: addr.to_string(),
-                cause,
-            })?
-            .port();
+        let listener = TcpListener::bind(addr).map_err(|cause| StartupError::Bind { addr: addr.to_string(), cause })?;
+        let port = listener.local_addr().map_err(|cause| StartupError::Bind { addr: addr.to_string(), cause })?.port();
         let data = web::Data::new(state.clone());
         let mut server = HttpServer::new(move || {
             App::new()
@@ -79,23 +70,10 @@ impl Application {
         if let Some(workers) = state.config.workers {
             server = server.workers(workers);
         }
-        let server = server
-            .listen(listener)
-            .map_err(|cause| StartupError::Bind {
-                addr: addr.to_string(),
-                cause,
-            })?
-            .run();
-        log::info!(
-            "tokend listening on {}:{port}, database {}",
-            addr.ip(),
-            state.config.database_path().display()
-        );
-        Ok(Application {
-            port,
-            server,
-            state,
-        })
+        let server =
+            server.listen(listener).map_err(|cause| StartupError::Bind { addr: addr.to_string(), cause })?.run();
+        log::info!("tokend listening on {}:{port}, database {}", addr.ip(), state.config.database_path().display());
+        Ok(Application { port, server, state })
     }
 
     pub fn port(&self) -> u16 {
@@ -129,10 +107,7 @@ impl Application {
 
 async fn wait_for_shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
         (Ok(mut term), Ok(mut int)) => {
             tokio::select! {
                 _ = term.recv() => {}
@@ -149,11 +124,7 @@ async fn purge_expired_tokens(state: AppState) {
     let mut interval = tokio::time::interval(state.config.purge_interval);
     loop {
         interval.tick().await;
-        match state
-            .db
-            .write(|tx| tokens::purge_expired(tx, now_ms()))
-            .await
-        {
+        match state.db.write(|tx| tokens::purge_expired(tx, now_ms())).await {
             Ok(0) => {}
             Ok(n) => log::info!("purged {n} expired tokens"),
             Err(e) => log::warn!("purging expired tokens failed: {e}"),
@@ -177,17 +148,11 @@ fn bootstrap_admin(state: &AppState) -> Result<(), StartupError> {
         return Err(ConfigError {
             variable: "TOKEND_ADMIN_PASSWORD",
             value: "(hidden)".into(),
-            fix: format!(
-                "use at least {} characters, or unset it to have one generated",
-                config.password_min_length
-            ),
+            fix: format!("use at least {} characters, or unset it to have one generated", config.password_min_length),
         }
         .into());
     }
-    let hash = state
-        .passwords
-        .hash_blocking(&PasswordDigest::of_plaintext(&password))
-        .map_err(bootstrap)?;
+    let hash = state.passwords.hash_blocking(&PasswordDigest::of_plaintext(&password)).map_err(bootstrap)?;
     let admin = NewUser {
         id: random::user_id(),
         username: config.admin_username.clone(),
@@ -203,15 +168,8 @@ fn bootstrap_admin(state: &AppState) -> Result<(), StartupError> {
         status_text: None,
         roles: vec!["admin".into(), "user".into()],
     };
-    state
-        .db
-        .write_now(|tx| users::insert(tx, &admin, now_ms()))
-        .map_err(bootstrap)?;
-    log::info!(
-        "created the first admin '{}' ({})",
-        admin.username,
-        admin.id
-    );
+    state.db.write_now(|tx| users::insert(tx, &admin, now_ms())).map_err(bootstrap)?;
+    log::info!("created the first admin '{}' ({})", admin.username, admin.id);
     if generated {
         eprintln!(
             "tokend: created the first admin user '{}' with the generated password: {password}\n\

@@ -15,10 +15,6 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: Config, db: Db) -> Self {
         let passwords = PasswordHasher::new(config.bcrypt_cost);
-        AppState {
-            config: Arc::new(config),
-            db,
-            passwords,
-        }
+        AppState { config: Arc::new(config), db, passwords }
     }
 }

@@ -32,9 +32,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
         Ok(Value::Number(v.into()))
     }
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
-        Number::from_f64(v)
-            .map(Value::Number)
-            .ok_or_else(|| E::custom("number out of range"))
+        Number::from_f64(v).map(Value::Number).ok_or_else(|| E::custom("number out of range"))
     }
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
         Ok(Value::String(v.to_string()))
@@ -69,15 +67,12 @@ impl<'de> Visitor<'de> for StrictVisitor {
 
 /// Parses a JSON document, refusing duplicate object keys.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, String> {
-    serde_json::from_slice::<Strict>(bytes)
-        .map(|s| s.0)
-        .map_err(|e| e.to_string())
+    serde_json::from_slice::<Strict>(bytes).map(|s| s.0).map_err(|e| e.to_string())
 }
 
 /// Parses `a=1&b=2` into a JSON object of strings, refusing repeated keys.
 pub fn parse_form(text: &[u8]) -> Result<Value, String> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(text).map_err(|e| e.to_string())?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(text).map_err(|e| e.to_string())?;
     let mut object = Map::new();
     for (key, value) in pairs {
         if object.insert(key.clone(), Value::String(value)).is_some() {

@@ -49,19 +49,11 @@ pub struct PasswordHasher {
 impl PasswordHasher {
     pub fn new(cost: u32) -> Self {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        PasswordHasher {
-            cost,
-            permits: Arc::new(Semaphore::new(cpus)),
-            dummy_hash: Arc::new(OnceLock::new()),
-        }
+        PasswordHasher { cost, permits: Arc::new(Semaphore::new(cpus)), dummy_hash: Arc::new(OnceLock::new()) }
     }
 
     pub async fn hash(&self, digest: PasswordDigest) -> Result<String> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?;
+        let _permit = self.permits.acquire().await.map_err(|e| Error::Internal(e.to_string()))?;
         let cost = self.cost;
         crate::blocking::run(move || {
             bcrypt::hash(digest.as_str(), cost).map_err(|e| Error::Internal(format!("bcrypt: {e}")))
@@ -72,11 +64,7 @@ impl PasswordHasher {
     /// True only when `stored` exists and matches. With no stored hash a dummy hash is
     /// verified anyway, so both failures take the same time.
     pub async fn verify(&self, digest: PasswordDigest, stored: Option<String>) -> Result<bool> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?;
+        let _permit = self.permits.acquire().await.map_err(|e| Error::Internal(e.to_string()))?;
         let cost = self.cost;
         let dummy = self.dummy_hash.clone();
         crate::blocking::run(move || {
@@ -92,8 +80,7 @@ impl PasswordHasher {
 
     /// The blocking form, for the command line and startup.
     pub fn hash_blocking(&self, digest: &PasswordDigest) -> Result<String> {
-        bcrypt::hash(digest.as_str(), self.cost)
-            .map_err(|e| Error::Internal(format!("bcrypt: {e}")))
+        bcrypt::hash(digest.as_str(), self.cost).map_err(|e| Error::Internal(format!("bcrypt: {e}")))
     }
 }
 
@@ -121,23 +108,14 @@ mod tests {
     #[test]
     fn client_digests_must_be_64_hex_chars_and_are_lowercased() {
         let upper = "5E884898DA28047151D0E56F8DC6292773603D0D6AABBDD62A11EF721D1542D8";
-        assert_eq!(
-            PasswordDigest::from_client_digest(upper),
-            Some(PasswordDigest::of_plaintext("password"))
-        );
+        assert_eq!(PasswordDigest::from_client_digest(upper), Some(PasswordDigest::of_plaintext("password")));
         assert!(PasswordDigest::from_client_digest("abc").is_none());
         assert!(PasswordDigest::from_client_digest(&"g".repeat(64)).is_none());
     }
 
     #[test]
     fn nul_bytes_and_case_changes_change_the_digest() {
-        assert_ne!(
-            PasswordDigest::of_plaintext("abc\0def"),
-            PasswordDigest::of_plaintext("abc")
-        );
-        assert_ne!(
-            PasswordDigest::of_plaintext("Secret"),
-            PasswordDigest::of_plaintext("secret")
-        );
+        assert_ne!(PasswordDigest::of_plaintext("abc\0def"), PasswordDigest::of_plaintext("abc"));
+        assert_ne!(PasswordDigest::of_plaintext("Secret"), PasswordDigest::of_plaintext("secret"));
     }
 }

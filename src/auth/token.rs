@@ -74,10 +74,7 @@ impl fmt::Debug for TokenHash {
 /// True when `presented` could be a token tokend issued. Anything else cannot match a
 /// stored hash, so it is refused without touching the database.
 pub fn is_plausible(presented: &str) -> bool {
-    presented.len() == TOKEN_LENGTH
-        && presented
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    presented.len() == TOKEN_LENGTH && presented.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]
@@ -96,9 +93,7 @@ mod tests {
 
     #[test]
     fn ten_thousand_tokens_are_all_distinct() {
-        let set: HashSet<String> = (0..10_000)
-            .map(|_| PlainToken::generate().expose().to_string())
-            .collect();
+        let set: HashSet<String> = (0..10_000).map(|_| PlainToken::generate().expose().to_string()).collect();
         assert_eq!(set.len(), 10_000);
     }
 

@@ -10,10 +10,7 @@ pub const SCHEMA: &str = include_str!("../../schema.sql");
 /// Every migration, in order; the last number is the current schema version.
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_initial.sql")),
-    (
-        2,
-        include_str!("../../migrations/0002_audit_and_two_factor.sql"),
-    ),
+    (2, include_str!("../../migrations/0002_audit_and_two_factor.sql")),
 ];
 
 pub fn latest_version() -> i64 {
@@ -21,48 +18,25 @@ pub fn latest_version() -> i64 {
 }
 
 pub fn apply(conn: &mut Connection, path: &str) -> Result<(), OpenError> {
-    let corrupt = |e: rusqlite::Error| OpenError::Corrupt {
-        path: path.to_string(),
-        cause: e.to_string(),
-    };
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(corrupt)?;
-    let tables: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(corrupt)?;
+    let corrupt = |e: rusqlite::Error| OpenError::Corrupt { path: path.to_string(), cause: e.to_string() };
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(corrupt)?;
+    let tables: i64 =
+        conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0)).map_err(corrupt)?;
     if version == 0 && tables > 0 {
-        return Err(OpenError::Foreign {
-            path: path.to_string(),
-        });
+        return Err(OpenError::Foreign { path: path.to_string() });
     }
     if version > latest_version() {
-        return Err(OpenError::TooNew {
-            path: path.to_string(),
-            found: version,
-            known: latest_version(),
-        });
+        return Err(OpenError::TooNew { path: path.to_string(), found: version, known: latest_version() });
     }
     let steps: Vec<(i64, &str)> = if version == 0 {
         vec![(latest_version(), SCHEMA)]
     } else {
-        MIGRATIONS
-            .iter()
-            .copied()
-            .filter(|(v, _)| *v > version)
-            .collect()
+        MIGRATIONS.iter().copied().filter(|(v, _)| *v > version).collect()
     };
     for (target, sql) in steps {
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(corrupt)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(corrupt)?;
         tx.execute_batch(sql).map_err(corrupt)?;
-        tx.pragma_update(None, "user_version", target)
-            .map_err(corrupt)?;
+        tx.pragma_update(None, "user_version", target).map_err(corrupt)?;
         tx.commit().map_err(corrupt)?;
         log::info!("database schema now at version {target}");
     }
@@ -105,26 +79,23 @@ mod tests {
         let mut out = Vec::new();
         let names = |sql: &str| -> Vec<String> {
             let mut stmt = conn.prepare(sql).unwrap();
-            stmt.query_map([], |r| r.get(0))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect()
+            stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
         };
         for name in names("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") {
             out.push(format!("table {name}"));
+            out.extend(rows(&format!("SELECT name, strict FROM pragma_table_list('{name}')")));
             out.extend(rows(&format!(
-                "SELECT name, strict FROM pragma_table_list('{name}')"
+                "SELECT cid, name, type, \"notnull\", dflt_value, pk FROM pragma_table_xinfo('{name}')"
             )));
-            out.extend(rows(&format!("SELECT cid, name, type, \"notnull\", dflt_value, pk FROM pragma_table_xinfo('{name}')")));
-            out.extend(rows(&format!("SELECT \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list('{name}') ORDER BY \"from\"")));
-            for index in names(&format!(
-                "SELECT name FROM pragma_index_list('{name}') ORDER BY name"
-            )) {
+            out.extend(rows(&format!(
+                "SELECT \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list('{name}') ORDER BY \"from\""
+            )));
+            for index in names(&format!("SELECT name FROM pragma_index_list('{name}') ORDER BY name")) {
                 out.push(format!("index {index}"));
-                out.extend(rows(&format!("SELECT \"unique\", origin, partial FROM pragma_index_list('{name}') WHERE name = '{index}'")));
                 out.extend(rows(&format!(
-                    "SELECT seqno, name FROM pragma_index_xinfo('{index}') WHERE key = 1"
+                    "SELECT \"unique\", origin, partial FROM pragma_index_list('{name}') WHERE name = '{index}'"
                 )));
+                out.extend(rows(&format!("SELECT seqno, name FROM pragma_index_xinfo('{index}') WHERE key = 1")));
             }
         }
         out
@@ -137,10 +108,7 @@ mod tests {
         let mut migrated = Connection::open_in_memory().unwrap();
         apply_all_migrations(&mut migrated).unwrap();
         assert_eq!(schema_of(&fresh), schema_of(&migrated));
-        let version = |c: &Connection| {
-            c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
-                .unwrap()
-        };
+        let version = |c: &Connection| c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap();
         assert_eq!(version(&fresh), latest_version());
         assert_eq!(version(&migrated), latest_version());
     }
@@ -149,21 +117,14 @@ mod tests {
     fn a_foreign_database_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE other (x)").unwrap();
-        assert!(matches!(
-            apply(&mut conn, "x"),
-            Err(OpenError::Foreign { .. })
-        ));
+        assert!(matches!(apply(&mut conn, "x"), Err(OpenError::Foreign { .. })));
     }
 
     #[test]
     fn a_database_from_a_newer_tokend_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
-        conn.pragma_update(None, "user_version", latest_version() + 1)
-            .unwrap();
-        assert!(matches!(
-            apply(&mut conn, "x"),
-            Err(OpenError::TooNew { .. })
-        ));
+        conn.pragma_update(None, "user_version", latest_version() + 1).unwrap();
+        assert!(matches!(apply(&mut conn, "x"), Err(OpenError::TooNew { .. })));
     }
 
     #[test]

@@ -40,9 +40,7 @@ fn role_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RoleRecord> {
 pub fn list_roles(conn: &Connection) -> Result<Vec<RoleRecord>> {
     let sql = format!("SELECT {ROLE_COLUMNS} FROM roles ORDER BY rowid");
     let mut stmt = conn.prepare_cached(&sql)?;
-    let roles = stmt
-        .query_map([], role_from_row)?
-        .collect::<rusqlite::Result<_>>()?;
+    let roles = stmt.query_map([], role_from_row)?.collect::<rusqlite::Result<_>>()?;
     Ok(roles)
 }
 
@@ -51,25 +49,14 @@ pub fn find_role(conn: &Connection, id_or_name: &str) -> Result<Option<RoleRecor
     let sql = format!(
         "SELECT {ROLE_COLUMNS} FROM roles WHERE id = ?1 UNION ALL SELECT {ROLE_COLUMNS} FROM roles WHERE name = ?1 LIMIT 1"
     );
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id_or_name], role_from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([id_or_name], role_from_row).optional()?)
 }
 
 pub fn insert_role(conn: &Connection, role: &RoleRecord) -> Result<()> {
     conn.execute(
         "INSERT INTO roles (id, name, description, scope, protected, mandatory_2fa, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            role.id,
-            role.name,
-            role.description,
-            role.scope,
-            role.protected,
-            role.mandatory_2fa,
-            role.updated_at
-        ],
+        params![role.id, role.name, role.description, role.scope, role.protected, role.mandatory_2fa, role.updated_at],
     )?;
     Ok(())
 }
@@ -85,46 +72,20 @@ pub fn user_has_role(conn: &Connection, user_id: &str, role_id: &str) -> Result<
         .is_some())
 }
 
-pub fn add_user_to_role(
-    conn: &Connection,
-    user_id: &str,
-    role_id: &str,
-    now: Millis,
-) -> Result<()> {
-    conn.execute(
-        "INSERT OR IGNORE INTO user_roles (user_id, role_id) VALUES (?1, ?2)",
-        params![user_id, role_id],
-    )?;
-    conn.execute(
-        "UPDATE users SET updated_at = ?2 WHERE id = ?1",
-        params![user_id, now],
-    )?;
+pub fn add_user_to_role(conn: &Connection, user_id: &str, role_id: &str, now: Millis) -> Result<()> {
+    conn.execute("INSERT OR IGNORE INTO user_roles (user_id, role_id) VALUES (?1, ?2)", params![user_id, role_id])?;
+    conn.execute("UPDATE users SET updated_at = ?2 WHERE id = ?1", params![user_id, now])?;
     Ok(())
 }
 
-pub fn remove_user_from_role(
-    conn: &Connection,
-    user_id: &str,
-    role_id: &str,
-    now: Millis,
-) -> Result<()> {
-    conn.execute(
-        "DELETE FROM user_roles WHERE user_id = ?1 AND role_id = ?2",
-        params![user_id, role_id],
-    )?;
-    conn.execute(
-        "UPDATE users SET updated_at = ?2 WHERE id = ?1",
-        params![user_id, now],
-    )?;
+pub fn remove_user_from_role(conn: &Connection, user_id: &str, role_id: &str, now: Millis) -> Result<()> {
+    conn.execute("DELETE FROM user_roles WHERE user_id = ?1 AND role_id = ?2", params![user_id, role_id])?;
+    conn.execute("UPDATE users SET updated_at = ?2 WHERE id = ?1", params![user_id, now])?;
     Ok(())
 }
 
 pub fn count_users_in_role(conn: &Connection, role_id: &str) -> Result<i64> {
-    Ok(conn.query_row(
-        "SELECT count(*) FROM user_roles WHERE role_id = ?1",
-        [role_id],
-        |r| r.get(0),
-    )?)
+    Ok(conn.query_row("SELECT count(*) FROM user_roles WHERE role_id = ?1", [role_id], |r| r.get(0))?)
 }
 
 /// Active holders of the role, excluding `except` (the "at least one admin" rule).
@@ -137,21 +98,14 @@ pub fn count_other_active_holders(conn: &Connection, role_id: &str, except: &str
     )?)
 }
 
-pub fn users_in_role(
-    conn: &Connection,
-    role_id: &str,
-    offset: i64,
-    limit: Option<i64>,
-) -> Result<Vec<UserRecord>> {
+pub fn users_in_role(conn: &Connection, role_id: &str, offset: i64, limit: Option<i64>) -> Result<Vec<UserRecord>> {
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM user_roles ur JOIN users u ON u.id = ur.user_id
          WHERE ur.role_id = ?1 ORDER BY u.username LIMIT ?2 OFFSET ?3"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut users: Vec<UserRecord> = stmt
-        .query_map(params![role_id, limit.unwrap_or(-1), offset], |r| {
-            user_from_row(r, 0)
-        })?
+        .query_map(params![role_id, limit.unwrap_or(-1), offset], |r| user_from_row(r, 0))?
         .collect::<rusqlite::Result<_>>()?;
     for user in &mut users {
         user.roles = roles_of(conn, &user.id)?;
@@ -172,49 +126,30 @@ pub fn list_permissions(conn: &Connection, since: Option<Millis>) -> Result<Vec<
         Ok(PermissionRecord {
             id: r.get(0)?,
             updated_at: r.get(1)?,
-            roles: roles
-                .map(|s| s.split('\u{1f}').map(String::from).collect())
-                .unwrap_or_default(),
+            roles: roles.map(|s| s.split('\u{1f}').map(String::from).collect()).unwrap_or_default(),
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 pub fn permission_exists(conn: &Connection, id: &str) -> Result<bool> {
-    Ok(conn
-        .query_row("SELECT 1 FROM permissions WHERE id = ?1", [id], |_| Ok(()))
-        .optional()?
-        .is_some())
+    Ok(conn.query_row("SELECT 1 FROM permissions WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some())
 }
 
 pub fn role_exists(conn: &Connection, id: &str) -> Result<bool> {
-    Ok(conn
-        .query_row("SELECT 1 FROM roles WHERE id = ?1", [id], |_| Ok(()))
-        .optional()?
-        .is_some())
+    Ok(conn.query_row("SELECT 1 FROM roles WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some())
 }
 
 /// Replaces the roles granted a permission.
-pub fn set_permission_roles(
-    conn: &Connection,
-    id: &str,
-    roles: &[String],
-    now: Millis,
-) -> Result<()> {
-    conn.execute(
-        "DELETE FROM permission_roles WHERE permission_id = ?1",
-        [id],
-    )?;
+pub fn set_permission_roles(conn: &Connection, id: &str, roles: &[String], now: Millis) -> Result<()> {
+    conn.execute("DELETE FROM permission_roles WHERE permission_id = ?1", [id])?;
     for role in roles {
         conn.execute(
             "INSERT OR IGNORE INTO permission_roles (permission_id, role_id) VALUES (?1, ?2)",
             params![id, role],
         )?;
     }
-    conn.execute(
-        "UPDATE permissions SET updated_at = ?2 WHERE id = ?1",
-        params![id, now],
-    )?;
+    conn.execute("UPDATE permissions SET updated_at = ?2 WHERE id = ?1", params![id, now])?;
     Ok(())
 }
 
@@ -225,9 +160,7 @@ pub fn permissions_of_user(conn: &Connection, user_id: &str) -> Result<Vec<Strin
          JOIN permission_roles pr ON pr.role_id = ur.role_id
          WHERE ur.user_id = ?1 ORDER BY pr.permission_id",
     )?;
-    let perms = stmt
-        .query_map([user_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let perms = stmt.query_map([user_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     Ok(perms)
 }
 

@@ -54,20 +54,14 @@ pub(crate) fn user_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<UserRe
 }
 
 pub fn roles_of(conn: &Connection, user_id: &str) -> Result<Vec<String>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT role_id FROM user_roles WHERE user_id = ?1 ORDER BY role_id")?;
-    let roles = stmt
-        .query_map([user_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare_cached("SELECT role_id FROM user_roles WHERE user_id = ?1 ORDER BY role_id")?;
+    let roles = stmt.query_map([user_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     Ok(roles)
 }
 
 fn find_where(conn: &Connection, condition: &str, value: &str) -> Result<Option<UserRecord>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE {condition}");
-    let user = conn
-        .prepare_cached(&sql)?
-        .query_row([value], |r| user_from_row(r, 0))
-        .optional()?;
+    let user = conn.prepare_cached(&sql)?.query_row([value], |r| user_from_row(r, 0)).optional()?;
     match user {
         Some(mut user) => {
             user.roles = roles_of(conn, &user.id)?;
@@ -142,10 +136,7 @@ pub fn insert(conn: &Connection, user: &NewUser, now: Millis) -> Result<()> {
         ],
     )?;
     for role in &user.roles {
-        conn.execute(
-            "INSERT OR IGNORE INTO user_roles (user_id, role_id) VALUES (?1, ?2)",
-            params![user.id, role],
-        )?;
+        conn.execute("INSERT OR IGNORE INTO user_roles (user_id, role_id) VALUES (?1, ?2)", params![user.id, role])?;
     }
     Ok(())
 }
@@ -189,10 +180,7 @@ pub fn update_profile(conn: &Connection, id: &str, c: &UserChanges, now: Millis)
     if let Some(roles) = &c.roles {
         conn.execute("DELETE FROM user_roles WHERE user_id = ?1", [id])?;
         for role in roles {
-            conn.execute(
-                "INSERT OR IGNORE INTO user_roles (user_id, role_id) VALUES (?1, ?2)",
-                params![id, role],
-            )?;
+            conn.execute("INSERT OR IGNORE INTO user_roles (user_id, role_id) VALUES (?1, ?2)", params![id, role])?;
         }
     }
     Ok(())
@@ -201,20 +189,14 @@ pub fn update_profile(conn: &Connection, id: &str, c: &UserChanges, now: Millis)
 /// Sets a new password hash and removes the user's login tokens (PATs survive a
 /// password change: DESIGN decision 6), in the caller's transaction.
 pub fn set_password(conn: &Connection, id: &str, hash: &str, now: Millis) -> Result<()> {
-    conn.execute(
-        "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, hash, now],
-    )?;
+    conn.execute("UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1", params![id, hash, now])?;
     super::tokens::delete_login_tokens_of(conn, id)?;
     Ok(())
 }
 
 /// Deactivation removes every token of the user, PATs included; reactivation restores none.
 pub fn set_active(conn: &Connection, id: &str, active: bool, now: Millis) -> Result<()> {
-    conn.execute(
-        "UPDATE users SET active = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, active, now],
-    )?;
+    conn.execute("UPDATE users SET active = ?2, updated_at = ?3 WHERE id = ?1", params![id, active, now])?;
     if !active {
         super::tokens::delete_all_of(conn, id)?;
     }
@@ -222,10 +204,7 @@ pub fn set_active(conn: &Connection, id: &str, active: bool, now: Millis) -> Res
 }
 
 pub fn touch_last_login(conn: &Connection, id: &str, now: Millis) -> Result<()> {
-    conn.execute(
-        "UPDATE users SET last_login = ?2 WHERE id = ?1",
-        params![id, now],
-    )?;
+    conn.execute("UPDATE users SET last_login = ?2 WHERE id = ?1", params![id, now])?;
     Ok(())
 }
 
@@ -257,20 +236,13 @@ pub fn page(
     offset: i64,
     limit: Option<i64>,
 ) -> Result<(Vec<UserRecord>, i64)> {
-    let mut order_sql: Vec<String> = order
-        .iter()
-        .map(|(col, asc)| format!("{col} {}", if *asc { "ASC" } else { "DESC" }))
-        .collect();
+    let mut order_sql: Vec<String> =
+        order.iter().map(|(col, asc)| format!("{col} {}", if *asc { "ASC" } else { "DESC" })).collect();
     order_sql.push("u.id ASC".into()); // deterministic pages
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u ORDER BY {} LIMIT ?1 OFFSET ?2",
-        order_sql.join(", ")
-    );
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY {} LIMIT ?1 OFFSET ?2", order_sql.join(", "));
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut users: Vec<UserRecord> = stmt
-        .query_map(params![limit.unwrap_or(-1), offset], |r| {
-            user_from_row(r, 0)
-        })?
+        .query_map(params![limit.unwrap_or(-1), offset], |r| user_from_row(r, 0))?
         .collect::<rusqlite::Result<_>>()?;
     for user in &mut users {
         user.roles = roles_of(conn, &user.id)?;

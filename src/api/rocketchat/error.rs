@@ -12,21 +12,13 @@ pub enum RcError {
     /// 401 for a missing or invalid `X-User-Id`/`X-Auth-Token` (§2).
     NotLoggedIn,
     /// 400 `failure(...)`: `{success:false, error, errorType?, details?}` (§1).
-    Failure {
-        error: String,
-        error_type: Option<String>,
-        details: Option<Value>,
-    },
+    Failure { error: String, error_type: Option<String>, details: Option<Value> },
     /// 403 for a route-level `permissionsRequired` miss (§11.1).
     PermissionRequired,
     /// `{success:false,"error":"unauthorized"}` with 401 or 403 (`unauthorized()`/`forbidden()`).
     Unauthorized(StatusCode),
     /// 401 from `POST /api/v1/login` (§5.3): `{success:false, error, status:"error", message, details?}`.
-    Login {
-        error: String,
-        message: String,
-        details: Option<Value>,
-    },
+    Login { error: String, message: String, details: Option<Value> },
     /// 404 `notFound(msg)`.
     NotFound(String),
     /// Any other 4xx in the generic envelope (413, 415, 405...).
@@ -40,47 +32,27 @@ pub enum RcError {
 impl RcError {
     /// A Meteor error as the REST layer renders it: `"<reason> [<code>]"`, `errorType: code`.
     pub fn meteor(code: &str, reason: &str) -> Self {
-        let error = if reason.is_empty() {
-            format!("[{code}]")
-        } else {
-            format!("{reason} [{code}]")
-        };
-        RcError::Failure {
-            error,
-            error_type: Some(code.to_string()),
-            details: None,
-        }
+        let error = if reason.is_empty() { format!("[{code}]") } else { format!("{reason} [{code}]") };
+        RcError::Failure { error, error_type: Some(code.to_string()), details: None }
     }
 
     pub fn meteor_with_details(code: &str, reason: &str, details: Value) -> Self {
         match RcError::meteor(code, reason) {
-            RcError::Failure {
-                error, error_type, ..
-            } => RcError::Failure {
-                error,
-                error_type,
-                details: Some(details),
-            },
+            RcError::Failure { error, error_type, .. } => {
+                RcError::Failure { error, error_type, details: Some(details) }
+            }
             other => other,
         }
     }
 
     /// `failure(msg)`: a bare message, no `errorType`.
     pub fn failure(msg: impl Into<String>) -> Self {
-        RcError::Failure {
-            error: msg.into(),
-            error_type: None,
-            details: None,
-        }
+        RcError::Failure { error: msg.into(), error_type: None, details: None }
     }
 
     /// `failure(msg, errorType)`: message and type given separately, no `[code]` suffix.
     pub fn failure_typed(msg: impl Into<String>, error_type: &str) -> Self {
-        RcError::Failure {
-            error: msg.into(),
-            error_type: Some(error_type.to_string()),
-            details: None,
-        }
+        RcError::Failure { error: msg.into(), error_type: Some(error_type.to_string()), details: None }
     }
 
     /// Body or query validation failure (§1.2 legacy form).
@@ -90,11 +62,7 @@ impl RcError {
 
     /// The ambiguous login failure (§5.3): unknown user and wrong password look the same.
     pub fn login_unauthorized() -> Self {
-        RcError::Login {
-            error: "Unauthorized".into(),
-            message: "Unauthorized".into(),
-            details: None,
-        }
+        RcError::Login { error: "Unauthorized".into(), message: "Unauthorized".into(), details: None }
     }
 
     pub fn action_not_allowed(reason: &str) -> Self {
@@ -117,11 +85,7 @@ impl RcError {
                 "status": "error",
                 "message": "You must be logged in to do this."
             }),
-            RcError::Failure {
-                error,
-                error_type,
-                details,
-            } => {
+            RcError::Failure { error, error_type, details } => {
                 let mut body = Map::new();
                 body.insert("success".into(), Value::Bool(false));
                 body.insert("error".into(), Value::String(error.clone()));
@@ -138,11 +102,7 @@ impl RcError {
                 "error": "User does not have the permissions required for this action [error-unauthorized]"
             }),
             RcError::Unauthorized(_) => json!({"success": false, "error": "unauthorized"}),
-            RcError::Login {
-                error,
-                message,
-                details,
-            } => {
+            RcError::Login { error, message, details } => {
                 let mut body = Map::new();
                 body.insert("success".into(), Value::Bool(false));
                 body.insert("error".into(), Value::String(error.clone()));

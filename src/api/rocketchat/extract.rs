@@ -28,10 +28,12 @@ pub fn body_value(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, RcE
     let essence = mime.split(';').next().unwrap_or("").trim();
     let charset_ok = !mime.contains("charset") || mime.contains("charset=utf-8");
     match essence {
-        "application/json" if charset_ok => parse_json(bytes)
-            .map_err(|e| RcError::invalid_params(&format!("Invalid JSON body: {e}"))),
-        "application/x-www-form-urlencoded" => parse_form(bytes)
-            .map_err(|e| RcError::invalid_params(&format!("Invalid form body: {e}"))),
+        "application/json" if charset_ok => {
+            parse_json(bytes).map_err(|e| RcError::invalid_params(&format!("Invalid JSON body: {e}")))
+        }
+        "application/x-www-form-urlencoded" => {
+            parse_form(bytes).map_err(|e| RcError::invalid_params(&format!("Invalid form body: {e}")))
+        }
         _ => Err(RcError::Status(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Unsupported content type: send the body as application/json".into(),
@@ -45,12 +47,8 @@ pub fn decode<T: DeserializeOwned>(value: Value) -> Result<T, RcError> {
 }
 
 fn describe(serde_message: &str) -> String {
-    let quoted = |prefix: &str| {
-        serde_message
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.split('`').next())
-            .map(str::to_string)
-    };
+    let quoted =
+        |prefix: &str| serde_message.strip_prefix(prefix).and_then(|rest| rest.split('`').next()).map(str::to_string);
     if let Some(field) = quoted("missing field `") {
         format!("must have required property '{field}'")
     } else if quoted("unknown field `").is_some() {
@@ -67,11 +65,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for RcBody<T> {
     type Future = LocalFuture<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
         let bytes = Bytes::from_request(req, payload);
         Box::pin(async move {
             let bytes = bytes.await.map_err(|e| {
@@ -107,14 +101,8 @@ mod tests {
 
     #[test]
     fn serde_messages_are_reworded_like_ajv() {
-        assert_eq!(
-            describe("missing field `email`"),
-            "must have required property 'email'"
-        );
-        assert_eq!(
-            describe("unknown field `x`, expected one of `a`"),
-            "must NOT have additional properties"
-        );
+        assert_eq!(describe("missing field `email`"), "must have required property 'email'");
+        assert_eq!(describe("unknown field `x`, expected one of `a`"), "must NOT have additional properties");
     }
 
     #[test]

@@ -18,25 +18,26 @@ pub struct ListAllQuery {
     updated_since: Option<String>,
 }
 
+fn parse_since(raw: &str) -> Option<crate::clock::Millis> {
+    let is_bare_date = raw.len() == 10 && raw.as_bytes()[4] == b'-' && raw.as_bytes()[7] == b'-';
+    if is_bare_date { parse_iso(&format!("{raw}T00:00:00Z")) } else { parse_iso(raw) }
+}
+
 /// §11.2: every permission with its roles; with `updatedSince`, only those changed after it.
 pub async fn list_all(
     state: web::Data<AppState>,
     _caller: Caller,
     RcQuery(q): RcQuery<ListAllQuery>,
 ) -> RcResult<HttpResponse> {
-    let since = match q.updated_since.as_deref() {
+    // An empty value is no filter, as in Rocket.Chat (`if (updatedSince)`); a bare date
+    // means its midnight UTC, as JavaScript's `Date.parse` reads it.
+    let since = match q.updated_since.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
-        Some(raw) => Some(parse_iso(raw).ok_or_else(|| {
-            RcError::meteor(
-                "error-roomId-param-invalid",
-                "The \"updatedSince\" query parameter must be a valid date.",
-            )
+        Some(raw) => Some(parse_since(raw).ok_or_else(|| {
+            RcError::meteor("error-roomId-param-invalid", "The \"updatedSince\" query parameter must be a valid date.")
         })?),
     };
-    let all = state
-        .db
-        .read(move |c| roles::list_permissions(c, since))
-        .await?;
+    let all = state.db.read(move |c| roles::list_permissions(c, since)).await?;
     let update: Vec<Value> = all.iter().map(views::permission_document).collect();
     Ok(ok(json!({"update": update, "remove": []})))
 }
@@ -56,14 +57,9 @@ struct PermissionChange {
 }
 
 /// §11.3: needs `access-permissions`; all changes are validated, then applied together.
-pub async fn update(
-    state: web::Data<AppState>,
-    caller: Caller,
-    RcBody(body): RcBody<Value>,
-) -> RcResult<HttpResponse> {
+pub async fn update(state: web::Data<AppState>, caller: Caller, RcBody(body): RcBody<Value>) -> RcResult<HttpResponse> {
     caller.require(&state, "access-permissions").await?;
-    let invalid_body =
-        || RcError::failure_typed("Invalid body params", "error-invalid-body-params");
+    let invalid_body = || RcError::failure_typed("Invalid body params", "error-invalid-body-params");
     let body: UpdateBody = decode(body).map_err(|_| invalid_body())?;
     for change in &body.permissions {
         let mut unique = change.roles.clone();
@@ -78,17 +74,11 @@ pub async fn update(
         .write(move |tx| {
             for change in &body.permissions {
                 if !roles::permission_exists(tx, &change.id)? {
-                    return Ok(Err(RcError::failure_typed(
-                        "Invalid permission",
-                        "error-invalid-permission",
-                    )));
+                    return Ok(Err(RcError::failure_typed("Invalid permission", "error-invalid-permission")));
                 }
                 for role in &change.roles {
                     if !roles::role_exists(tx, role)? {
-                        return Ok(Err(RcError::failure_typed(
-                            "Invalid role",
-                            "error-invalid-role",
-                        )));
+                        return Ok(Err(RcError::failure_typed("Invalid role", "error-invalid-role")));
                     }
                 }
             }

@@ -33,26 +33,15 @@ struct CreateBody {
 }
 
 /// §11.5 (an enterprise feature upstream; always available here).
-pub async fn create(
-    state: web::Data<AppState>,
-    caller: Caller,
-    RcBody(body): RcBody<Value>,
-) -> RcResult<HttpResponse> {
-    let invalid = || {
-        RcError::meteor(
-            "error-invalid-role-properties",
-            "The role properties are invalid.",
-        )
-    };
+pub async fn create(state: web::Data<AppState>, caller: Caller, RcBody(body): RcBody<Value>) -> RcResult<HttpResponse> {
+    let invalid = || RcError::meteor("error-invalid-role-properties", "The role properties are invalid.");
     let body: CreateBody = decode(body).map_err(|_| invalid())?;
     let scope = body.scope.unwrap_or_else(|| "Users".into());
     if body.name.trim().is_empty() || !(scope == "Users" || scope == "Subscriptions") {
         return Err(invalid());
     }
     if !caller.has(&state, "access-permissions").await? {
-        return Err(RcError::action_not_allowed(
-            "Accessing permissions is not allowed",
-        ));
+        return Err(RcError::action_not_allowed("Accessing permissions is not allowed"));
     }
     let role = RoleRecord {
         id: random::id_of_length(17),
@@ -75,10 +64,7 @@ pub async fn create(
         })
         .await?;
     if !created {
-        return Err(RcError::meteor(
-            "error-duplicate-role-names-not-allowed",
-            "Role name already exists",
-        ));
+        return Err(RcError::meteor("error-duplicate-role-names-not-allowed", "Role name already exists"));
     }
     log::info!("roles.create: {} created role {}", caller.id(), role.id);
     Ok(ok(json!({"role": views::role_document(&role)})))
@@ -100,17 +86,10 @@ struct MembershipBody {
 
 impl MembershipBody {
     fn role(&self) -> String {
-        self.role_id
-            .clone()
-            .or_else(|| self.role_name.clone())
-            .unwrap_or_default()
+        self.role_id.clone().or_else(|| self.role_name.clone()).unwrap_or_default()
     }
     fn target(&self) -> UserParams {
-        UserParams {
-            user_id: self.user_id.clone(),
-            username: self.username.clone(),
-            user: self.user.clone(),
-        }
+        UserParams { user_id: self.user_id.clone(), username: self.username.clone(), user: self.user.clone() }
     }
 }
 
@@ -126,48 +105,27 @@ pub async fn add_user_to_role(
     if role_key.is_empty() {
         return Err(RcError::failure("error-invalid-role-properties"));
     }
-    let Some(role) = state
-        .db
-        .read(move |c| roles::find_role(c, &role_key))
-        .await?
-    else {
-        return Err(RcError::failure_typed(
-            "error-role-not-found",
-            "Role not found",
-        ));
+    let Some(role) = state.db.read(move |c| roles::find_role(c, &role_key)).await? else {
+        return Err(RcError::failure_typed("error-role-not-found", "Role not found"));
     };
     let (uid, rid) = (user.id.clone(), role.id.clone());
-    if state
-        .db
-        .read(move |c| roles::user_has_role(c, &uid, &rid))
-        .await?
-    {
-        return Err(RcError::meteor(
-            "error-user-already-in-role",
-            "User already in role",
-        ));
+    if state.db.read(move |c| roles::user_has_role(c, &uid, &rid)).await? {
+        return Err(RcError::meteor("error-user-already-in-role", "User already in role"));
     }
     if !caller.has(&state, "access-permissions").await? {
-        return Err(RcError::action_not_allowed(
-            "Accessing permissions is not allowed",
-        ));
+        return Err(RcError::action_not_allowed("Accessing permissions is not allowed"));
     }
     if role.id == "admin" && !caller.has(&state, "assign-admin-role").await? {
-        return Err(RcError::action_not_allowed(
-            "Assigning admin is not allowed",
-        ));
+        return Err(RcError::action_not_allowed("Assigning admin is not allowed"));
+    }
+    if role.scope == "Subscriptions" {
+        // A room-scoped role is held per subscription; tokend has no rooms, so nobody is part
+        // of the given room. Granting it globally would widen its permissions to everywhere.
+        return Err(RcError::meteor("error-invalid-user", "User is not part of given room"));
     }
     let (uid, rid) = (user.id.clone(), role.id.clone());
-    state
-        .db
-        .write(move |tx| roles::add_user_to_role(tx, &uid, &rid, now_ms()))
-        .await?;
-    log::info!(
-        "roles.addUserToRole: {} added {} to {}",
-        caller.id(),
-        user.id,
-        role.id
-    );
+    state.db.write(move |tx| roles::add_user_to_role(tx, &uid, &rid, now_ms())).await?;
+    log::info!("roles.addUserToRole: {} added {} to {}", caller.id(), user.id, role.id);
     Ok(ok(json!({"role": views::role_document(&role)})))
 }
 
@@ -183,46 +141,28 @@ pub async fn remove_user_from_role(
     if role_key.is_empty() {
         return Err(RcError::failure("error-invalid-role-properties"));
     }
-    let user = target::resolve(&state, &body.target()).await.map_err(|_| {
-        RcError::meteor("error-invalid-user", "There is no user with this username")
-    })?;
-    let Some(role) = state
-        .db
-        .read(move |c| roles::find_role(c, &role_key))
-        .await?
-    else {
-        return Err(RcError::meteor(
-            "error-invalid-roleId",
-            "This role does not exist",
-        ));
+    let user = target::resolve(&state, &body.target())
+        .await
+        .map_err(|_| RcError::meteor("error-invalid-user", "There is no user with this username"))?;
+    let Some(role) = state.db.read(move |c| roles::find_role(c, &role_key)).await? else {
+        return Err(RcError::meteor("error-invalid-roleId", "This role does not exist"));
     };
     let (uid, rid) = (user.id.clone(), role.id.clone());
     let outcome = state
         .db
         .write(move |tx| {
             if !roles::user_has_role(tx, &uid, &rid)? {
-                return Ok(Err(RcError::meteor(
-                    "error-user-not-in-role",
-                    "User is not in this role",
-                )));
+                return Ok(Err(RcError::meteor("error-user-not-in-role", "User is not in this role")));
             }
             if rid == "admin" && roles::count_other_active_holders(tx, "admin", &uid)? == 0 {
-                return Ok(Err(RcError::meteor(
-                    "error-admin-required",
-                    "You need to have at least one admin",
-                )));
+                return Ok(Err(RcError::meteor("error-admin-required", "You need to have at least one admin")));
             }
             roles::remove_user_from_role(tx, &uid, &rid, now_ms())?;
             Ok(Ok(()))
         })
         .await?;
     outcome?;
-    log::info!(
-        "roles.removeUserFromRole: {} removed {} from {}",
-        caller.id(),
-        user.id,
-        role.id
-    );
+    log::info!("roles.removeUserFromRole: {} removed {} from {}", caller.id(), user.id, role.id);
     Ok(ok(json!({"role": views::role_document(&role)})))
 }
 
@@ -243,10 +183,7 @@ pub async fn get_users_in_role(
 ) -> RcResult<HttpResponse> {
     caller.require(&state, "access-permissions").await?;
     let Some(role_key) = q.role.filter(|r| !r.is_empty()) else {
-        return Err(RcError::meteor(
-            "error-param-not-provided",
-            "Query param \"role\" is required",
-        ));
+        return Err(RcError::meteor("error-param-not-provided", "Query param \"role\" is required"));
     };
     if q.room_id.is_some() && !caller.has(&state, "view-other-user-channels").await? {
         return Err(RcError::meteor("error-not-allowed", "Not allowed"));

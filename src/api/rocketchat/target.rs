@@ -18,20 +18,12 @@ pub struct UserParams {
 
 impl UserParams {
     fn given(&self) -> Vec<(bool, String)> {
-        let trimmed = |v: &Option<String>| {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
+        let trimmed = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         let mut out = Vec::new();
         if let Some(id) = trimmed(&self.user_id) {
             out.push((true, id));
         }
-        for name in [trimmed(&self.username), trimmed(&self.user)]
-            .into_iter()
-            .flatten()
-        {
+        for name in [trimmed(&self.username), trimmed(&self.user)].into_iter().flatten() {
             out.push((false, name));
         }
         out
@@ -64,11 +56,7 @@ pub async fn resolve(state: &AppState, params: &UserParams) -> RcResult<UserReco
         .read(move |conn| {
             let mut found = Vec::new();
             for (by_id, key) in &given {
-                let user = if *by_id {
-                    users::find_by_id(conn, key)?
-                } else {
-                    users::find_by_username(conn, key)?
-                };
+                let user = if *by_id { users::find_by_id(conn, key)? } else { users::find_by_username(conn, key)? };
                 found.push(user);
             }
             Ok(found)
@@ -85,43 +73,33 @@ pub async fn resolve(state: &AppState, params: &UserParams) -> RcResult<UserReco
 /// Account validation failures in Rocket.Chat's wording.
 pub fn create_error(err: CreateUserError, username: &str, email: &str) -> RcError {
     match err {
-        CreateUserError::InvalidUsername => RcError::meteor(
-            "error-input-is-not-a-valid-field",
-            &format!("{username} is not a valid username"),
-        ),
-        CreateUserError::InvalidEmail => {
-            RcError::meteor("error-invalid-email", &format!("Invalid email {email}"))
+        CreateUserError::InvalidUsername => {
+            RcError::meteor("error-input-is-not-a-valid-field", &format!("{username} is not a valid username"))
         }
+        CreateUserError::InvalidEmail => RcError::meteor("error-invalid-email", &format!("Invalid email {email}")),
         CreateUserError::InvalidName => RcError::failure("Name contains invalid characters"),
-        CreateUserError::UsernameTaken => RcError::meteor(
-            "error-field-unavailable",
-            &format!("{username} is already in use :("),
-        ),
-        CreateUserError::EmailTaken => RcError::meteor(
-            "error-field-unavailable",
-            &format!("{email} is already in use :("),
-        ),
-        CreateUserError::UnknownRole(_) => {
-            RcError::action_not_allowed("The field Roles consist invalid role id")
+        CreateUserError::UsernameTaken => {
+            RcError::meteor("error-field-unavailable", &format!("{username} is already in use :("))
         }
+        CreateUserError::EmailTaken => {
+            RcError::meteor("error-field-unavailable", &format!("{email} is already in use :("))
+        }
+        CreateUserError::UnknownRole(_) => RcError::action_not_allowed("The field Roles consist invalid role id"),
         CreateUserError::Policy(violation) => policy_error(violation),
         CreateUserError::Store(e) => e.into(),
     }
 }
 
 fn policy_error(violation: PolicyViolation) -> RcError {
+    // Rocket.Chat's wording, verbatim (spec §4): the limits are not part of the message.
     let (error, message) = match violation {
-        PolicyViolation::TooShort { min } => (
+        PolicyViolation::TooShort { .. } => (
             "error-password-policy-not-met-minLength",
-            format!(
-                "The password does not meet the minimum length password policy ({min} characters)."
-            ),
+            "The password does not meet the minimum length password policy.",
         ),
-        PolicyViolation::TooLong { max } => (
+        PolicyViolation::TooLong { .. } => (
             "error-password-policy-not-met-maxLength",
-            format!(
-                "The password does not meet the maximum length password policy ({max} characters)."
-            ),
+            "The password does not meet the maximum length password policy.",
         ),
     };
     RcError::meteor_with_details(

@@ -55,22 +55,17 @@ pub async fn create(
     if !caller.has(&state, "create-user").await? {
         return Err(RcError::action_not_allowed("Adding user is not allowed"));
     }
-    let roles = body.roles.unwrap_or_else(|| vec!["user".to_string()]);
+    // Missing or empty `roles` means the default roles, as in Rocket.Chat's `saveNewUser`.
+    let roles = body.roles.filter(|r| !r.is_empty()).unwrap_or_else(|| vec!["user".to_string()]);
     check_role_assignment(&state, &caller, &roles).await?;
     for (value, field) in [(&body.name, "Name"), (&body.username, "Username")] {
         if value.trim().is_empty() {
-            return Err(RcError::meteor(
-                "error-the-field-is-required",
-                &format!("The field {field} is required"),
-            ));
+            return Err(RcError::meteor("error-the-field-is-required", &format!("The field {field} is required")));
         }
     }
     let random_password = body.set_random_password == Some(true);
     if body.password.is_empty() && !random_password {
-        return Err(RcError::meteor(
-            "error-the-field-is-required",
-            "The field Password is required",
-        ));
+        return Err(RcError::meteor("error-the-field-is-required", "The field Password is required"));
     }
     let (username, email) = (body.username.clone(), body.email.clone());
     let draft = UserDraft {
@@ -78,11 +73,7 @@ pub async fn create(
         name: body.name,
         email: Some(body.email).filter(|e| !e.is_empty()),
         email_verified: body.verified.unwrap_or(false),
-        password: if random_password {
-            random::id_of_length(24)
-        } else {
-            body.password
-        },
+        password: if random_password { random::id_of_length(24) } else { body.password },
         active: body.active.unwrap_or(true),
         roles,
         require_password_change: body.require_password_change.unwrap_or(false) || random_password,
@@ -90,43 +81,22 @@ pub async fn create(
         bio: body.bio,
         status_text: body.status_text,
     };
-    let user = accounts::create_user(&state, draft)
-        .await
-        .map_err(|e| target::create_error(e, &username, &email))?;
-    log::info!(
-        "users.create: {} created user {} ({})",
-        caller.id(),
-        user.id,
-        user.username.escape_debug()
-    );
+    let user = accounts::create_user(&state, draft).await.map_err(|e| target::create_error(e, &username, &email))?;
+    log::info!("users.create: {} created user {} ({})", caller.id(), user.id, user.username.escape_debug());
     let privileged = caller.has(&state, "view-full-other-user-info").await?;
     Ok(ok(json!({"user": views::user_document(&user, privileged)})))
 }
 
 /// Roles must exist, and `admin` needs `assign-admin-role` (Rocket.Chat's `validateUserData`).
-pub async fn check_role_assignment(
-    state: &AppState,
-    caller: &Caller,
-    roles: &[String],
-) -> RcResult<()> {
+pub async fn check_role_assignment(state: &AppState, caller: &Caller, roles: &[String]) -> RcResult<()> {
     let wanted = roles.to_vec();
-    let all_exist = state
-        .db
-        .read(move |c| {
-            wanted
-                .iter()
-                .try_fold(true, |ok, r| Ok(ok && roles::role_exists(c, r)?))
-        })
-        .await?;
+    let all_exist =
+        state.db.read(move |c| wanted.iter().try_fold(true, |ok, r| Ok(ok && roles::role_exists(c, r)?))).await?;
     if !all_exist {
-        return Err(RcError::action_not_allowed(
-            "The field Roles consist invalid role id",
-        ));
+        return Err(RcError::action_not_allowed("The field Roles consist invalid role id"));
     }
     if roles.iter().any(|r| r == "admin") && !caller.has(state, "assign-admin-role").await? {
-        return Err(RcError::action_not_allowed(
-            "Assigning admin is not allowed",
-        ));
+        return Err(RcError::action_not_allowed("Assigning admin is not allowed"));
     }
     Ok(())
 }
@@ -147,20 +117,12 @@ pub async fn info(
 ) -> RcResult<HttpResponse> {
     if q.target.is_empty() {
         // tokend imports nothing, so an importId can match no one.
-        return Err(RcError::failure(if q.import_id.is_some() {
-            "User not found."
-        } else {
-            "Invalid search query."
-        }));
+        return Err(RcError::failure(if q.import_id.is_some() { "User not found." } else { "Invalid search query." }));
     }
-    let user = target::resolve(&state, &q.target)
-        .await
-        .map_err(|_| RcError::failure("User not found."))?;
+    let user = target::resolve(&state, &q.target).await.map_err(|_| RcError::failure("User not found."))?;
     let is_self = user.id == caller.id();
     let can_view_all = caller.has(&state, "view-full-other-user-info").await?;
-    Ok(ok(
-        json!({"user": views::user_info(&user, can_view_all, is_self)}),
-    ))
+    Ok(ok(json!({"user": views::user_info(&user, can_view_all, is_self)})))
 }
 
 #[derive(Deserialize)]
@@ -183,9 +145,7 @@ pub fn pagination(count: Option<&str>, offset: Option<&str>) -> RcResult<(i64, O
                 .ok()
                 .filter(|n| *n >= 0)
                 .map(Some)
-                .ok_or_else(|| {
-                    RcError::invalid_params(&format!("'{name}' must be a non-negative integer"))
-                }),
+                .ok_or_else(|| RcError::invalid_params(&format!("'{name}' must be a non-negative integer"))),
         }
     };
     let limit = match number("count", count)? {
@@ -201,24 +161,17 @@ fn sort_order(raw: Option<&str>) -> RcResult<Vec<(&'static str, bool)>> {
     let Some(raw) = raw.filter(|s| !s.trim().is_empty()) else {
         return Ok(vec![("u.username", true)]);
     };
-    let invalid = || {
-        RcError::meteor(
-            "error-invalid-sort",
-            &format!("Invalid sort parameter provided: \"{raw}\""),
-        )
-    };
+    let invalid = || RcError::meteor("error-invalid-sort", &format!("Invalid sort parameter provided: \"{raw}\""));
     let Ok(Value::Object(fields)) = crate::api::strict_json::parse_json(raw.as_bytes()) else {
         return Err(invalid());
     };
     fields
         .iter()
-        .map(
-            |(field, dir)| match (users::sort_column(field), dir.as_i64()) {
-                (Some(col), Some(1)) => Ok((col, true)),
-                (Some(col), Some(-1)) => Ok((col, false)),
-                _ => Err(invalid()),
-            },
-        )
+        .map(|(field, dir)| match (users::sort_column(field), dir.as_i64()) {
+            (Some(col), Some(1)) => Ok((col, true)),
+            (Some(col), Some(-1)) => Ok((col, false)),
+            _ => Err(invalid()),
+        })
         .collect()
 }
 
@@ -238,15 +191,7 @@ pub async fn list(
     let (offset, limit) = pagination(q.count.as_deref(), q.offset.as_deref())?;
     let order = sort_order(q.sort.as_deref())?;
     let privileged = caller.has(&state, "view-full-other-user-info").await?;
-    let (page, total) = state
-        .db
-        .read(move |c| users::page(c, &order, offset, limit))
-        .await?;
-    let docs: Vec<Value> = page
-        .iter()
-        .map(|u| views::user_document(u, privileged))
-        .collect();
-    Ok(ok(
-        json!({"users": docs, "count": docs.len(), "offset": offset, "total": total}),
-    ))
+    let (page, total) = state.db.read(move |c| users::page(c, &order, offset, limit)).await?;
+    let docs: Vec<Value> = page.iter().map(|u| views::user_document(u, privileged)).collect();
+    Ok(ok(json!({"users": docs, "count": docs.len(), "offset": offset, "total": total})))
 }

@@ -4,13 +4,15 @@
 use super::caller::Caller;
 use super::error::{RcError, RcResult};
 use super::extract::RcBody;
+use super::gate::require_two_factor;
 use super::session::ok;
 use super::target::{self, UserParams};
 use super::users::check_role_assignment;
 use super::views;
 use crate::accounts::users::{UpdateUserError, UserUpdate, delete_user, update_user};
+use crate::auth::two_factor::Options;
 use crate::state::AppState;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -52,14 +54,7 @@ pub struct UpdateData {
 
 impl UpdateData {
     fn changes_only_the_password(&self) -> bool {
-        let profile = [
-            &self.email,
-            &self.name,
-            &self.username,
-            &self.bio,
-            &self.nickname,
-            &self.status_text,
-        ];
+        let profile = [&self.email, &self.name, &self.username, &self.bio, &self.nickname, &self.status_text];
         self.password.is_some()
             && profile.iter().all(|f| f.is_none())
             && self.active.is_none()
@@ -69,10 +64,7 @@ impl UpdateData {
 }
 
 fn last_admin() -> RcError {
-    RcError::meteor(
-        "error-admin-required",
-        "You need to have at least one admin",
-    )
+    RcError::meteor("error-admin-required", "You need to have at least one admin")
 }
 
 /// §9.5: own profile freely; others' need `edit-other-user-info` (or only
@@ -80,8 +72,11 @@ fn last_admin() -> RcError {
 pub async fn update(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     RcBody(body): RcBody<UpdateBody>,
 ) -> RcResult<HttpResponse> {
+    // `twoFactorRequired: true` (§9.5): after body validation, before any other check.
+    require_two_factor(&state, &caller, &req, Options::default()).await?;
     let d = body.data;
     let is_self = body.user_id == caller.id();
     let password_only = d.changes_only_the_password();
@@ -92,9 +87,7 @@ pub async fn update(
             return Err(RcError::action_not_allowed("Editing user is not allowed"));
         }
         if d.password.is_some() && !caller.has(&state, "edit-other-user-password").await? {
-            return Err(RcError::action_not_allowed(
-                "Edit user password is not allowed",
-            ));
+            return Err(RcError::action_not_allowed("Edit user password is not allowed"));
         }
     }
     if let Some(roles) = &d.roles {
@@ -104,21 +97,13 @@ pub async fn update(
         check_role_assignment(&state, &caller, roles).await?;
     }
     if d.active.is_some() && !caller.has(&state, "edit-other-user-active-status").await? {
-        return Err(RcError::action_not_allowed(
-            "Edit user status is not allowed",
-        ));
+        return Err(RcError::action_not_allowed("Edit user status is not allowed"));
     }
     if d.nickname.as_ref().is_some_and(|n| n.chars().count() > 120) {
-        return Err(RcError::meteor(
-            "error-nickname-size-exceeded",
-            "Nickname size exceeds 120 characters",
-        ));
+        return Err(RcError::meteor("error-nickname-size-exceeded", "Nickname size exceeds 120 characters"));
     }
     if d.bio.as_ref().is_some_and(|b| b.chars().count() > 260) {
-        return Err(RcError::meteor(
-            "error-bio-size-exceeded",
-            "Bio size exceeds 260 characters",
-        ));
+        return Err(RcError::meteor("error-bio-size-exceeded", "Bio size exceeds 260 characters"));
     }
     let username = d.username.clone().unwrap_or_default();
     let email = d.email.clone().unwrap_or_default();
@@ -135,13 +120,11 @@ pub async fn update(
         status_text: d.status_text,
         require_password_change: d.require_password_change,
     };
-    let user = update_user(&state, &body.user_id, change)
-        .await
-        .map_err(|e| match e {
-            UpdateUserError::NotFound => RcError::failure("User not found"),
-            UpdateUserError::LastAdmin => last_admin(),
-            UpdateUserError::Create(e) => target::create_error(e, &username, &email),
-        })?;
+    let user = update_user(&state, &body.user_id, change).await.map_err(|e| match e {
+        UpdateUserError::NotFound => RcError::failure("User not found"),
+        UpdateUserError::LastAdmin => last_admin(),
+        UpdateUserError::Create(e) => target::create_error(e, &username, &email),
+    })?;
     log::info!("users.update: {} updated user {}", caller.id(), user.id);
     let privileged = is_self || caller.has(&state, "view-full-other-user-info").await?;
     Ok(ok(json!({"user": views::user_document(&user, privileged)})))
@@ -162,26 +145,14 @@ pub async fn set_active_status(
     caller: Caller,
     RcBody(body): RcBody<ActiveStatusBody>,
 ) -> RcResult<HttpResponse> {
-    caller
-        .require(&state, "edit-other-user-active-status")
-        .await?;
-    let change = UserUpdate {
-        active: Some(body.active_status),
-        ..Default::default()
-    };
-    let user = update_user(&state, &body.user_id, change)
-        .await
-        .map_err(|e| match e {
-            UpdateUserError::NotFound => target::user_not_found(),
-            UpdateUserError::LastAdmin => last_admin(),
-            UpdateUserError::Create(e) => target::create_error(e, "", ""),
-        })?;
-    log::info!(
-        "users.setActiveStatus: {} set user {} active={}",
-        caller.id(),
-        user.id,
-        user.active
-    );
+    caller.require(&state, "edit-other-user-active-status").await?;
+    let change = UserUpdate { active: Some(body.active_status), ..Default::default() };
+    let user = update_user(&state, &body.user_id, change).await.map_err(|e| match e {
+        UpdateUserError::NotFound => target::user_not_found(),
+        UpdateUserError::LastAdmin => last_admin(),
+        UpdateUserError::Create(e) => target::create_error(e, "", ""),
+    })?;
+    log::info!("users.setActiveStatus: {} set user {} active={}", caller.id(), user.id, user.active);
     Ok(ok(json!({"user": {"_id": user.id, "active": user.active}})))
 }
 
@@ -202,11 +173,7 @@ pub async fn delete(
     RcBody(body): RcBody<DeleteBody>,
 ) -> RcResult<HttpResponse> {
     caller.require(&state, "delete-user").await?;
-    let params = UserParams {
-        user_id: body.user_id,
-        username: body.username,
-        user: body.user,
-    };
+    let params = UserParams { user_id: body.user_id, username: body.username, user: body.user };
     let user = target::resolve(&state, &params).await?;
     match delete_user(&state, &user.id).await {
         Ok(true) => {

@@ -7,9 +7,7 @@ use crate::db::users::UserRecord;
 use serde_json::{Map, Value, json};
 
 fn emails(user: &UserRecord) -> Option<Value> {
-    user.email
-        .as_ref()
-        .map(|address| json!([{"address": address, "verified": user.email_verified}]))
+    user.email.as_ref().map(|address| json!([{"address": address, "verified": user.email_verified}]))
 }
 
 fn put_opt(map: &mut Map<String, Value>, key: &str, value: &Option<String>) {
@@ -77,10 +75,7 @@ pub fn user_info(user: &UserRecord, can_view_all: bool, is_self: bool) -> Value 
         if let Some(at) = user.last_login {
             doc.insert("lastLogin".into(), json!(iso(at)));
         }
-        doc.insert(
-            "requirePasswordChange".into(),
-            json!(user.require_password_change),
-        );
+        doc.insert("requirePasswordChange".into(), json!(user.require_password_change));
         doc.insert("roles".into(), json!(user.roles));
     }
     if is_self {
@@ -94,10 +89,7 @@ pub fn user_info(user: &UserRecord, can_view_all: bool, is_self: bool) -> Value 
 pub fn me(user: &UserRecord, site_url: &str) -> Map<String, Value> {
     let mut doc = Map::new();
     doc.insert("_id".into(), json!(user.id));
-    doc.insert(
-        "services".into(),
-        json!({"password": {"exists": user.has_password}}),
-    );
+    doc.insert("services".into(), json!({"password": {"exists": user.has_password}}));
     doc.insert("username".into(), json!(user.username));
     if let Some(e) = emails(user) {
         doc.insert("emails".into(), e);
@@ -115,17 +107,11 @@ pub fn me(user: &UserRecord, site_url: &str) -> Map<String, Value> {
     if user.require_password_change {
         doc.insert("requirePasswordChange".into(), json!(true));
     }
-    doc.insert(
-        "settings".into(),
-        json!({"profile": {}, "preferences": default_preferences()}),
-    );
+    doc.insert("settings".into(), json!({"profile": {}, "preferences": default_preferences()}));
     if let (Some(address), true) = (&user.email, user.email_verified) {
         doc.insert("email".into(), json!(address));
     }
-    doc.insert(
-        "avatarUrl".into(),
-        json!(format!("{site_url}/avatar/{}", user.username)),
-    );
+    doc.insert("avatarUrl".into(), json!(format!("{site_url}/avatar/{}", user.username)));
     doc.insert("isOAuthUser".into(), json!(false));
     doc
 }
