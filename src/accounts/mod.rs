@@ -6,9 +6,7 @@ pub mod pats;
 pub mod revoke;
 pub mod users;
 
-pub use users::{
-    CreateUserError, MAX_PASSWORD_CHARS, PolicyViolation, UserDraft, check_password_policy, create_user, set_password,
-};
+pub use users::{CreateUserError, MAX_PASSWORD_CHARS, PolicyViolation, UserDraft, check_password_policy, create_user};
 
 use crate::auth::password::PasswordDigest;
 use crate::auth::token::{self, PlainToken, TokenHash};

@@ -4,6 +4,7 @@ use crate::auth::ids::{is_valid_display_name, is_valid_email, is_valid_username}
 use crate::auth::password::PasswordDigest;
 use crate::auth::random;
 use crate::clock::now_ms;
+use crate::db::audit::{self, Actor, AuditEvent};
 use crate::db::users::{NewUser, UserRecord};
 use crate::db::{roles, users};
 use crate::error::{Error, Result};
@@ -121,14 +122,6 @@ pub async fn create_user(state: &AppState, draft: UserDraft) -> std::result::Res
         })?
 }
 
-/// Hashes and stores a new password; the user's login tokens are revoked in the same
-/// transaction. The policy must have been checked by the caller.
-pub async fn set_password(state: &AppState, user_id: &str, plain: &str) -> Result<()> {
-    let hash = state.passwords.hash(PasswordDigest::of_plaintext(plain)).await?;
-    let user_id = user_id.to_string();
-    state.db.write(move |tx| users::set_password(tx, &user_id, &hash, now_ms())).await
-}
-
 /// Changes to an existing user, already authorised by the caller's dialect.
 #[derive(Debug, Default)]
 pub struct UserUpdate {
@@ -164,6 +157,7 @@ impl From<Error> for UpdateUserError {
 /// neither deactivated nor stripped of the role.
 pub async fn update_user(
     state: &AppState,
+    actor: &Actor,
     id: &str,
     update: UserUpdate,
 ) -> std::result::Result<UserRecord, UpdateUserError> {
@@ -185,7 +179,7 @@ pub async fn update_user(
         }
         None => None,
     };
-    let id = id.to_string();
+    let (id, actor) = (id.to_string(), actor.clone());
     state
         .db
         .write(move |tx| {
@@ -228,11 +222,20 @@ pub async fn update_user(
             };
             users::update_profile(tx, &id, &changes, now)?;
             if let Some(hash) = &password_hash {
-                users::set_password(tx, &id, hash, now)?;
+                let n = users::set_password(tx, &id, hash, now)?;
+                audit::record(tx, &actor, &revoked(&current, "login", format!("password change: {n} token(s)")), now)?;
             }
             if let Some(active) = update.active {
                 if active != current.active {
-                    users::set_active(tx, &id, active, now)?;
+                    let n = users::set_active(tx, &id, active, now)?;
+                    if !active {
+                        audit::record(
+                            tx,
+                            &actor,
+                            &revoked(&current, "all", format!("deactivation: {n} token(s)")),
+                            now,
+                        )?;
+                    }
                 }
             }
             let updated = users::find_by_id(tx, &id)?.ok_or_else(|| Error::Internal("updated user vanished".into()))?;
@@ -246,6 +249,17 @@ pub async fn update_user(
         })?
 }
 
+fn revoked(subject: &UserRecord, kind: &'static str, detail: String) -> AuditEvent {
+    AuditEvent {
+        event: "token.revoked",
+        subject_id: Some(subject.id.clone()),
+        subject: Some(subject.username.clone()),
+        token_kind: Some(kind),
+        token_label: None,
+        detail: Some(detail),
+    }
+}
+
 fn first_unknown_role(conn: &rusqlite::Connection, roles: &[String]) -> Result<Option<String>> {
     for role in roles {
         if !roles::role_exists(conn, role)? {
@@ -256,8 +270,8 @@ fn first_unknown_role(conn: &rusqlite::Connection, roles: &[String]) -> Result<O
 }
 
 /// Deletes a user unless it is the last active admin. Returns false if there was no such user.
-pub async fn delete_user(state: &AppState, id: &str) -> std::result::Result<bool, UpdateUserError> {
-    let id = id.to_string();
+pub async fn delete_user(state: &AppState, actor: &Actor, id: &str) -> std::result::Result<bool, UpdateUserError> {
+    let (id, actor) = (id.to_string(), actor.clone());
     state
         .db
         .write(move |tx| {
@@ -268,7 +282,9 @@ pub async fn delete_user(state: &AppState, id: &str) -> std::result::Result<bool
             if is_admin && roles::count_other_active_holders(tx, "admin", &id)? == 0 {
                 return Ok(Err(UpdateUserError::LastAdmin));
             }
-            Ok(Ok(users::delete(tx, &id)?))
+            let deleted = users::delete(tx, &id)?;
+            audit::record(tx, &actor, &revoked(&user, "all", "user deleted".into()), now_ms())?;
+            Ok(Ok(deleted))
         })
         .await?
 }

@@ -35,6 +35,7 @@ pub const DEFAULT_PERMISSIONS: &[(&str, &[&str])] = &[
     ("view-audit-log", &["admin"]),
     ("view-full-other-user-info", &["admin"]),
     ("view-other-user-channels", &["admin"]),
+    ("view-outside-room", &["admin", "user"]),
 ];
 
 pub fn roles_and_permissions(conn: &mut Connection) -> rusqlite::Result<()> {

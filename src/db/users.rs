@@ -187,20 +187,18 @@ pub fn update_profile(conn: &Connection, id: &str, c: &UserChanges, now: Millis)
 }
 
 /// Sets a new password hash and removes the user's login tokens (PATs survive a
-/// password change: DESIGN decision 6), in the caller's transaction.
-pub fn set_password(conn: &Connection, id: &str, hash: &str, now: Millis) -> Result<()> {
+/// password change: DESIGN decision 6), in the caller's transaction. Returns how many
+/// tokens were revoked.
+pub fn set_password(conn: &Connection, id: &str, hash: &str, now: Millis) -> Result<usize> {
     conn.execute("UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1", params![id, hash, now])?;
-    super::tokens::delete_login_tokens_of(conn, id)?;
-    Ok(())
+    super::tokens::delete_login_tokens_of(conn, id)
 }
 
 /// Deactivation removes every token of the user, PATs included; reactivation restores none.
-pub fn set_active(conn: &Connection, id: &str, active: bool, now: Millis) -> Result<()> {
+/// Returns how many tokens were revoked.
+pub fn set_active(conn: &Connection, id: &str, active: bool, now: Millis) -> Result<usize> {
     conn.execute("UPDATE users SET active = ?2, updated_at = ?3 WHERE id = ?1", params![id, active, now])?;
-    if !active {
-        super::tokens::delete_all_of(conn, id)?;
-    }
-    Ok(())
+    if active { Ok(0) } else { super::tokens::delete_all_of(conn, id) }
 }
 
 pub fn touch_last_login(conn: &Connection, id: &str, now: Millis) -> Result<()> {

@@ -53,8 +53,24 @@ fn describe(serde_message: &str) -> String {
         format!("must have required property '{field}'")
     } else if quoted("unknown field `").is_some() {
         "must NOT have additional properties".to_string()
+    } else if let Some(expected) =
+        serde_message.strip_prefix("invalid type: ").and_then(|m| m.split(", expected ").nth(1))
+    {
+        format!("must be {}", ajv_type(expected))
     } else {
         serde_message.to_string()
+    }
+}
+
+/// serde's "expected ..." phrase as the JSON-schema type name ajv reports.
+fn ajv_type(expected: &str) -> &'static str {
+    match expected {
+        e if e.contains("string") => "string",
+        e if e.contains("boolean") => "boolean",
+        e if e.contains("sequence") => "array",
+        e if e.contains("integer") => "integer",
+        e if e.contains("number") || e.contains("f64") => "number",
+        _ => "object",
     }
 }
 
@@ -103,6 +119,10 @@ mod tests {
     fn serde_messages_are_reworded_like_ajv() {
         assert_eq!(describe("missing field `email`"), "must have required property 'email'");
         assert_eq!(describe("unknown field `x`, expected one of `a`"), "must NOT have additional properties");
+        assert_eq!(describe("invalid type: string \"true\", expected a boolean"), "must be boolean");
+        assert_eq!(describe("invalid type: integer `1`, expected a string"), "must be string");
+        assert_eq!(describe("invalid type: string \"x\", expected a sequence"), "must be array");
+        assert_eq!(describe("invalid type: string \"x\", expected struct UpdateData"), "must be object");
     }
 
     #[test]

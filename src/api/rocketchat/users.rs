@@ -3,14 +3,16 @@
 use super::caller::Caller;
 use super::error::{RcError, RcResult};
 use super::extract::{RcBody, RcQuery};
+use super::gate::require_two_factor;
 use super::session::ok;
 use super::target::{self, UserParams};
 use super::views;
 use crate::accounts::{self, UserDraft};
 use crate::auth::random;
+use crate::auth::two_factor::Options;
 use crate::db::{roles, users};
 use crate::state::AppState;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -47,8 +49,11 @@ pub struct CreateBody {
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     RcBody(body): RcBody<CreateBody>,
 ) -> RcResult<HttpResponse> {
+    // Newest Rocket.Chat marks users.create `twoFactorRequired` (§9.2).
+    require_two_factor(&state, &caller, &req, Options::default()).await?;
     if !body.name.is_empty() && !crate::auth::ids::is_valid_display_name(&body.name) {
         return Err(RcError::failure("Name contains invalid characters"));
     }

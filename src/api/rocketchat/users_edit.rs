@@ -4,7 +4,7 @@
 use super::caller::Caller;
 use super::error::{RcError, RcResult};
 use super::extract::RcBody;
-use super::gate::require_two_factor;
+use super::gate::{actor, require_two_factor};
 use super::session::ok;
 use super::target::{self, UserParams};
 use super::users::check_role_assignment;
@@ -63,6 +63,15 @@ impl UpdateData {
     }
 }
 
+fn same_set(a: &[String], b: &[String]) -> bool {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort();
+    a.dedup();
+    b.sort();
+    b.dedup();
+    a == b
+}
+
 fn last_admin() -> RcError {
     RcError::meteor("error-admin-required", "You need to have at least one admin")
 }
@@ -77,8 +86,19 @@ pub async fn update(
 ) -> RcResult<HttpResponse> {
     // `twoFactorRequired: true` (§9.5): after body validation, before any other check.
     require_two_factor(&state, &caller, &req, Options::default()).await?;
-    let d = body.data;
+    let mut d = body.data;
     let is_self = body.user_id == caller.id();
+    // Clients often send the whole user back: an unchanged role list or active flag is
+    // not a change and needs no permission (as in Rocket.Chat).
+    let target_id = body.user_id.clone();
+    if let Some(current) = state.db.read(move |c| crate::db::users::find_by_id(c, &target_id)).await? {
+        if d.roles.as_ref().is_some_and(|r| same_set(r, &current.roles)) {
+            d.roles = None;
+        }
+        if d.active == Some(current.active) {
+            d.active = None;
+        }
+    }
     let password_only = d.changes_only_the_password();
     if !is_self {
         let allowed = caller.has(&state, "edit-other-user-info").await?
@@ -120,7 +140,7 @@ pub async fn update(
         status_text: d.status_text,
         require_password_change: d.require_password_change,
     };
-    let user = update_user(&state, &body.user_id, change).await.map_err(|e| match e {
+    let user = update_user(&state, &actor(&caller, &req), &body.user_id, change).await.map_err(|e| match e {
         UpdateUserError::NotFound => RcError::failure("User not found"),
         UpdateUserError::LastAdmin => last_admin(),
         UpdateUserError::Create(e) => target::create_error(e, &username, &email),
@@ -143,11 +163,12 @@ pub struct ActiveStatusBody {
 pub async fn set_active_status(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     RcBody(body): RcBody<ActiveStatusBody>,
 ) -> RcResult<HttpResponse> {
     caller.require(&state, "edit-other-user-active-status").await?;
     let change = UserUpdate { active: Some(body.active_status), ..Default::default() };
-    let user = update_user(&state, &body.user_id, change).await.map_err(|e| match e {
+    let user = update_user(&state, &actor(&caller, &req), &body.user_id, change).await.map_err(|e| match e {
         UpdateUserError::NotFound => target::user_not_found(),
         UpdateUserError::LastAdmin => last_admin(),
         UpdateUserError::Create(e) => target::create_error(e, "", ""),
@@ -170,12 +191,13 @@ pub struct DeleteBody {
 pub async fn delete(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     RcBody(body): RcBody<DeleteBody>,
 ) -> RcResult<HttpResponse> {
     caller.require(&state, "delete-user").await?;
     let params = UserParams { user_id: body.user_id, username: body.username, user: body.user };
     let user = target::resolve(&state, &params).await?;
-    match delete_user(&state, &user.id).await {
+    match delete_user(&state, &actor(&caller, &req), &user.id).await {
         Ok(true) => {
             log::info!("users.delete: {} deleted user {}", caller.id(), user.id);
             Ok(ok(json!({})))
