@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod backup;
 pub mod blocking;
 pub mod clock;
 pub mod config;

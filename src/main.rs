@@ -23,6 +23,11 @@ enum Command {
     Serve,
     /// Exit 0 when the server at TOKEND_BIND answers, 1 otherwise.
     Healthcheck,
+    /// Copy the database consistently to PATH (safe while the server runs).
+    Backup {
+        /// Where to write the copy; must not exist yet
+        path: std::path::PathBuf,
+    },
     /// Operator commands on the database in TOKEND_DATA_DIR (safe while the server runs).
     #[command(subcommand)]
     Admin(AdminCli),
@@ -195,6 +200,16 @@ fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Admin(cmd) => admin(config, cmd.into()),
+        Command::Backup { path } => match tokend::backup::run(&config, &path) {
+            Ok(bytes) => {
+                println!("backed up {} to {} ({bytes} bytes)", config.database_path().display(), path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("tokend backup: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Healthcheck => match tokend::healthcheck::check(config.bind) {
             Ok(()) => ExitCode::SUCCESS,
             Err(why) => {
