@@ -91,3 +91,34 @@ CREATE TABLE audit_log (
 
 CREATE INDEX audit_log_by_time ON audit_log(at);
 CREATE INDEX audit_log_by_subject ON audit_log(subject_id, at);
+
+-- SAYMON: one API token per user (passed as ?api-token=), stored by SHA-256; the last
+-- characters are kept to show a masked authenticationToken.
+CREATE TABLE saymon_tokens (
+    user_id     TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    token_hash  BLOB NOT NULL UNIQUE,
+    last_part   TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+) STRICT;
+
+-- SAYMON cookie sessions (sid), stored by SHA-256, with the CSRF token's hash when the
+-- CSRF layer is on.
+CREATE TABLE saymon_sessions (
+    id            INTEGER PRIMARY KEY,
+    session_hash  BLOB NOT NULL UNIQUE,
+    user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf_hash     BLOB,
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX saymon_sessions_by_user ON saymon_sessions(user_id, created_at);
+CREATE INDEX saymon_sessions_by_expiry ON saymon_sessions(expires_at);
+
+-- Permissions granted to one user directly (SAYMON's model); a user's effective
+-- permissions are these plus those of the user's roles.
+CREATE TABLE user_permissions (
+    user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    permission_id TEXT NOT NULL REFERENCES permissions(id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, permission_id)
+) STRICT, WITHOUT ROWID;

@@ -38,6 +38,8 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "after a passed 2FA check the same client is trusted this long; 0 disables it",
     ),
     ("TOKEND_MAX_PERSONAL_ACCESS_TOKENS", "100", "personal access tokens per user"),
+    ("TOKEND_SAYMON_API_TOKEN", "on", "off refuses SAYMON ?api-token= authentication"),
+    ("TOKEND_SAYMON_CSRF", "off", "on enables SAYMON's CSRF cookie/header check for cookie sessions"),
     ("TOKEND_WORKERS", "number of CPUs", "HTTP worker threads"),
     ("TOKEND_DB_POOL_SIZE", "8", "SQLite connections in the pool"),
     ("TOKEND_PURGE_INTERVAL_SECS", "600", "how often expired tokens are purged"),
@@ -105,6 +107,8 @@ pub struct Config {
     pub two_factor_enabled: bool,
     pub two_factor_remember: Duration,
     pub max_personal_access_tokens: u32,
+    pub saymon_api_token: bool,
+    pub saymon_csrf: bool,
 }
 
 /// A configuration value that stops startup. Names the variable and the fix.
@@ -183,6 +187,8 @@ impl Config {
             create_tokens_for_users,
             create_tokens_secret,
             two_factor_enabled: switch(&get, "TOKEND_2FA", true)?,
+            saymon_api_token: switch(&get, "TOKEND_SAYMON_API_TOKEN", true)?,
+            saymon_csrf: switch(&get, "TOKEND_SAYMON_CSRF", false)?,
             two_factor_remember: Duration::from_secs(
                 number(&get, "TOKEND_2FA_REMEMBER_SECS", 1800, 0, 86_400 * 365)?.into(),
             ),

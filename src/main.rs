@@ -152,6 +152,12 @@ struct Settings {
     /// Personal access tokens per user [default: 100]
     #[arg(long, env = "TOKEND_MAX_PERSONAL_ACCESS_TOKENS", global = true)]
     max_personal_access_tokens: Option<String>,
+    /// on/off: SAYMON ?api-token= authentication [default: on]
+    #[arg(long, env = "TOKEND_SAYMON_API_TOKEN", global = true)]
+    saymon_api_token: Option<String>,
+    /// on/off: SAYMON's CSRF cookie/header check [default: off]
+    #[arg(long, env = "TOKEND_SAYMON_CSRF", global = true)]
+    saymon_csrf: Option<String>,
 }
 
 impl Settings {
@@ -177,6 +183,8 @@ impl Settings {
             "TOKEND_2FA" => &self.two_factor,
             "TOKEND_2FA_REMEMBER_SECS" => &self.two_factor_remember_secs,
             "TOKEND_MAX_PERSONAL_ACCESS_TOKENS" => &self.max_personal_access_tokens,
+            "TOKEND_SAYMON_API_TOKEN" => &self.saymon_api_token,
+            "TOKEND_SAYMON_CSRF" => &self.saymon_csrf,
             _ => return std::env::var(name).ok(),
         };
         value.clone()

@@ -1,13 +1,13 @@
 //! Builds the application the same way for `main` and for tests: open and migrate the
 //! store, create the first admin if the store is empty, bind (port 0 in tests), serve.
 
-use crate::api::rocketchat;
+use crate::api::{rocketchat, saymon as saymon_api};
 use crate::auth::password::PasswordDigest;
 use crate::auth::random;
 use crate::clock::now_ms;
 use crate::config::{Config, ConfigError};
 use crate::db::users::NewUser;
-use crate::db::{Db, OpenError, tokens, users};
+use crate::db::{Db, OpenError, saymon, tokens, users};
 use crate::state::AppState;
 use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, Logger};
@@ -63,6 +63,7 @@ impl Application {
                         .add(("Referrer-Policy", "no-referrer")),
                 )
                 .configure(rocketchat::routes)
+                .configure(saymon_api::routes)
                 .default_service(web::to(rocketchat::fallback))
         })
         .disable_signals()
@@ -124,7 +125,11 @@ async fn purge_expired_tokens(state: AppState) {
     let mut interval = tokio::time::interval(state.config.purge_interval);
     loop {
         interval.tick().await;
-        match state.db.write(|tx| tokens::purge_expired(tx, now_ms())).await {
+        let purge = |tx: &rusqlite::Transaction| {
+            let now = now_ms();
+            Ok(tokens::purge_expired(tx, now)? + saymon::purge_expired_sessions(tx, now)?)
+        };
+        match state.db.write(purge).await {
             Ok(0) => {}
             Ok(n) => log::info!("purged {n} expired tokens"),
             Err(e) => log::warn!("purging expired tokens failed: {e}"),
@@ -167,6 +172,7 @@ fn bootstrap_admin(state: &AppState) -> Result<(), StartupError> {
         bio: None,
         status_text: None,
         roles: vec!["admin".into(), "user".into()],
+        permissions: Vec::new(),
     };
     state.db.write_now(|tx| users::insert(tx, &admin, now_ms())).map_err(bootstrap)?;
     log::info!("created the first admin '{}' ({})", admin.username, admin.id);

@@ -41,7 +41,8 @@ pub async fn revoke_token(
         .await
 }
 
-/// Admin `users.logout`: every token of the user, PATs included. False if no such user.
+/// Admin `users.logout`: every credential of the user in both dialects, PATs included.
+/// False if no such user.
 pub async fn revoke_all(state: &AppState, actor: &Actor, user_id: &str, detail: &'static str) -> Result<bool> {
     let (actor, id) = (actor.clone(), user_id.to_string());
     state
@@ -50,7 +51,7 @@ pub async fn revoke_all(state: &AppState, actor: &Actor, user_id: &str, detail: 
             let Some(user) = users::find_by_id(tx, &id)? else {
                 return Ok(false);
             };
-            let n = tokens::delete_all_of(tx, &id)?;
+            let n = users::revoke_everything(tx, &id)?;
             audit::record(tx, &actor, &revoked(&user, "all", format!("{detail}: {n} token(s)")), now_ms())?;
             Ok(true)
         })

@@ -46,6 +46,8 @@ pub struct UserDraft {
     pub nickname: Option<String>,
     pub bio: Option<String>,
     pub status_text: Option<String>,
+    /// Permissions granted directly (SAYMON); they must exist.
+    pub permissions: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -96,6 +98,7 @@ pub async fn create_user(state: &AppState, draft: UserDraft) -> std::result::Res
         bio: draft.bio,
         status_text: draft.status_text,
         roles: draft.roles,
+        permissions: draft.permissions,
     };
     state
         .db
@@ -136,6 +139,8 @@ pub struct UserUpdate {
     pub bio: Option<String>,
     pub status_text: Option<String>,
     pub require_password_change: Option<bool>,
+    /// Replaces the permissions granted directly (SAYMON).
+    pub permissions: Option<Vec<String>>,
 }
 
 #[derive(Debug)]
@@ -221,6 +226,9 @@ pub async fn update_user(
                 roles: update.roles,
             };
             users::update_profile(tx, &id, &changes, now)?;
+            if let Some(permissions) = &update.permissions {
+                roles::set_direct_permissions(tx, &id, permissions)?;
+            }
             if let Some(hash) = &password_hash {
                 let n = users::set_password(tx, &id, hash, now)?;
                 audit::record(tx, &actor, &revoked(&current, "login", format!("password change: {n} token(s)")), now)?;

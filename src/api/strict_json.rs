@@ -82,6 +82,33 @@ pub fn parse_form(text: &[u8]) -> Result<Value, String> {
     Ok(Value::Object(object))
 }
 
+/// Why a request body could not be read as a JSON value.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BodyError {
+    /// Neither JSON (UTF-8) nor a form.
+    UnsupportedMediaType,
+    /// Declared JSON or form, but malformed (the parser's explanation).
+    MalformedJson(String),
+    MalformedForm(String),
+}
+
+/// Parses a request body by its content type: JSON or `application/x-www-form-urlencoded`;
+/// an empty body is `{}`. Anything else (`text/plain`, UTF-16...) is refused, which also
+/// keeps browsers' cross-site "simple" requests out.
+pub fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, BodyError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Map::new()));
+    }
+    let mime = content_type.unwrap_or("").to_ascii_lowercase();
+    let essence = mime.split(';').next().unwrap_or("").trim();
+    let charset_ok = !mime.contains("charset") || mime.contains("charset=utf-8");
+    match essence {
+        "application/json" if charset_ok => parse_json(bytes).map_err(BodyError::MalformedJson),
+        "application/x-www-form-urlencoded" => parse_form(bytes).map_err(BodyError::MalformedForm),
+        _ => Err(BodyError::UnsupportedMediaType),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +127,15 @@ mod tests {
         assert!(parse_json(b"\xef\xbb\xbf{}").is_err());
         assert!(parse_json(b"{\"a\":\"\xff\xfe\"}").is_err());
         assert!(parse_json(br#"{"a":1e309}"#).is_err());
+    }
+
+    #[test]
+    fn content_types_other_than_json_and_form_are_refused() {
+        assert_eq!(parse_body(Some("text/plain"), b"{}"), Err(BodyError::UnsupportedMediaType));
+        assert_eq!(parse_body(Some("application/json; charset=utf-16"), b"{}"), Err(BodyError::UnsupportedMediaType));
+        assert_eq!(parse_body(None, b"{\"a\":1}"), Err(BodyError::UnsupportedMediaType));
+        assert!(parse_body(None, b"").is_ok());
+        assert!(parse_body(Some("application/json; charset=UTF-8"), b"{}").is_ok());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub const SCHEMA: &str = include_str!("../../schema.sql");
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_initial.sql")),
     (2, include_str!("../../migrations/0002_audit_and_two_factor.sql")),
+    (3, include_str!("../../migrations/0003_saymon.sql")),
 ];
 
 pub fn latest_version() -> i64 {

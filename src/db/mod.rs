@@ -7,6 +7,7 @@ pub mod inventory;
 pub mod migrations;
 pub mod pats;
 pub mod roles;
+pub mod saymon;
 pub mod seed;
 pub mod tokens;
 pub mod two_factor;

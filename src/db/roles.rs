@@ -154,11 +154,15 @@ pub fn set_permission_roles(conn: &Connection, id: &str, roles: &[String], now: 
 }
 
 /// The user's effective permissions: the union over the user's roles.
+/// The user's effective permissions: those of the user's roles plus those granted to the
+/// user directly (SAYMON's model).
 pub fn permissions_of_user(conn: &Connection, user_id: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT DISTINCT pr.permission_id FROM user_roles ur
-         JOIN permission_roles pr ON pr.role_id = ur.role_id
-         WHERE ur.user_id = ?1 ORDER BY pr.permission_id",
+        "SELECT pr.permission_id FROM user_roles ur
+         JOIN permission_roles pr ON pr.role_id = ur.role_id WHERE ur.user_id = ?1
+         UNION
+         SELECT permission_id FROM user_permissions WHERE user_id = ?1
+         ORDER BY 1",
     )?;
     let perms = stmt.query_map([user_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     Ok(perms)
@@ -168,9 +172,24 @@ pub fn user_has_permission(conn: &Connection, user_id: &str, permission: &str) -
     Ok(conn
         .prepare_cached(
             "SELECT 1 FROM user_roles ur JOIN permission_roles pr ON pr.role_id = ur.role_id
-             WHERE ur.user_id = ?1 AND pr.permission_id = ?2 LIMIT 1",
+             WHERE ur.user_id = ?1 AND pr.permission_id = ?2
+             UNION ALL
+             SELECT 1 FROM user_permissions WHERE user_id = ?1 AND permission_id = ?2
+             LIMIT 1",
         )?
         .query_row(params![user_id, permission], |_| Ok(()))
         .optional()?
         .is_some())
+}
+
+/// Replaces the permissions granted to the user directly.
+pub fn set_direct_permissions(conn: &Connection, user_id: &str, permissions: &[String]) -> Result<()> {
+    conn.execute("DELETE FROM user_permissions WHERE user_id = ?1", [user_id])?;
+    for p in permissions {
+        conn.execute(
+            "INSERT OR IGNORE INTO user_permissions (user_id, permission_id) VALUES (?1, ?2)",
+            params![user_id, p],
+        )?;
+    }
+    Ok(())
 }

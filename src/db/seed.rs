@@ -36,6 +36,26 @@ pub const DEFAULT_PERMISSIONS: &[(&str, &[&str])] = &[
     ("view-full-other-user-info", &["admin"]),
     ("view-other-user-channels", &["admin"]),
     ("view-outside-room", &["admin", "user"]),
+    // SAYMON's documented permission identifiers, so SAYMON clients that check them (e.g.
+    // `manage-configuration` for write access) see them on admins and can grant them.
+    ("execute-operations", &["admin"]),
+    ("run-bulks", &["admin"]),
+    ("manage-objects", &["admin"]),
+    ("create-objects", &["admin"]),
+    ("modify-objects", &["admin"]),
+    ("delete-objects", &["admin"]),
+    ("manage-links", &["admin"]),
+    ("create-links", &["admin"]),
+    ("modify-links", &["admin"]),
+    ("delete-links", &["admin"]),
+    ("manage-flows", &["admin"]),
+    ("create-flows", &["admin"]),
+    ("modify-flows", &["admin"]),
+    ("delete-flows", &["admin"]),
+    ("manage-documents", &["admin"]),
+    ("create-documents", &["admin"]),
+    ("manage-configuration", &["admin"]),
+    ("manage-service-properties", &["admin"]),
 ];
 
 pub fn roles_and_permissions(conn: &mut Connection) -> rusqlite::Result<()> {

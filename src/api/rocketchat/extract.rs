@@ -2,7 +2,7 @@
 //! speaks the Rocket.Chat envelope (spec/rocketchat.md §1.2–1.3).
 
 use super::error::RcError;
-use crate::api::strict_json::{parse_form, parse_json};
+use crate::api::strict_json::{BodyError, parse_body, parse_form};
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::web::Bytes;
@@ -19,26 +19,16 @@ pub struct RcBody<T>(pub T);
 /// The query string decoded into `T` (every value a string; repeated keys refused).
 pub struct RcQuery<T>(pub T);
 
-/// Parses a body by its content type into a JSON value.
+/// Parses a body by its content type into a JSON value, failing in the Rocket.Chat envelope.
 pub fn body_value(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, RcError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Object(Default::default()));
-    }
-    let mime = content_type.unwrap_or("").to_ascii_lowercase();
-    let essence = mime.split(';').next().unwrap_or("").trim();
-    let charset_ok = !mime.contains("charset") || mime.contains("charset=utf-8");
-    match essence {
-        "application/json" if charset_ok => {
-            parse_json(bytes).map_err(|e| RcError::invalid_params(&format!("Invalid JSON body: {e}")))
-        }
-        "application/x-www-form-urlencoded" => {
-            parse_form(bytes).map_err(|e| RcError::invalid_params(&format!("Invalid form body: {e}")))
-        }
-        _ => Err(RcError::Status(
+    parse_body(content_type, bytes).map_err(|e| match e {
+        BodyError::MalformedJson(e) => RcError::invalid_params(&format!("Invalid JSON body: {e}")),
+        BodyError::MalformedForm(e) => RcError::invalid_params(&format!("Invalid form body: {e}")),
+        BodyError::UnsupportedMediaType => RcError::Status(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Unsupported content type: send the body as application/json".into(),
-        )),
-    }
+        ),
+    })
 }
 
 /// Decodes a JSON value into `T`, wording serde's complaints as Rocket.Chat's validator does.
@@ -123,14 +113,5 @@ mod tests {
         assert_eq!(describe("invalid type: integer `1`, expected a string"), "must be string");
         assert_eq!(describe("invalid type: string \"x\", expected a sequence"), "must be array");
         assert_eq!(describe("invalid type: string \"x\", expected struct UpdateData"), "must be object");
-    }
-
-    #[test]
-    fn content_types_other_than_json_and_form_are_refused() {
-        assert!(body_value(Some("text/plain"), b"{}").is_err());
-        assert!(body_value(Some("application/json; charset=utf-16"), b"{}").is_err());
-        assert!(body_value(None, b"{\"a\":1}").is_err());
-        assert!(body_value(None, b"").is_ok());
-        assert!(body_value(Some("application/json; charset=UTF-8"), b"{}").is_ok());
     }
 }

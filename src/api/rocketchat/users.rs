@@ -85,6 +85,7 @@ pub async fn create(
         nickname: body.nickname,
         bio: body.bio,
         status_text: body.status_text,
+        permissions: Vec::new(),
     };
     let user = accounts::create_user(&state, draft).await.map_err(|e| target::create_error(e, &username, &email))?;
     log::info!("users.create: {} created user {} ({})", caller.id(), user.id, user.username.escape_debug());

@@ -139,6 +139,7 @@ pub async fn update(
         bio: d.bio,
         status_text: d.status_text,
         require_password_change: d.require_password_change,
+        permissions: None,
     };
     let user = update_user(&state, &actor(&caller, &req), &body.user_id, change).await.map_err(|e| match e {
         UpdateUserError::NotFound => RcError::failure("User not found"),

@@ -1,0 +1,133 @@
+//! SAYMON credentials: the per-user API token (a UUIDv4, as SAYMON issues) and cookie
+//! sessions. Both are stored by SHA-256 and every mint and revocation is audited.
+
+use crate::auth::token::{PlainToken, TokenHash};
+use crate::clock::{Millis, now_ms};
+use crate::db::audit::{self, Actor, AuditEvent};
+use crate::db::saymon;
+use crate::db::users::UserRecord;
+use crate::error::Result;
+use crate::state::AppState;
+
+fn event(kind: &'static str, what: &'static str, user: &UserRecord, label: Option<String>, detail: &str) -> AuditEvent {
+    AuditEvent {
+        event: what,
+        subject_id: Some(user.id.clone()),
+        subject: Some(user.username.clone()),
+        token_kind: Some(kind),
+        token_label: label,
+        detail: Some(detail.to_string()),
+    }
+}
+
+/// True for the canonical lowercase-or-uppercase hyphenated UUID form SAYMON uses.
+pub fn is_uuid(text: &str) -> bool {
+    text.len() == 36 && uuid::Uuid::try_parse(text).is_ok()
+}
+
+/// Mints the user's API token, replacing (and killing) the previous one.
+pub async fn issue_api_token(state: &AppState, actor: &Actor, user: &UserRecord) -> Result<String> {
+    let token = uuid::Uuid::new_v4().to_string();
+    let hash = TokenHash::of(&token);
+    let last_part = token[token.len() - 4..].to_string();
+    let (actor, user, label) = (actor.clone(), user.clone(), last_part.clone());
+    state
+        .db
+        .write(move |tx| {
+            let now = now_ms();
+            if saymon::replace_api_token(tx, &user.id, &hash, &last_part, now)? {
+                audit::record(
+                    tx,
+                    &actor,
+                    &event("saymon", "token.revoked", &user, None, "replaced by a new auth-token"),
+                    now,
+                )?;
+            }
+            audit::record(tx, &actor, &event("saymon", "token.created", &user, Some(label), "auth-token"), now)
+        })
+        .await?;
+    Ok(token)
+}
+
+/// Revokes the user's API token; false if there was none.
+pub async fn revoke_api_token(state: &AppState, actor: &Actor, user: &UserRecord) -> Result<bool> {
+    let (actor, user) = (actor.clone(), user.clone());
+    state
+        .db
+        .write(move |tx| {
+            let existed = saymon::delete_api_token(tx, &user.id)?;
+            if existed {
+                audit::record(
+                    tx,
+                    &actor,
+                    &event("saymon", "token.revoked", &user, None, "auth-token deleted"),
+                    now_ms(),
+                )?;
+            }
+            Ok(existed)
+        })
+        .await
+}
+
+/// The active owner of a presented API token.
+pub async fn user_by_api_token(state: &AppState, presented: &str) -> Result<Option<UserRecord>> {
+    if !is_uuid(presented) {
+        return Ok(None);
+    }
+    let hash = TokenHash::of(&presented.to_ascii_lowercase());
+    state.db.read(move |c| saymon::user_by_api_token(c, &hash)).await
+}
+
+/// A session just opened: the id for the `sid` cookie and, with CSRF on, the `csrf` value.
+pub struct NewSession {
+    pub sid: String,
+    pub csrf: Option<PlainToken>,
+}
+
+pub async fn open_session(state: &AppState, actor: &Actor, user: &UserRecord, how: &'static str) -> Result<NewSession> {
+    let sid = uuid::Uuid::new_v4().to_string();
+    let csrf = state.config.saymon_csrf.then(PlainToken::generate);
+    let (hash, csrf_hash) = (TokenHash::of(&sid), csrf.as_ref().map(PlainToken::hash));
+    let now = now_ms();
+    let expires_at = now + state.config.login_token_lifetime().as_millis() as Millis;
+    let cap = state.config.max_login_tokens;
+    let label = sid[sid.len() - 4..].to_string();
+    let (actor, user) = (actor.clone(), user.clone());
+    state
+        .db
+        .write(move |tx| {
+            saymon::insert_session(tx, &user.id, &hash, csrf_hash.as_ref(), now, expires_at, cap)?;
+            audit::record(tx, &actor, &event("session", "token.created", &user, Some(label), how), now)
+        })
+        .await?;
+    Ok(NewSession { sid, csrf })
+}
+
+/// A valid session's owner and its CSRF hash.
+pub async fn session(state: &AppState, sid: &str) -> Result<Option<(UserRecord, Option<Vec<u8>>)>> {
+    if !is_uuid(sid) {
+        return Ok(None);
+    }
+    let hash = TokenHash::of(&sid.to_ascii_lowercase());
+    state.db.read(move |c| saymon::session(c, &hash, now_ms())).await
+}
+
+/// Ends a session if it exists (logging out twice is not an error).
+pub async fn close_session(state: &AppState, actor: &Actor, user: &UserRecord, sid: &str) -> Result<()> {
+    let hash = TokenHash::of(&sid.to_ascii_lowercase());
+    let (actor, user) = (actor.clone(), user.clone());
+    state
+        .db
+        .write(move |tx| {
+            if saymon::delete_session(tx, &hash)?.is_some() {
+                audit::record(
+                    tx,
+                    &actor,
+                    &event("session", "token.revoked", &user, None, "session deleted"),
+                    now_ms(),
+                )?;
+            }
+            Ok(())
+        })
+        .await
+}

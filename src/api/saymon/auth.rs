@@ -1,0 +1,141 @@
+//! Who is calling a SAYMON route (spec/saymon.md §7.2), in this order: `?api-token=`,
+//! HTTP Basic, the `sid` cookie. Each scheme that is present decides: a bad api-token is
+//! refused without falling through to the others. Rocket.Chat tokens mean nothing here.
+
+use super::error::{SaymonError, SaymonResult};
+use crate::accounts::{self, LoginName, PasswordCheck, saymon};
+use crate::api::strict_json::parse_form;
+use crate::auth::password::PasswordDigest;
+use crate::auth::token::TokenHash;
+use crate::db::audit::Actor;
+use crate::db::roles;
+use crate::db::users::UserRecord;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::Method;
+use actix_web::{FromRequest, HttpRequest, web};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use std::future::Future;
+use std::pin::Pin;
+use subtle::ConstantTimeEq;
+
+/// How the caller authenticated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Via {
+    ApiToken,
+    Basic,
+    Session { sid: String },
+}
+
+pub struct Principal {
+    pub user: UserRecord,
+    pub via: Via,
+    pub client_addr: Option<String>,
+}
+
+impl Principal {
+    pub fn actor(&self) -> Actor {
+        Actor::user(&self.user.id, &self.user.username, self.client_addr.clone())
+    }
+
+    pub async fn has(&self, state: &AppState, permission: &'static str) -> SaymonResult<bool> {
+        let id = self.user.id.clone();
+        Ok(state.db.read(move |c| roles::user_has_permission(c, &id, permission)).await?)
+    }
+
+    pub async fn require(&self, state: &AppState, permission: &'static str) -> SaymonResult<()> {
+        if self.has(state, permission).await? {
+            Ok(())
+        } else {
+            Err(SaymonError::Forbidden(format!("Permission \"{permission}\" is required")))
+        }
+    }
+}
+
+/// `login:password` from an `Authorization: Basic` header; `None` if it is not Basic.
+fn basic_credentials(req: &HttpRequest) -> Option<Result<(String, String), SaymonError>> {
+    let value = req.headers().get("authorization")?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = STANDARD.decode(encoded.trim()).ok().and_then(|b| String::from_utf8(b).ok());
+    Some(match decoded.as_deref().and_then(|d| d.split_once(':')) {
+        Some((login, password)) => Ok((login.to_string(), password.to_string())),
+        None => Err(SaymonError::InvalidCredentials),
+    })
+}
+
+/// SAYMON's `login` may be the user's e-mail; tokend usernames never contain `@`.
+pub fn login_name(login: &str) -> LoginName {
+    if login.contains('@') { LoginName::Email(login.to_string()) } else { LoginName::Username(login.to_string()) }
+}
+
+/// Checks a login/password pair; any failure is SAYMON's `InvalidCredentials`.
+pub async fn check_login(state: &AppState, login: &str, password: &str) -> SaymonResult<UserRecord> {
+    if login.is_empty() || password.chars().count() > accounts::MAX_PASSWORD_CHARS {
+        return Err(SaymonError::InvalidCredentials);
+    }
+    match accounts::check_password(state, login_name(login), PasswordDigest::of_plaintext(password)).await? {
+        PasswordCheck::Valid(user) => Ok(user),
+        PasswordCheck::Inactive(_) | PasswordCheck::Failed => Err(SaymonError::InvalidCredentials),
+    }
+}
+
+/// With the CSRF layer on: the request's `x-csrf-token` is the one issued with its session.
+pub fn csrf_matches(req: &HttpRequest, csrf_hash: Option<&[u8]>) -> bool {
+    let sent = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+    !sent.is_empty() && csrf_hash.is_some_and(|h| bool::from(TokenHash::of(sent).as_bytes().ct_eq(h)))
+}
+
+async fn authenticate(state: web::Data<AppState>, req: HttpRequest) -> SaymonResult<Principal> {
+    let client_addr = req.peer_addr().map(|a| a.ip().to_string());
+    let query = parse_form(req.query_string().as_bytes());
+    let api_token = match &query {
+        Ok(q) => q.get("api-token").map(|v| v.as_str().map(str::to_string)),
+        // A repeated api-token (or any unparsable query) authenticates nobody.
+        Err(_) if req.query_string().contains("api-token") => Some(None),
+        Err(_) => None,
+    };
+    if let Some(token) = api_token {
+        if !state.config.saymon_api_token {
+            return Err(SaymonError::InvalidApiToken);
+        }
+        let user = match token {
+            Some(t) => saymon::user_by_api_token(&state, &t).await?,
+            None => None,
+        };
+        let user = user.ok_or(SaymonError::InvalidApiToken)?;
+        return Ok(Principal { user, via: Via::ApiToken, client_addr });
+    }
+    if let Some(credentials) = basic_credentials(&req) {
+        let (login, password) = credentials?;
+        let user = check_login(&state, &login, &password).await?;
+        return Ok(Principal { user, via: Via::Basic, client_addr });
+    }
+    if let Some(cookie) = req.cookie("sid") {
+        let sid = cookie.value().to_string();
+        let (user, csrf_hash) = saymon::session(&state, &sid).await?.ok_or(SaymonError::SessionExpired)?;
+        let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        if state.config.saymon_csrf && !safe && !csrf_matches(&req, csrf_hash.as_deref()) {
+            return Err(SaymonError::WrongCsrfToken);
+        }
+        return Ok(Principal { user, via: Via::Session { sid }, client_addr });
+    }
+    Err(SaymonError::NotLoggedIn)
+}
+
+impl FromRequest for Principal {
+    type Error = SaymonError;
+    type Future = Pin<Box<dyn Future<Output = SaymonResult<Self>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state.ok_or(SaymonError::Internal)?;
+            authenticate(state, req).await
+        })
+    }
+}
