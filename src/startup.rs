@@ -74,6 +74,7 @@ impl Application {
         let server =
             server.listen(listener).map_err(|cause| StartupError::Bind { addr: addr.to_string(), cause })?.run();
         log::info!("tokend listening on {}:{port}, database {}", addr.ip(), state.config.database_path().display());
+        log_create_token_mode(&state.config);
         Ok(Application { port, server, state })
     }
 
@@ -103,6 +104,20 @@ impl Application {
             handle.stop(true).await;
         });
         self.run_until_stopped().await
+    }
+}
+
+/// Says at startup whether `users.createToken` is on, and why not when the operator
+/// probably meant it to be (a value such as `TRUE` or `1`).
+fn log_create_token_mode(config: &Config) {
+    if config.create_tokens_secret.is_some() {
+        log::info!("users.createToken: enabled in 8.x mode (CREATE_TOKENS_FOR_USERS_SECRET is set)");
+    } else if config.create_tokens_for_users {
+        log::info!("users.createToken: enabled (CREATE_TOKENS_FOR_USERS)");
+    } else if let Some(value) = &config.create_tokens_for_users_ignored {
+        log::warn!(
+            "users.createToken stays disabled: CREATE_TOKENS_FOR_USERS={value:?} is not exactly 'yes' or 'true' (as in Rocket.Chat)"
+        );
     }
 }
 
