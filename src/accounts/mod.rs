@@ -87,8 +87,7 @@ pub async fn mint_login_token(
 ) -> Result<(PlainToken, Millis)> {
     let token = PlainToken::generate();
     let hash = token.hash();
-    let now = now_ms();
-    let expires_at = now + state.config.login_token_lifetime().as_millis() as Millis;
+    let lifetime = state.config.login_token_lifetime().as_millis() as Millis;
     let cap = state.config.max_login_tokens;
     let last_part = token.last_part();
     let event = AuditEvent {
@@ -100,14 +99,19 @@ pub async fn mint_login_token(
         detail: Some(detail.to_string()),
     };
     let (actor, subject_id, is_login) = (actor.clone(), subject.id.clone(), detail == "login");
-    state
+    let expires_at = state
         .db
         .write(move |tx| {
+            // Stamped inside the write lock, so creation order is commit order and the cap
+            // never evicts a token that is newer than the ones it keeps.
+            let now = now_ms();
+            let expires_at = now + lifetime;
             tokens::insert_login_token(tx, &subject_id, &hash, &last_part, now, expires_at, cap)?;
             if is_login {
                 user_rows::touch_last_login(tx, &subject_id, now)?;
             }
-            audit::record(tx, &actor, &event, now)
+            audit::record(tx, &actor, &event, now)?;
+            Ok(expires_at)
         })
         .await?;
     Ok((token, expires_at))

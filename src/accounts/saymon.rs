@@ -88,15 +88,16 @@ pub async fn open_session(state: &AppState, actor: &Actor, user: &UserRecord, ho
     let sid = uuid::Uuid::new_v4().to_string();
     let csrf = state.config.saymon_csrf.then(PlainToken::generate);
     let (hash, csrf_hash) = (TokenHash::of(&sid), csrf.as_ref().map(PlainToken::hash));
-    let now = now_ms();
-    let expires_at = now + state.config.login_token_lifetime().as_millis() as Millis;
+    let lifetime = state.config.login_token_lifetime().as_millis() as Millis;
     let cap = state.config.max_login_tokens;
     let label = sid[sid.len() - 4..].to_string();
     let (actor, user) = (actor.clone(), user.clone());
     state
         .db
         .write(move |tx| {
-            saymon::insert_session(tx, &user.id, &hash, csrf_hash.as_ref(), now, expires_at, cap)?;
+            // Stamped inside the write lock: creation order is commit order for the cap.
+            let now = now_ms();
+            saymon::insert_session(tx, &user.id, &hash, csrf_hash.as_ref(), now, now + lifetime, cap)?;
             audit::record(tx, &actor, &event("session", "token.created", &user, Some(label), how), now)
         })
         .await?;

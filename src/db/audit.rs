@@ -65,7 +65,8 @@ pub struct AuditRecord {
     pub detail: Option<String>,
 }
 
-/// Newest first; `user` matches the actor or the subject (id or name), `event` exactly.
+/// Newest first; `user` matches the actor or the subject (id, or username in any case),
+/// `event` exactly.
 pub fn page(
     conn: &Connection,
     user: Option<&str>,
@@ -73,7 +74,9 @@ pub fn page(
     offset: i64,
     limit: Option<i64>,
 ) -> Result<(Vec<AuditRecord>, i64)> {
-    const FILTER: &str = "(?1 IS NULL OR ?1 IN (actor_id, actor, subject_id, subject)) AND (?2 IS NULL OR event = ?2)";
+    // Ids match exactly; usernames case-insensitively, as everywhere else.
+    const FILTER: &str = "(?1 IS NULL OR ?1 IN (actor_id, subject_id) OR actor = ?1 COLLATE NOCASE
+          OR subject = ?1 COLLATE NOCASE) AND (?2 IS NULL OR event = ?2)";
     let total =
         conn.query_row(&format!("SELECT count(*) FROM audit_log WHERE {FILTER}"), params![user, event], |r| r.get(0))?;
     let sql = format!(

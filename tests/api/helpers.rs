@@ -202,3 +202,262 @@ impl TestApp {
         self.sqlite().query_row("SELECT count(*) FROM users", [], |r| r.get(0)).expect("count users")
     }
 }
+
+/// The password-method 2FA code (spec §10.3): lowercase hex SHA-256 of the password.
+pub fn two_factor_code(password: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(password.as_bytes()))
+}
+
+/// Helpers for the token-minting, PAT, 2FA and audit tests.
+impl TestApp {
+    /// `POST path` as `auth` with extra headers (`x-2fa-code`, `User-Agent`...).
+    pub async fn post_with(
+        &self,
+        path: &str,
+        body: Value,
+        auth: &Session,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut req = self.with_auth(self.client.post(self.url(path)), Some(auth)).json(&body);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        self.send(req).await
+    }
+
+    /// Generates a PAT for `owner`, meeting any password challenge with `password`;
+    /// panics unless it succeeds. The result authenticates as the owner.
+    pub async fn generate_pat(&self, owner: &Session, password: &str, name: &str, bypass: bool) -> Session {
+        let code = two_factor_code(password);
+        let headers = [("x-2fa-code", code.as_str()), ("x-2fa-method", "password")];
+        let body = json!({"tokenName": name, "bypassTwoFactor": bypass});
+        let (status, body) = self.post_with("/api/v1/users.generatePersonalAccessToken", body, owner, &headers).await;
+        assert_eq!(status, StatusCode::OK, "generate PAT {name}: {body}");
+        Session { user_id: owner.user_id.clone(), token: body["token"].as_str().unwrap().to_string() }
+    }
+
+    /// The admin's view of `GET /api/v1/tokend.audit?<query>`: the events, newest first.
+    pub async fn audit(&self, query: &str) -> Vec<Value> {
+        let (status, body) = self.get(&format!("/api/v1/tokend.audit?{query}"), Some(&self.admin)).await;
+        assert_eq!(status, StatusCode::OK, "tokend.audit?{query}: {body}");
+        body["events"].as_array().expect("events").clone()
+    }
+
+    /// Makes an account look `age` old, so the fresh-account 2FA grace (§10.4) is over.
+    pub fn age_account(&self, user_id: &str, age: std::time::Duration) {
+        let changed = self
+            .sqlite()
+            .execute(
+                "UPDATE users SET created_at = created_at - ?2 WHERE id = ?1",
+                rusqlite::params![user_id, age.as_millis() as i64],
+            )
+            .expect("age account");
+        assert_eq!(changed, 1, "no such user {user_id}");
+    }
+}
+
+/// The `tokend` binary Cargo built for these tests.
+pub const TOKEND_BIN: &str = env!("CARGO_BIN_EXE_tokend");
+
+/// `tokend <args>` with no tokend setting inherited from the environment, data in `data_dir`.
+pub fn tokend_command(data_dir: &std::path::Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(TOKEND_BIN);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("TOKEND_")
+            || name.starts_with("CREATE_TOKENS_FOR_USERS")
+            || name == "MAX_RESUME_LOGIN_TOKENS"
+            || name == "RUST_LOG"
+        {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.args(args).env("TOKEND_DATA_DIR", data_dir);
+    cmd
+}
+
+/// A `tokend` server process on a free port with stdout and stderr in one log file;
+/// killed on drop so a failing test never leaves it behind.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub port: u16,
+    pub dir: TempDir,
+}
+
+impl ServerProcess {
+    /// Starts `tokend` with `env` added and waits (≤ 20 s) until `tokend healthcheck` passes.
+    pub fn start(env: &[(&str, &str)]) -> ServerProcess {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join("data")).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let log = std::fs::File::create(dir.path().join("tokend.log")).unwrap();
+        let mut cmd = tokend_command(&dir.path().join("data"), &[]);
+        cmd.env("TOKEND_BIND", format!("127.0.0.1:{port}")).env("TOKEND_WORKERS", "2").envs(env.iter().copied());
+        let child = cmd.stdout(log.try_clone().unwrap()).stderr(log).spawn().expect("spawn tokend");
+        let mut server = ServerProcess { child, port, dir };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !server.healthy() {
+            if let Some(status) = server.child.try_wait().unwrap() {
+                panic!("tokend exited with {status}: {}", server.log());
+            }
+            assert!(std::time::Instant::now() < deadline, "never healthy: {}", server.log());
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        server
+    }
+
+    fn healthy(&self) -> bool {
+        tokend_command(&self.data_dir(), &["healthcheck"])
+            .env("TOKEND_BIND", format!("127.0.0.1:{}", self.port))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("run healthcheck")
+            .success()
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Everything the server wrote to stdout and stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("tokend.log")).unwrap_or_default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// SIGTERM, then waits (≤ 10 s) for a clean exit; panics otherwise.
+    pub fn stop(&mut self) {
+        let pid = self.child.id().to_string();
+        let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
+        assert!(status.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "tokend exited with {status}: {}", self.log());
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "still running 10 s after SIGTERM");
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl TestApp {
+    /// `create_user` for servers where `users.create` challenges the admin (2FA, §10.2).
+    pub async fn create_user_past_2fa(&self, username: &str, password: &str, roles: &[&str]) -> String {
+        let body = json!({
+            "username": username, "password": password, "name": username,
+            "email": format!("{username}@example.com"), "roles": roles,
+        });
+        let code = two_factor_code(ADMIN_PASSWORD);
+        let headers = [("x-2fa-code", code.as_str()), ("x-2fa-method", "password")];
+        let (status, body) = self.post_with("/api/v1/users.create", body, &self.admin, &headers).await;
+        assert_eq!(status, StatusCode::OK, "users.create {username}: {body}");
+        body["user"]["_id"].as_str().unwrap().to_string()
+    }
+}
+
+/// The raw 401 body SAYMON sends with `message` double-encoded (spec/saymon.md §2), e.g.
+/// `saymon_401("Unauthorized", "Not logged in.")`.
+pub fn saymon_401(code: &str, message: &str) -> String {
+    let inner = json!({"errorCode": 3, "message": message}).to_string();
+    json!({"code": code, "message": inner}).to_string()
+}
+
+/// `{"code": code, "message": message}`: SAYMON's restify error envelope.
+pub fn saymon_error(code: &str, message: &str) -> Value {
+    json!({"code": code, "message": message})
+}
+
+/// Helpers for the SAYMON dialect (`/node/api`) tests.
+impl TestApp {
+    /// A request to a SAYMON path, with no credentials yet.
+    pub fn saymon(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    /// A request to a SAYMON path with HTTP Basic credentials (one bcrypt on the server).
+    pub fn basic(&self, method: reqwest::Method, path: &str, login: &str, password: &str) -> reqwest::RequestBuilder {
+        self.saymon(method, path).basic_auth(login, Some(password))
+    }
+
+    /// A request to a SAYMON path as the bootstrap admin over HTTP Basic.
+    pub fn as_admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.basic(method, path, ADMIN_USERNAME, ADMIN_PASSWORD)
+    }
+
+    /// Sends `req` → status and the raw body text (for byte-for-byte comparisons).
+    pub async fn send_text(&self, req: reqwest::RequestBuilder) -> (StatusCode, String) {
+        let resp = req.send().await.expect("request");
+        (resp.status(), resp.text().await.expect("body"))
+    }
+
+    /// Mints (or replaces) the SAYMON API token of `user_id` as the admin over Basic.
+    pub async fn saymon_token(&self, user_id: &str) -> String {
+        let path = format!("/node/api/users/{user_id}/auth-token");
+        let (status, body) = self.send(self.as_admin(reqwest::Method::POST, &path)).await;
+        assert_eq!(status, StatusCode::OK, "auth-token for {user_id}: {body}");
+        body.as_str().expect("a quoted token").to_string()
+    }
+
+    /// Creates a user as the admin through `POST /node/api/users`; returns its id.
+    pub async fn saymon_user(&self, login: &str, password: &str, permissions: &[&str]) -> String {
+        let body = json!({"login": login, "password": password, "permissions": permissions});
+        let (status, body) = self.send(self.as_admin(reqwest::Method::POST, "/node/api/users").json(&body)).await;
+        assert_eq!(status, StatusCode::OK, "create {login}: {body}");
+        body["id"].as_str().expect("id").to_string()
+    }
+
+    /// Opens a SAYMON session with `body`; returns the `sid` and every `Set-Cookie` value.
+    pub async fn saymon_login(&self, body: Value) -> (String, Vec<String>) {
+        let resp = self.saymon(reqwest::Method::POST, "/node/api/users/session").json(&body).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "session login with {body}");
+        let cookies = set_cookies(&resp);
+        let sid: String = serde_json::from_str(&resp.text().await.unwrap()).expect("a quoted session id");
+        (sid, cookies)
+    }
+
+    /// `GET /node/api/users/current?api-token=<token>` → status and JSON body.
+    pub async fn saymon_current(&self, token: &str) -> (StatusCode, Value) {
+        let path = with_query("/node/api/users/current", &[("api-token", token)]);
+        self.send(self.saymon(reqwest::Method::GET, &path)).await
+    }
+
+    /// `GET /node/api/users/current?api-token=<token>` → status and raw body.
+    pub async fn current_by_token(&self, token: &str) -> (StatusCode, String) {
+        let path = with_query("/node/api/users/current", &[("api-token", token)]);
+        self.send_text(self.saymon(reqwest::Method::GET, &path)).await
+    }
+
+    /// `GET /node/api/users/current` with `Cookie: sid=<sid>` → status and raw body.
+    pub async fn current_by_sid(&self, sid: &str) -> (StatusCode, String) {
+        let req = self.saymon(reqwest::Method::GET, "/node/api/users/current").header("Cookie", format!("sid={sid}"));
+        self.send_text(req).await
+    }
+}
+
+/// A documented SAYMON 401 as `send_text` returns it (status, raw body).
+pub fn saymon_unauthorized(code: &str, message: &str) -> (StatusCode, String) {
+    (StatusCode::UNAUTHORIZED, saymon_401(code, message))
+}
+
+/// Every `Set-Cookie` header of `resp`, as sent.
+pub fn set_cookies(resp: &reqwest::Response) -> Vec<String> {
+    resp.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect()
+}
+
+/// The value of cookie `name` among `Set-Cookie` headers, if set.
+pub fn cookie_value(set_cookies: &[String], name: &str) -> Option<String> {
+    set_cookies.iter().find_map(|c| c.split(';').next()?.strip_prefix(&format!("{name}=")).map(str::to_string))
+}

@@ -56,7 +56,7 @@ pub async fn create_token(
     let actor = actor(&caller, &req);
     let secret_mode = state.config.create_tokens_secret.clone();
     if secret_mode.is_some() {
-        // 8.x: body schema {userId, secret} (both non-empty), then the 2FA gate.
+        // 8.x: body schema {userId, secret} (both non-empty, nothing else), then the 2FA gate.
         for (value, field) in [(&body.user_id, "userId"), (&body.secret, "secret")] {
             match value.as_deref() {
                 None => {
@@ -67,6 +67,9 @@ pub async fn create_token(
                 }
                 Some(_) => {}
             }
+        }
+        if body.username.is_some() || body.user.is_some() {
+            return Err(RcError::invalid_params("must NOT have additional properties"));
         }
         require_two_factor(&state, &caller, &req, Options::default()).await?;
     }

@@ -31,6 +31,7 @@ pub async fn create(
     SaymonBody(body): SaymonBody<SessionBody>,
 ) -> SaymonResult<HttpResponse> {
     let (user, how) = match (body.login, body.password, body.auth_token) {
+        (_, _, Some(_)) if !state.config.saymon_api_token => return Err(SaymonError::InvalidApiToken),
         (_, _, Some(token)) => {
             let user = saymon::user_by_api_token(&state, &token).await?.ok_or(SaymonError::InvalidApiToken)?;
             (user, "session from auth-token")
