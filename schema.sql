@@ -122,3 +122,32 @@ CREATE TABLE user_permissions (
     permission_id TEXT NOT NULL REFERENCES permissions(id) ON DELETE CASCADE,
     PRIMARY KEY (user_id, permission_id)
 ) STRICT, WITHOUT ROWID;
+
+-- TOTP: seeds are sealed with the key in $TOKEND_DATA_DIR/secret.key (never stored in
+-- this file). `pending_secret` holds an enrolment until its first code confirms it;
+-- `last_step` refuses a replayed code.
+CREATE TABLE totp (
+    user_id        TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    secret         BLOB,
+    pending_secret BLOB,
+    enabled        INTEGER NOT NULL DEFAULT 0,
+    last_step      INTEGER,
+    updated_at     INTEGER NOT NULL
+) STRICT;
+
+-- Single-use backup codes, as keyed hashes (HMAC-SHA-256 under secret.key).
+CREATE TABLE totp_backup_codes (
+    user_id   TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    code_hash BLOB NOT NULL,
+    PRIMARY KEY (user_id, code_hash)
+) STRICT, WITHOUT ROWID;
+
+-- E-mail two-factor: whether it is on, and the one live code (keyed hash, expiry, misses).
+CREATE TABLE email_2fa (
+    user_id         TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    enabled         INTEGER NOT NULL DEFAULT 0,
+    changed_at      INTEGER NOT NULL,
+    code_hash       BLOB,
+    code_expires_at INTEGER,
+    attempts        INTEGER NOT NULL DEFAULT 0
+) STRICT;

@@ -32,6 +32,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "enables users.createToken in Rocket.Chat 8.x mode: the body's secret must equal it",
     ),
     ("TOKEND_2FA", "on", "off disables every two-factor challenge"),
+    ("TOKEND_2FA_TOTP_WINDOW", "1", "TOTP steps accepted either side of now (0 or 1)"),
     (
         "TOKEND_2FA_REMEMBER_SECS",
         "1800",
@@ -106,6 +107,7 @@ pub struct Config {
     pub create_tokens_secret: Option<Secret>,
     pub two_factor_enabled: bool,
     pub two_factor_remember: Duration,
+    pub totp_window: u64,
     pub max_personal_access_tokens: u32,
     pub saymon_api_token: bool,
     pub saymon_csrf: bool,
@@ -188,6 +190,7 @@ impl Config {
             create_tokens_secret,
             two_factor_enabled: switch(&get, "TOKEND_2FA", true)?,
             saymon_api_token: switch(&get, "TOKEND_SAYMON_API_TOKEN", true)?,
+            totp_window: number(&get, "TOKEND_2FA_TOTP_WINDOW", 1, 0, 1)?.into(),
             saymon_csrf: switch(&get, "TOKEND_SAYMON_CSRF", false)?,
             two_factor_remember: Duration::from_secs(
                 number(&get, "TOKEND_2FA_REMEMBER_SECS", 1800, 0, 86_400 * 365)?.into(),

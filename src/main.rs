@@ -149,6 +149,9 @@ struct Settings {
     /// Seconds a client stays trusted after passing 2FA; 0 disables [default: 1800]
     #[arg(long = "two-factor-remember-secs", env = "TOKEND_2FA_REMEMBER_SECS", global = true)]
     two_factor_remember_secs: Option<String>,
+    /// TOTP steps accepted either side of now, 0 or 1 [default: 1]
+    #[arg(long = "two-factor-totp-window", env = "TOKEND_2FA_TOTP_WINDOW", global = true)]
+    two_factor_totp_window: Option<String>,
     /// Personal access tokens per user [default: 100]
     #[arg(long, env = "TOKEND_MAX_PERSONAL_ACCESS_TOKENS", global = true)]
     max_personal_access_tokens: Option<String>,
@@ -182,6 +185,7 @@ impl Settings {
             "CREATE_TOKENS_FOR_USERS_SECRET" => &self.create_tokens_for_users_secret,
             "TOKEND_2FA" => &self.two_factor,
             "TOKEND_2FA_REMEMBER_SECS" => &self.two_factor_remember_secs,
+            "TOKEND_2FA_TOTP_WINDOW" => &self.two_factor_totp_window,
             "TOKEND_MAX_PERSONAL_ACCESS_TOKENS" => &self.max_personal_access_tokens,
             "TOKEND_SAYMON_API_TOKEN" => &self.saymon_api_token,
             "TOKEND_SAYMON_CSRF" => &self.saymon_csrf,
@@ -256,7 +260,13 @@ fn admin(config: Config, command: AdminCommand) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let state = tokend::state::AppState::new(config, db);
+    let state = match tokend::state::AppState::new(config, db) {
+        Ok(state) => state,
+        Err(e) => {
+            eprintln!("tokend: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let result = actix_web::rt::System::new().block_on(tokend::admin::run(&state, command));
     match result {
         Ok(out) => {

@@ -26,6 +26,8 @@ pub enum StartupError {
     Database(#[from] OpenError),
     #[error("cannot listen on {addr}: {cause}. Set TOKEND_BIND to a free address")]
     Bind { addr: String, cause: std::io::Error },
+    #[error(transparent)]
+    Vault(#[from] crate::auth::vault::VaultError),
     #[error("cannot create the first admin: {0}")]
     Bootstrap(String),
 }
@@ -39,7 +41,7 @@ pub struct Application {
 impl Application {
     pub fn build(config: Config) -> Result<Application, StartupError> {
         let db = Db::open(&config)?;
-        let state = AppState::new(config, db);
+        let state = AppState::new(config, db)?;
         bootstrap_admin(&state)?;
         let addr = state.config.bind;
         let listener = TcpListener::bind(addr).map_err(|cause| StartupError::Bind { addr: addr.to_string(), cause })?;

@@ -1,6 +1,8 @@
-//! What every request handler can reach: configuration, the store, the password hasher.
+//! What every request handler can reach: configuration, the store, the password hasher,
+//! and the vault holding the key for sealed secrets.
 
 use crate::auth::password::PasswordHasher;
+use crate::auth::vault::{Vault, VaultError};
 use crate::config::Config;
 use crate::db::Db;
 use std::sync::Arc;
@@ -10,11 +12,14 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub passwords: PasswordHasher,
+    pub vault: Arc<Vault>,
 }
 
 impl AppState {
-    pub fn new(config: Config, db: Db) -> Self {
+    /// Opens (or creates) the key file beside the database.
+    pub fn new(config: Config, db: Db) -> Result<Self, VaultError> {
+        let vault = Arc::new(Vault::open_or_create(&config.data_dir)?);
         let passwords = PasswordHasher::new(config.bcrypt_cost);
-        AppState { config: Arc::new(config), db, passwords }
+        Ok(AppState { config: Arc::new(config), db, passwords, vault })
     }
 }

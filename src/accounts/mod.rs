@@ -5,6 +5,7 @@
 pub mod pats;
 pub mod revoke;
 pub mod saymon;
+pub mod totp;
 pub mod users;
 
 pub use users::{CreateUserError, MAX_PASSWORD_CHARS, PolicyViolation, UserDraft, check_password_policy, create_user};

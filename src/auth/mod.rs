@@ -4,4 +4,6 @@ pub mod ids;
 pub mod password;
 pub mod random;
 pub mod token;
+pub mod totp;
 pub mod two_factor;
+pub mod vault;

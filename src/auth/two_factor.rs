@@ -1,11 +1,13 @@
 //! The one place that decides whether a request on a 2FA-gated route may proceed
 //! (spec/rocketchat.md §10.2 and §10.4). Dialects turn its `Decision` into their own
-//! errors. Methods: the password fallback today; TOTP and e-mail plug into `Method`.
+//! errors. Methods: TOTP, and the password fallback for users without one; e-mail plugs
+//! into `Method` the same way.
 
 use crate::auth::password::PasswordDigest;
 use crate::auth::token::TokenHash;
 use crate::clock::{Millis, now_ms};
 use crate::db::tokens::TokenOwner;
+use crate::db::users::UserRecord;
 use crate::db::{two_factor as store, users};
 use crate::error::Result;
 use crate::state::AppState;
@@ -25,15 +27,26 @@ pub struct Options {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
+    Totp,
     Password,
 }
 
 impl Method {
     pub fn name(self) -> &'static str {
         match self {
+            Method::Totp => "totp",
             Method::Password => "password",
         }
     }
+}
+
+/// The second factors the user has turned on, in Rocket.Chat's order of preference.
+pub async fn enabled_methods(state: &AppState, user_id: &str) -> Result<Vec<Method>> {
+    let mut methods = Vec::new();
+    if crate::accounts::totp::is_enabled(state, user_id).await? {
+        methods.push(Method::Totp);
+    }
+    Ok(methods)
 }
 
 /// What the client sent: `x-2fa-code`, `x-2fa-method`, and who it is (for the window).
@@ -81,28 +94,53 @@ pub async fn check(
     if !state.config.two_factor_enabled {
         return Ok(Decision::Pass);
     }
-    if is_authorised_for_token(state, owner, token, attempt, options).await? {
+    let methods = enabled_methods(state, &owner.user.id).await?;
+    if is_authorised_for_token(state, owner, token, attempt, options, methods.is_empty()).await? {
         return Ok(Decision::Pass);
     }
-    let available_methods: Vec<&'static str> = Vec::new();
-    let method = if owner.user.has_password && (!options.disable_password_fallback || options.require_second_factor) {
-        Method::Password
-    } else {
-        return Ok(Decision::Pass);
-    };
-    let challenge = Challenge { method, code_generated: false, available_methods };
-    let Some(code) = attempt.code.as_deref().filter(|c| !c.is_empty()) else {
-        return Ok(Decision::Required(challenge));
-    };
-    if !verify(state, owner, method, code).await? {
-        return Ok(Decision::Invalid(challenge));
-    }
-    if !options.disable_remember_me && !state.config.two_factor_remember.is_zero() {
+    let decision = decide(state, &owner.user, &methods, attempt, options).await?;
+    if decision == Decision::Pass && !options.disable_remember_me && !state.config.two_factor_remember.is_zero() {
         let until = now_ms() + state.config.two_factor_remember.as_millis() as Millis;
         let (hash, fingerprint) = (*token, attempt.fingerprint);
         state.db.write(move |tx| store::remember(tx, &hash, until, &fingerprint)).await?;
     }
-    Ok(Decision::Pass)
+    Ok(decision)
+}
+
+/// §10.5: a password login of a user with TOTP/e-mail 2FA needs a code; others are not
+/// challenged (no password fallback), and no bypass applies.
+pub async fn check_login(state: &AppState, user: &UserRecord, code: Option<String>) -> Result<Decision> {
+    if !state.config.two_factor_enabled {
+        return Ok(Decision::Pass);
+    }
+    let methods = enabled_methods(state, &user.id).await?;
+    let attempt = Attempt { code, method: None, fingerprint: [0; 32] };
+    let options = Options { disable_password_fallback: true, ..Options::default() };
+    decide(state, user, &methods, &attempt, options).await
+}
+
+/// §10.2 steps 4–7: pick the method, then challenge or verify.
+async fn decide(
+    state: &AppState,
+    user: &UserRecord,
+    methods: &[Method],
+    attempt: &Attempt,
+    options: Options,
+) -> Result<Decision> {
+    let named = match attempt.method.as_deref() {
+        Some("totp") => Some(Method::Totp),
+        _ => None,
+    };
+    let fallback = user.has_password && (!options.disable_password_fallback || options.require_second_factor);
+    let Some(method) = named.or_else(|| methods.first().copied()).or(fallback.then_some(Method::Password)) else {
+        return Ok(Decision::Pass);
+    };
+    let challenge =
+        Challenge { method, code_generated: false, available_methods: methods.iter().map(|m| m.name()).collect() };
+    let Some(code) = attempt.code.as_deref().filter(|c| !c.is_empty()) else {
+        return Ok(Decision::Required(challenge));
+    };
+    if verify(state, user, method, code).await? { Ok(Decision::Pass) } else { Ok(Decision::Invalid(challenge)) }
 }
 
 /// §10.4, in order: the token's bypass flag, the fresh-account grace, the remember window.
@@ -112,6 +150,7 @@ async fn is_authorised_for_token(
     token: &TokenHash,
     attempt: &Attempt,
     options: Options,
+    no_methods: bool,
 ) -> Result<bool> {
     if options.require_second_factor {
         return Ok(false);
@@ -121,8 +160,7 @@ async fn is_authorised_for_token(
     }
     let remember = state.config.two_factor_remember.as_millis() as Millis;
     let now = now_ms();
-    // No TOTP/e-mail method exists yet, so every user qualifies for the fresh-account grace.
-    if remember > 0 && owner.user.created_at + remember > now {
+    if no_methods && remember > 0 && owner.user.created_at + remember > now {
         return Ok(true);
     }
     if options.disable_remember_me || remember == 0 {
@@ -133,14 +171,15 @@ async fn is_authorised_for_token(
     Ok(matches!(window, Some((until, fp)) if until > now && bool::from(fp.as_slice().ct_eq(&attempt.fingerprint))))
 }
 
-async fn verify(state: &AppState, owner: &TokenOwner, method: Method, code: &str) -> Result<bool> {
+async fn verify(state: &AppState, user: &UserRecord, method: Method, code: &str) -> Result<bool> {
     match method {
+        Method::Totp => crate::accounts::totp::verify(state, &user.id, code).await,
         // The code is the lowercase hex SHA-256 of the password: what bcrypt stores over.
         Method::Password => {
             let Some(digest) = PasswordDigest::from_client_digest(code.trim()) else {
                 return Ok(false);
             };
-            let id = owner.user.id.clone();
+            let id = user.id.clone();
             let stored = state.db.read(move |c| users::password_hash(c, &id)).await?;
             state.passwords.verify(digest, stored).await
         }

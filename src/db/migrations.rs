@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_initial.sql")),
     (2, include_str!("../../migrations/0002_audit_and_two_factor.sql")),
     (3, include_str!("../../migrations/0003_saymon.sql")),
+    (4, include_str!("../../migrations/0004_two_factor_methods.sql")),
 ];
 
 pub fn latest_version() -> i64 {

@@ -10,6 +10,7 @@ pub mod roles;
 pub mod saymon;
 pub mod seed;
 pub mod tokens;
+pub mod totp;
 pub mod two_factor;
 pub mod users;
 

@@ -22,7 +22,8 @@ fn header(req: &HttpRequest, name: &str) -> Option<String> {
     req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
-fn details(c: &Challenge) -> serde_json::Value {
+/// A challenge's `details`, as Rocket.Chat sends them with `totp-required`/`totp-invalid`.
+pub fn challenge_details(c: &Challenge) -> serde_json::Value {
     json!({"method": c.method.name(), "codeGenerated": c.code_generated, "availableMethods": c.available_methods})
 }
 
@@ -41,10 +42,12 @@ pub async fn require_two_factor(
     };
     match two_factor::check(state, &caller.owner, &caller.token_hash(), &attempt, options).await? {
         Decision::Pass => Ok(()),
-        Decision::Required(c) => Err(RcError::meteor_with_details("totp-required", "TOTP Required", details(&c))),
+        Decision::Required(c) => {
+            Err(RcError::meteor_with_details("totp-required", "TOTP Required", challenge_details(&c)))
+        }
         Decision::Invalid(c) => {
             log::info!("2FA: invalid code from user {}", caller.id());
-            Err(RcError::meteor_with_details("totp-invalid", "TOTP Invalid", details(&c)))
+            Err(RcError::meteor_with_details("totp-invalid", "TOTP Invalid", challenge_details(&c)))
         }
     }
 }

@@ -7,11 +7,13 @@ pub mod error;
 pub mod extract;
 pub mod gate;
 pub mod login_request;
+pub mod method_call;
 pub mod pats;
 pub mod permissions;
 pub mod roles;
 pub mod session;
 pub mod target;
+pub mod totp;
 pub mod user_sessions;
 pub mod users;
 pub mod users_edit;
@@ -61,6 +63,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .service(resource("/users.regeneratePersonalAccessToken", vec![post().to(pats::regenerate)]))
                     .service(resource("/users.removePersonalAccessToken", vec![post().to(pats::remove)]))
                     .service(resource("/users.getPersonalAccessTokens", vec![get().to(pats::list)]))
+                    .service(resource("/users.enableTotp", vec![post().to(totp::rest_enable)]))
+                    .service(resource("/users.validateTotp", vec![post().to(totp::rest_validate)]))
+                    .service(resource("/users.disableTotp", vec![post().to(totp::rest_disable)]))
+                    .service(resource("/users.regenerateTotpCodes", vec![post().to(totp::rest_regenerate)]))
+                    .service(resource("/users.totpCodesRemaining", vec![get().to(totp::rest_remaining)]))
+                    .service(resource("/users.resetTOTP", vec![post().to(totp::rest_reset)]))
+                    .service(resource("/method.call/{method}", vec![post().to(method_call::method_call)]))
+                    .service(resource("/method.callAnon/{method}", vec![post().to(method_call::method_call_anon)]))
                     .service(resource("/tokend.audit", vec![get().to(audit::list)]))
                     .service(resource("/permissions.listAll", vec![get().to(permissions::list_all)]))
                     .service(resource("/permissions.update", vec![post().to(permissions::update)]))

@@ -3,11 +3,14 @@
 use super::caller::Caller;
 use super::error::{RcError, RcResult};
 use super::extract::RcBody;
+use super::gate::challenge_details;
 use super::gate::{actor, client_addr};
 use super::login_request::{self, LoginRequest};
 use super::views;
 use crate::accounts::{self, PasswordCheck, revoke};
+use crate::auth::two_factor::{self, Decision};
 use crate::db::audit::Actor;
+use crate::db::users::UserRecord;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
@@ -30,8 +33,11 @@ pub async fn login(
             let owner = owner.ok_or_else(RcError::login_unauthorized)?;
             Ok(login_success(&state, &owner.user, &token))
         }
-        LoginRequest::Password { who, digest, code: _ } => match accounts::check_password(&state, who, digest).await? {
+        LoginRequest::Password { who, digest, code } => match accounts::check_password(&state, who, digest).await? {
             PasswordCheck::Valid(user) => {
+                // §10.5: the code may come in the body or in x-2fa-code.
+                let code = code.or_else(|| header(&req, "x-2fa-code"));
+                login_second_factor(&state, &user, code).await?;
                 let actor = Actor::user(&user.id, &user.username, client_addr(&req));
                 let (token, _) = accounts::mint_login_token(&state, &actor, &user, "login").await?;
                 log::info!("login: user {} ({}) logged in with a password", user.id, user.username.escape_debug());
@@ -51,7 +57,24 @@ pub async fn login(
     }
 }
 
-fn login_success(state: &AppState, user: &crate::db::users::UserRecord, token: &str) -> HttpResponse {
+fn header(req: &HttpRequest, name: &str) -> Option<String> {
+    req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+/// The 2FA step of a password login: 401 `totp-required` / `totp-invalid` (spec §5.3).
+async fn login_second_factor(state: &AppState, user: &UserRecord, code: Option<String>) -> RcResult<()> {
+    let (error, message, challenge) = match two_factor::check_login(state, user, code).await? {
+        Decision::Pass => return Ok(()),
+        Decision::Required(c) => ("totp-required", "TOTP Required", c),
+        Decision::Invalid(c) => {
+            log::info!("login: invalid second factor for user {}", user.id);
+            ("totp-invalid", "TOTP Invalid", c)
+        }
+    };
+    Err(RcError::Login { error: error.into(), message: message.into(), details: Some(challenge_details(&challenge)) })
+}
+
+fn login_success(state: &AppState, user: &UserRecord, token: &str) -> HttpResponse {
     let data = json!({
         "userId": user.id,
         "authToken": token,

@@ -7,6 +7,7 @@ use crate::accounts::{self, LoginName, PasswordCheck, saymon};
 use crate::api::strict_json::parse_form;
 use crate::auth::password::PasswordDigest;
 use crate::auth::token::TokenHash;
+use crate::auth::two_factor;
 use crate::db::audit::Actor;
 use crate::db::roles;
 use crate::db::users::UserRecord;
@@ -78,6 +79,14 @@ pub async fn check_login(state: &AppState, login: &str, password: &str) -> Saymo
         return Err(SaymonError::InvalidCredentials);
     }
     match accounts::check_password(state, login_name(login), PasswordDigest::of_plaintext(password)).await? {
+        // SAYMON has no second-factor protocol, so a password alone must not open an account
+        // protected by TOTP or e-mail codes; such users reach SAYMON through an API token.
+        PasswordCheck::Valid(user)
+            if state.config.two_factor_enabled && !two_factor::enabled_methods(state, &user.id).await?.is_empty() =>
+        {
+            log::info!("saymon: refused a password login of user {} who has two-factor authentication", user.id);
+            Err(SaymonError::InvalidCredentials)
+        }
         PasswordCheck::Valid(user) => Ok(user),
         PasswordCheck::Inactive(_) | PasswordCheck::Failed => Err(SaymonError::InvalidCredentials),
     }
