@@ -7,6 +7,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod smtp;
+pub use smtp::SmtpSettings;
+
 /// Every variable tokend reads, with its default and meaning. `--help`, the README table and
 /// the unknown-variable warning are all driven by this list.
 pub const VARIABLES: &[(&str, &str, &str)] = &[
@@ -38,6 +41,18 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "1800",
         "after a passed 2FA check the same client is trusted this long; 0 disables it",
     ),
+    (
+        "TOKEND_SMTP_URL",
+        "unset",
+        "SMTP server for e-mail 2FA codes: smtp://[user:pass@]host[:25], smtp://host:587?tls=required (STARTTLS) or smtps://host:465; unset: no e-mail 2FA",
+    ),
+    (
+        "TOKEND_SMTP_FROM",
+        "unset",
+        "sender of e-mail 2FA codes, e.g. 'tokend <noreply@example.com>'; required with TOKEND_SMTP_URL",
+    ),
+    ("TOKEND_2FA_EMAIL_CODE_SECS", "3600", "lifetime of an e-mailed 2FA code in seconds"),
+    ("TOKEND_2FA_EMAIL_MAX_ATTEMPTS", "5", "wrong guesses allowed per e-mailed 2FA code"),
     ("TOKEND_MAX_PERSONAL_ACCESS_TOKENS", "100", "personal access tokens per user"),
     ("TOKEND_SAYMON_API_TOKEN", "on", "off refuses SAYMON ?api-token= authentication"),
     ("TOKEND_SAYMON_CSRF", "off", "on enables SAYMON's CSRF cookie/header check for cookie sessions"),
@@ -108,6 +123,10 @@ pub struct Config {
     pub two_factor_enabled: bool,
     pub two_factor_remember: Duration,
     pub totp_window: u64,
+    /// Where e-mail 2FA codes are sent from; `None`: the e-mail method is unavailable.
+    pub smtp: Option<SmtpSettings>,
+    pub email_code_lifetime: Duration,
+    pub email_code_max_attempts: u32,
     pub max_personal_access_tokens: u32,
     pub saymon_api_token: bool,
     pub saymon_csrf: bool,
@@ -196,6 +215,11 @@ impl Config {
                 number(&get, "TOKEND_2FA_REMEMBER_SECS", 1800, 0, 86_400 * 365)?.into(),
             ),
             max_personal_access_tokens: number(&get, "TOKEND_MAX_PERSONAL_ACCESS_TOKENS", 100, 1, 100_000)?,
+            smtp: SmtpSettings::from_variables(get("TOKEND_SMTP_URL"), get("TOKEND_SMTP_FROM"))?,
+            email_code_lifetime: Duration::from_secs(
+                number(&get, "TOKEND_2FA_EMAIL_CODE_SECS", 3600, 60, 86_400)?.into(),
+            ),
+            email_code_max_attempts: number(&get, "TOKEND_2FA_EMAIL_MAX_ATTEMPTS", 5, 1, 100)?,
             data_dir: PathBuf::from(get("TOKEND_DATA_DIR").unwrap_or_else(|| "./data".into())),
             bind,
             admin_username,
@@ -348,6 +372,30 @@ mod tests {
         assert!(parse(&[]).unwrap().two_factor_enabled);
         assert!(!parse(&[("TOKEND_2FA", "off")]).unwrap().two_factor_enabled);
         assert_eq!(parse(&[("TOKEND_2FA", "maybe")]).unwrap_err().variable, "TOKEND_2FA");
+    }
+
+    #[test]
+    fn email_two_factor_settings_have_rocket_chat_defaults_and_hide_the_smtp_password() {
+        let c = parse(&[]).unwrap();
+        assert!(c.smtp.is_none());
+        assert_eq!(c.email_code_lifetime, Duration::from_secs(3600));
+        assert_eq!(c.email_code_max_attempts, 5);
+        let c = parse(&[
+            ("TOKEND_SMTP_URL", "smtp://mailer:hunter2@mail.example.com:587?tls=required"),
+            ("TOKEND_SMTP_FROM", "tokend <noreply@example.com>"),
+            ("TOKEND_2FA_EMAIL_CODE_SECS", "600"),
+            ("TOKEND_2FA_EMAIL_MAX_ATTEMPTS", "3"),
+        ])
+        .unwrap();
+        assert_eq!(c.smtp.as_ref().map(|s| s.from()), Some("tokend <noreply@example.com>"));
+        assert_eq!((c.email_code_lifetime, c.email_code_max_attempts), (Duration::from_secs(600), 3));
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let missing_from = parse(&[("TOKEND_SMTP_URL", "smtp://mail.example.com")]).unwrap_err();
+        assert_eq!(missing_from.variable, "TOKEND_SMTP_FROM");
+        let bad_url = parse(&[("TOKEND_SMTP_URL", "mail.example.com"), ("TOKEND_SMTP_FROM", "a@example.com")]);
+        assert_eq!(bad_url.unwrap_err().variable, "TOKEND_SMTP_URL");
+        let zero = parse(&[("TOKEND_2FA_EMAIL_MAX_ATTEMPTS", "0")]).unwrap_err();
+        assert_eq!(zero.variable, "TOKEND_2FA_EMAIL_MAX_ATTEMPTS");
     }
 
     #[test]

@@ -11,5 +11,6 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod healthcheck;
+pub mod mail;
 pub mod startup;
 pub mod state;

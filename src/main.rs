@@ -152,6 +152,19 @@ struct Settings {
     /// TOTP steps accepted either side of now, 0 or 1 [default: 1]
     #[arg(long = "two-factor-totp-window", env = "TOKEND_2FA_TOTP_WINDOW", global = true)]
     two_factor_totp_window: Option<String>,
+    /// SMTP server for e-mail 2FA codes: smtp://[user:pass@]host[:port], smtp://host:587?tls=required
+    /// or smtps://host:465 [default: unset, no e-mail 2FA]
+    #[arg(long, env = "TOKEND_SMTP_URL", global = true, hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// Sender of e-mail 2FA codes, e.g. 'tokend <noreply@example.com>'; required with --smtp-url
+    #[arg(long, env = "TOKEND_SMTP_FROM", global = true)]
+    smtp_from: Option<String>,
+    /// Lifetime of an e-mailed 2FA code in seconds [default: 3600]
+    #[arg(long = "two-factor-email-code-secs", env = "TOKEND_2FA_EMAIL_CODE_SECS", global = true)]
+    two_factor_email_code_secs: Option<String>,
+    /// Wrong guesses allowed per e-mailed 2FA code [default: 5]
+    #[arg(long = "two-factor-email-max-attempts", env = "TOKEND_2FA_EMAIL_MAX_ATTEMPTS", global = true)]
+    two_factor_email_max_attempts: Option<String>,
     /// Personal access tokens per user [default: 100]
     #[arg(long, env = "TOKEND_MAX_PERSONAL_ACCESS_TOKENS", global = true)]
     max_personal_access_tokens: Option<String>,
@@ -186,6 +199,10 @@ impl Settings {
             "TOKEND_2FA" => &self.two_factor,
             "TOKEND_2FA_REMEMBER_SECS" => &self.two_factor_remember_secs,
             "TOKEND_2FA_TOTP_WINDOW" => &self.two_factor_totp_window,
+            "TOKEND_SMTP_URL" => &self.smtp_url,
+            "TOKEND_SMTP_FROM" => &self.smtp_from,
+            "TOKEND_2FA_EMAIL_CODE_SECS" => &self.two_factor_email_code_secs,
+            "TOKEND_2FA_EMAIL_MAX_ATTEMPTS" => &self.two_factor_email_max_attempts,
             "TOKEND_MAX_PERSONAL_ACCESS_TOKENS" => &self.max_personal_access_tokens,
             "TOKEND_SAYMON_API_TOKEN" => &self.saymon_api_token,
             "TOKEND_SAYMON_CSRF" => &self.saymon_csrf,

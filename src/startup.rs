@@ -13,6 +13,8 @@ use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, Logger};
 use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Largest request body accepted (auth payloads are small; see spec/security.md §6.B).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -87,8 +89,10 @@ impl Application {
     /// Serves until the server is stopped, purging expired tokens periodically.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let purge = tokio::spawn(purge_expired_tokens(self.state.clone()));
+        let watch = tokio::spawn(watch_other_writers(self.state.db.clone()));
         let result = self.server.await;
         purge.abort();
+        watch.abort();
         if let Err(e) = self.state.db.checkpoint() {
             log::warn!("final checkpoint failed: {e}");
         }
@@ -134,6 +138,37 @@ async fn wait_for_shutdown_signal() {
         }
         _ => {
             let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// How often the database is checked for writes by another process (`tokend admin`).
+const WATCH_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Invalidates the in-memory token cache when another process writes to the database, so a
+/// revocation made with `tokend admin` takes effect within `WATCH_INTERVAL`.
+async fn watch_other_writers(db: Db) {
+    let conn = match db.watch_connection() {
+        Ok(c) => Arc::new(Mutex::new(c)),
+        Err(e) => {
+            log::error!("cannot watch the database for other writers: {e}");
+            return;
+        }
+    };
+    let mut last = None;
+    let mut interval = tokio::time::interval(WATCH_INTERVAL);
+    loop {
+        interval.tick().await;
+        let c = conn.clone();
+        let version =
+            crate::blocking::run(move || Db::data_version(&c.lock().unwrap_or_else(|e| e.into_inner()))).await;
+        match version {
+            Ok(v) if last.is_some_and(|l| l != v) => {
+                db.invalidate();
+                last = Some(v);
+            }
+            Ok(v) => last = Some(v),
+            Err(e) => log::warn!("watching the database failed: {e}"),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! What every request handler can reach: configuration, the store, the password hasher,
 //! and the vault holding the key for sealed secrets.
 
+use crate::accounts::cache::AuthCache;
 use crate::auth::password::PasswordHasher;
 use crate::auth::vault::{Vault, VaultError};
 use crate::config::Config;
@@ -13,6 +14,9 @@ pub struct AppState {
     pub db: Db,
     pub passwords: PasswordHasher,
     pub vault: Arc<Vault>,
+    pub auth_cache: Arc<AuthCache>,
+    /// Sends e-mail 2FA codes; refuses everything when SMTP is not configured.
+    pub mailer: crate::mail::Mailer,
 }
 
 impl AppState {
@@ -20,6 +24,7 @@ impl AppState {
     pub fn new(config: Config, db: Db) -> Result<Self, VaultError> {
         let vault = Arc::new(Vault::open_or_create(&config.data_dir)?);
         let passwords = PasswordHasher::new(config.bcrypt_cost);
-        Ok(AppState { config: Arc::new(config), db, passwords, vault })
+        let mailer = crate::mail::Mailer::new(config.smtp.as_ref());
+        Ok(AppState { config: Arc::new(config), db, passwords, vault, auth_cache: Arc::default(), mailer })
     }
 }

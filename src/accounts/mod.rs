@@ -2,6 +2,8 @@
 //! issuing and resolving tokens, creating users and changing passwords. Dialect handlers
 //! decide *who may* do these things and how refusals look on the wire.
 
+pub mod cache;
+pub mod email_2fa;
 pub mod pats;
 pub mod revoke;
 pub mod saymon;
@@ -14,11 +16,12 @@ use crate::auth::password::PasswordDigest;
 use crate::auth::token::{self, PlainToken, TokenHash};
 use crate::clock::{Millis, now_ms};
 use crate::db::audit::{self, Actor, AuditEvent};
-use crate::db::tokens::TokenOwner;
 use crate::db::users::UserRecord;
 use crate::db::{tokens, users as user_rows};
 use crate::error::Result;
 use crate::state::AppState;
+use cache::AuthEntry;
+use std::sync::Arc;
 
 /// How a client names the account it logs in to.
 #[derive(Clone, Debug)]
@@ -70,12 +73,24 @@ pub async fn authenticate_token(
     state: &AppState,
     user_id: Option<String>,
     presented: &str,
-) -> Result<Option<TokenOwner>> {
+) -> Result<Option<Arc<AuthEntry>>> {
     if !token::is_plausible(presented) {
         return Ok(None);
     }
     let hash = TokenHash::of(presented);
-    state.db.read(move |conn| tokens::authenticate(conn, user_id.as_deref(), &hash, now_ms())).await
+    let now = now_ms();
+    let usable = |entry: &AuthEntry| {
+        user_id.as_deref().is_none_or(|id| id == entry.owner.user.id)
+            && entry.owner.expires_at.is_none_or(|at| at > now)
+    };
+    // Read before the lookup: a write that commits meanwhile makes this entry stale at once.
+    let generation = state.db.generation();
+    if let Some(entry) = state.auth_cache.get(hash.as_bytes(), generation) {
+        return Ok(usable(&entry).then_some(entry));
+    }
+    // Cached without the user-id condition, which is checked above on every use.
+    let owner = state.db.read(move |conn| tokens::authenticate(conn, None, &hash, now)).await?;
+    Ok(owner.map(|o| state.auth_cache.put(*hash.as_bytes(), generation, o)).filter(|e| usable(e)))
 }
 
 /// Mints a login token for `subject` on behalf of `actor` (a login, `users.createToken`,

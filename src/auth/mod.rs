@@ -1,5 +1,6 @@
 //! Credentials: passwords, tokens, identifiers and randomness. No HTTP, no SQL.
 
+pub mod hashing_pool;
 pub mod ids;
 pub mod password;
 pub mod random;

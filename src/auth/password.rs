@@ -2,14 +2,14 @@
 //! password, so clients may send either the plaintext or `{digest, algorithm:"sha-256"}`.
 //! Hashing the 64-char digest also means bcrypt's 72-byte truncation never applies.
 //!
-//! bcrypt runs on the blocking pool, and at most one bcrypt per CPU runs at once: a burst
-//! of logins queues here instead of starving the threads that serve token lookups.
+//! bcrypt runs on the hashing pool (one idle-priority thread per CPU): a burst of logins
+//! queues there and only uses CPU that token lookups leave free.
 
+use crate::auth::hashing_pool::HashingPool;
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
-use tokio::sync::Semaphore;
 
 /// The lowercase hex SHA-256 of a password: what bcrypt actually sees.
 #[derive(Clone, PartialEq, Eq)]
@@ -40,7 +40,7 @@ impl fmt::Debug for PasswordDigest {
 #[derive(Clone)]
 pub struct PasswordHasher {
     cost: u32,
-    permits: Arc<Semaphore>,
+    pool: Arc<HashingPool>,
     /// A hash of nothing in particular, verified when the user does not exist so that an
     /// unknown user costs the same time as a wrong password.
     dummy_hash: Arc<OnceLock<String>>,
@@ -49,33 +49,34 @@ pub struct PasswordHasher {
 impl PasswordHasher {
     pub fn new(cost: u32) -> Self {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        PasswordHasher { cost, permits: Arc::new(Semaphore::new(cpus)), dummy_hash: Arc::new(OnceLock::new()) }
+        PasswordHasher { cost, pool: Arc::new(HashingPool::new(cpus)), dummy_hash: Arc::new(OnceLock::new()) }
     }
 
     pub async fn hash(&self, digest: PasswordDigest) -> Result<String> {
-        let _permit = self.permits.acquire().await.map_err(|e| Error::Internal(e.to_string()))?;
         let cost = self.cost;
-        crate::blocking::run(move || {
-            bcrypt::hash(digest.as_str(), cost).map_err(|e| Error::Internal(format!("bcrypt: {e}")))
-        })
-        .await
+        let hashed = self.pool.run(move || bcrypt::hash(digest.as_str(), cost)).await;
+        hashed
+            .ok_or_else(|| Error::Internal("the hashing pool stopped".into()))?
+            .map_err(|e| Error::Internal(format!("bcrypt: {e}")))
     }
 
     /// True only when `stored` exists and matches. With no stored hash a dummy hash is
     /// verified anyway, so both failures take the same time.
     pub async fn verify(&self, digest: PasswordDigest, stored: Option<String>) -> Result<bool> {
-        let _permit = self.permits.acquire().await.map_err(|e| Error::Internal(e.to_string()))?;
         let cost = self.cost;
         let dummy = self.dummy_hash.clone();
-        crate::blocking::run(move || {
-            let (hash, real) = match stored {
-                Some(h) => (h, true),
-                None => (dummy_hash(&dummy, cost).to_string(), false),
-            };
-            // A malformed stored hash is a failed verification, not a server error.
-            Ok(bcrypt::verify(digest.as_str(), &hash).unwrap_or(false) && real)
-        })
-        .await
+        let matched = self
+            .pool
+            .run(move || {
+                let (hash, real) = match stored {
+                    Some(h) => (h, true),
+                    None => (dummy_hash(&dummy, cost).to_string(), false),
+                };
+                // A malformed stored hash is a failed verification, not a server error.
+                bcrypt::verify(digest.as_str(), &hash).unwrap_or(false) && real
+            })
+            .await;
+        matched.ok_or_else(|| Error::Internal("the hashing pool stopped".into()))
     }
 
     /// The blocking form, for the command line and startup.

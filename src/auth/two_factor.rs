@@ -1,11 +1,13 @@
 //! The one place that decides whether a request on a 2FA-gated route may proceed
 //! (spec/rocketchat.md §10.2 and §10.4). Dialects turn its `Decision` into their own
-//! errors. Methods: TOTP, and the password fallback for users without one; e-mail plugs
-//! into `Method` the same way.
+//! errors. Methods: TOTP, e-mailed codes, and the password fallback for users without
+//! either.
 
+use crate::accounts::email_2fa::{self, Issued};
 use crate::auth::password::PasswordDigest;
 use crate::auth::token::TokenHash;
 use crate::clock::{Millis, now_ms};
+use crate::db::email_2fa::CodeCheck;
 use crate::db::tokens::TokenOwner;
 use crate::db::users::UserRecord;
 use crate::db::{two_factor as store, users};
@@ -28,6 +30,7 @@ pub struct Options {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
     Totp,
+    Email,
     Password,
 }
 
@@ -35,6 +38,7 @@ impl Method {
     pub fn name(self) -> &'static str {
         match self {
             Method::Totp => "totp",
+            Method::Email => "email",
             Method::Password => "password",
         }
     }
@@ -45,6 +49,9 @@ pub async fn enabled_methods(state: &AppState, user_id: &str) -> Result<Vec<Meth
     let mut methods = Vec::new();
     if crate::accounts::totp::is_enabled(state, user_id).await? {
         methods.push(Method::Totp);
+    }
+    if email_2fa::is_enabled(state, user_id).await? {
+        methods.push(Method::Email);
     }
     Ok(methods)
 }
@@ -71,6 +78,10 @@ pub fn client_fingerprint(user_agent: &str, client_addr: &str) -> [u8; 32] {
 pub struct Challenge {
     pub method: Method,
     pub code_generated: bool,
+    /// E-mail method: who the code is for (Rocket.Chat's `emailOrUsername`: the username).
+    pub email_or_username: Option<String>,
+    /// E-mail method: when the code already sent expires (no new one was sent).
+    pub code_expires: Option<Millis>,
     /// Names of the methods the user has enabled (empty when only the password applies).
     pub available_methods: Vec<&'static str>,
 }
@@ -80,6 +91,10 @@ pub enum Decision {
     Pass,
     Required(Challenge),
     Invalid(Challenge),
+    /// Too many wrong e-mail codes: this code is dead (`totp-max-attempts`).
+    MaxAttempts(Challenge),
+    /// The e-mail with a code could not be sent (logged with the cause).
+    DeliveryFailed,
 }
 
 /// Decides a request by `owner` (authenticated with `token`) on a gated route. A passed
@@ -119,7 +134,8 @@ pub async fn check_login(state: &AppState, user: &UserRecord, code: Option<Strin
     decide(state, user, &methods, &attempt, options).await
 }
 
-/// §10.2 steps 4–7: pick the method, then challenge or verify.
+/// §10.2 steps 4–7: pick the method, then challenge or verify. `processInvalidCode` (which
+/// may e-mail a fresh code) runs only when the request did not pass.
 async fn decide(
     state: &AppState,
     user: &UserRecord,
@@ -129,18 +145,37 @@ async fn decide(
 ) -> Result<Decision> {
     let named = match attempt.method.as_deref() {
         Some("totp") => Some(Method::Totp),
+        // As named, even if not switched on; but only where a code can be sent.
+        Some("email") if email_2fa::can_receive(state, user) => Some(Method::Email),
         _ => None,
     };
     let fallback = user.has_password && (!options.disable_password_fallback || options.require_second_factor);
     let Some(method) = named.or_else(|| methods.first().copied()).or(fallback.then_some(Method::Password)) else {
         return Ok(Decision::Pass);
     };
-    let challenge =
-        Challenge { method, code_generated: false, available_methods: methods.iter().map(|m| m.name()).collect() };
-    let Some(code) = attempt.code.as_deref().filter(|c| !c.is_empty()) else {
-        return Ok(Decision::Required(challenge));
+    let mut challenge = Challenge {
+        method,
+        code_generated: false,
+        email_or_username: (method == Method::Email).then(|| user.username.clone()),
+        code_expires: None,
+        available_methods: methods.iter().map(|m| m.name()).collect(),
     };
-    if verify(state, user, method, code).await? { Ok(Decision::Pass) } else { Ok(Decision::Invalid(challenge)) }
+    let code = attempt.code.as_deref().filter(|c| !c.is_empty());
+    if let Some(code) = code {
+        match verify(state, user, method, code).await? {
+            Verdict::Valid => return Ok(Decision::Pass),
+            Verdict::TooManyAttempts => return Ok(Decision::MaxAttempts(challenge)),
+            Verdict::Invalid => {}
+        }
+    }
+    if method == Method::Email {
+        match email_2fa::process_invalid_code(state, user).await? {
+            Ok(Issued::Existing { expires_at }) => challenge.code_expires = Some(expires_at),
+            Ok(Issued::Sent { .. }) => challenge.code_generated = true,
+            Err(_) => return Ok(Decision::DeliveryFailed),
+        }
+    }
+    Ok(if code.is_some() { Decision::Invalid(challenge) } else { Decision::Required(challenge) })
 }
 
 /// §10.4, in order: the token's bypass flag, the fresh-account grace, the remember window.
@@ -171,17 +206,31 @@ async fn is_authorised_for_token(
     Ok(matches!(window, Some((until, fp)) if until > now && bool::from(fp.as_slice().ct_eq(&attempt.fingerprint))))
 }
 
-async fn verify(state: &AppState, user: &UserRecord, method: Method, code: &str) -> Result<bool> {
-    match method {
-        Method::Totp => crate::accounts::totp::verify(state, &user.id, code).await,
+enum Verdict {
+    Valid,
+    Invalid,
+    TooManyAttempts,
+}
+
+async fn verify(state: &AppState, user: &UserRecord, method: Method, code: &str) -> Result<Verdict> {
+    let valid = match method {
+        Method::Totp => crate::accounts::totp::verify(state, &user.id, code).await?,
+        Method::Email => {
+            return Ok(match email_2fa::verify(state, &user.id, code).await? {
+                CodeCheck::Matched => Verdict::Valid,
+                CodeCheck::Wrong | CodeCheck::NoCode => Verdict::Invalid,
+                CodeCheck::TooManyAttempts => Verdict::TooManyAttempts,
+            });
+        }
         // The code is the lowercase hex SHA-256 of the password: what bcrypt stores over.
         Method::Password => {
             let Some(digest) = PasswordDigest::from_client_digest(code.trim()) else {
-                return Ok(false);
+                return Ok(Verdict::Invalid);
             };
             let id = user.id.clone();
             let stored = state.db.read(move |c| users::password_hash(c, &id)).await?;
-            state.passwords.verify(digest, stored).await
+            state.passwords.verify(digest, stored).await?
         }
-    }
+    };
+    Ok(if valid { Verdict::Valid } else { Verdict::Invalid })
 }

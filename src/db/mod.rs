@@ -3,6 +3,7 @@
 //! the only place in tokend that contains SQL.
 
 pub mod audit;
+pub mod email_2fa;
 pub mod inventory;
 pub mod migrations;
 pub mod pats;
@@ -20,6 +21,8 @@ use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// How long a connection waits on a lock held by another writer before giving up (503).
@@ -28,6 +31,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<SqliteConnectionManager>,
+    /// Bumped after every committed write (and when another process is seen to write),
+    /// so anything cached from the database knows when it may be stale.
+    generation: Arc<AtomicU64>,
+    path: std::path::PathBuf,
 }
 
 /// Why the database could not be opened. Each message tells the operator what to do.
@@ -83,7 +90,7 @@ impl Db {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
-        Ok(Db { pool })
+        Ok(Db { pool, generation: Arc::new(AtomicU64::new(0)), path: path.to_path_buf() })
     }
 
     /// Runs read-only work on a pooled connection, off the async workers.
@@ -120,7 +127,29 @@ impl Db {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = work(&tx)?;
         tx.commit()?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(value)
+    }
+
+    /// The current write generation (see `generation` on `Db`).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Marks everything cached as stale: another process (e.g. `tokend admin`) wrote.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// SQLite's `data_version` as seen from a fresh read: it changes whenever another
+    /// connection, in any process, commits.
+    pub fn data_version(conn: &Connection) -> Result<i64> {
+        Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
+    /// A connection of its own, outside the pool, for watching `data_version`.
+    pub fn watch_connection(&self) -> Result<Connection> {
+        Ok(Connection::open(&self.path)?)
     }
 
     /// Folds the WAL back into the main file so a stopped server leaves one tidy file.

@@ -4,6 +4,7 @@
 
 use super::error::{RcError, RcResult};
 use crate::accounts;
+use crate::accounts::cache::AuthEntry;
 use crate::auth::token::{PlainToken, TokenHash};
 use crate::db::roles;
 use crate::db::tokens::TokenOwner;
@@ -13,20 +14,26 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 pub struct Caller {
-    pub owner: TokenOwner,
+    /// The token's owner, as cached for the current database generation.
+    pub auth: Arc<AuthEntry>,
     /// The token this request presented; drives logout and "other tokens" operations.
     pub token: PlainToken,
 }
 
 impl Caller {
+    pub fn owner(&self) -> &TokenOwner {
+        &self.auth.owner
+    }
+
     pub fn user(&self) -> &UserRecord {
-        &self.owner.user
+        &self.auth.owner.user
     }
 
     pub fn id(&self) -> &str {
-        &self.owner.user.id
+        &self.auth.owner.user.id
     }
 
     pub fn token_hash(&self) -> TokenHash {
@@ -67,7 +74,7 @@ impl FromRequest for Caller {
                 return Err(RcError::NotLoggedIn);
             };
             match accounts::authenticate_token(&state, Some(user_id), &token).await? {
-                Some(owner) => Ok(Caller { owner, token: PlainToken::from_presented(&token) }),
+                Some(auth) => Ok(Caller { auth, token: PlainToken::from_presented(&token) }),
                 None => Err(RcError::NotLoggedIn),
             }
         })

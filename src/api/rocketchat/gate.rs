@@ -7,7 +7,8 @@ use crate::auth::two_factor::{self, Attempt, Challenge, Decision, Options};
 use crate::db::audit::Actor;
 use crate::state::AppState;
 use actix_web::HttpRequest;
-use serde_json::json;
+use actix_web::http::StatusCode;
+use serde_json::{Map, Value, json};
 
 /// The client's address as this server sees it (the TCP peer).
 pub fn client_addr(req: &HttpRequest) -> Option<String> {
@@ -23,8 +24,27 @@ fn header(req: &HttpRequest, name: &str) -> Option<String> {
 }
 
 /// A challenge's `details`, as Rocket.Chat sends them with `totp-required`/`totp-invalid`.
-pub fn challenge_details(c: &Challenge) -> serde_json::Value {
-    json!({"method": c.method.name(), "codeGenerated": c.code_generated, "availableMethods": c.available_methods})
+/// The e-mail method adds `emailOrUsername` and, for a code sent earlier, `codeExpires`.
+pub fn challenge_details(c: &Challenge) -> Value {
+    let mut d = Map::new();
+    d.insert("method".into(), json!(c.method.name()));
+    d.insert("codeGenerated".into(), json!(c.code_generated));
+    if let Some(who) = &c.email_or_username {
+        d.insert("emailOrUsername".into(), json!(who));
+    }
+    if let Some(expires) = c.code_expires {
+        d.insert("codeExpires".into(), json!(crate::clock::iso(expires)));
+    }
+    d.insert("availableMethods".into(), json!(c.available_methods));
+    Value::Object(d)
+}
+
+/// 503 when the e-mail carrying a code could not be sent (the cause is in the log).
+pub fn delivery_failed() -> RcError {
+    RcError::Status(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The e-mail with your authentication code could not be sent; try again later or use another method".into(),
+    )
 }
 
 /// Passes, or answers with the challenge the client must meet (`x-2fa-code`).
@@ -40,7 +60,7 @@ pub async fn require_two_factor(
         method: header(req, "x-2fa-method"),
         fingerprint: two_factor::client_fingerprint(&user_agent, &client_addr(req).unwrap_or_default()),
     };
-    match two_factor::check(state, &caller.owner, &caller.token_hash(), &attempt, options).await? {
+    match two_factor::check(state, caller.owner(), &caller.token_hash(), &attempt, options).await? {
         Decision::Pass => Ok(()),
         Decision::Required(c) => {
             Err(RcError::meteor_with_details("totp-required", "TOTP Required", challenge_details(&c)))
@@ -49,5 +69,11 @@ pub async fn require_two_factor(
             log::info!("2FA: invalid code from user {}", caller.id());
             Err(RcError::meteor_with_details("totp-invalid", "TOTP Invalid", challenge_details(&c)))
         }
+        Decision::MaxAttempts(c) => {
+            log::info!("2FA: too many wrong e-mail codes from user {}", caller.id());
+            let reason = "TOTP Maximun Failed Attempts Reached";
+            Err(RcError::meteor_with_details("totp-max-attempts", reason, challenge_details(&c)))
+        }
+        Decision::DeliveryFailed => Err(delivery_failed()),
     }
 }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod caller;
 pub mod create_token;
+pub mod email_2fa;
 pub mod error;
 pub mod extract;
 pub mod gate;
@@ -69,6 +70,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .service(resource("/users.regenerateTotpCodes", vec![post().to(totp::rest_regenerate)]))
                     .service(resource("/users.totpCodesRemaining", vec![get().to(totp::rest_remaining)]))
                     .service(resource("/users.resetTOTP", vec![post().to(totp::rest_reset)]))
+                    .service(resource("/users.2fa.enableEmail", vec![post().to(email_2fa::enable)]))
+                    .service(resource("/users.2fa.disableEmail", vec![post().to(email_2fa::disable)]))
+                    .service(resource("/users.2fa.sendEmailCode", vec![post().to(email_2fa::send_code)]))
                     .service(resource("/method.call/{method}", vec![post().to(method_call::method_call)]))
                     .service(resource("/method.callAnon/{method}", vec![post().to(method_call::method_call_anon)]))
                     .service(resource("/tokend.audit", vec![get().to(audit::list)]))

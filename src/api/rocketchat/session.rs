@@ -3,8 +3,8 @@
 use super::caller::Caller;
 use super::error::{RcError, RcResult};
 use super::extract::RcBody;
-use super::gate::challenge_details;
 use super::gate::{actor, client_addr};
+use super::gate::{challenge_details, delivery_failed};
 use super::login_request::{self, LoginRequest};
 use super::views;
 use crate::accounts::{self, PasswordCheck, revoke};
@@ -12,6 +12,8 @@ use crate::auth::two_factor::{self, Decision};
 use crate::db::audit::Actor;
 use crate::db::users::UserRecord;
 use crate::state::AppState;
+use actix_web::http::header::ContentType;
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
@@ -31,7 +33,7 @@ pub async fn login(
             // A resume login returns the same token; nothing new is stored.
             let owner = accounts::authenticate_token(&state, None, &token).await?;
             let owner = owner.ok_or_else(RcError::login_unauthorized)?;
-            Ok(login_success(&state, &owner.user, &token))
+            Ok(login_success(&state, &owner.owner.user, &token))
         }
         LoginRequest::Password { who, digest, code } => match accounts::check_password(&state, who, digest).await? {
             PasswordCheck::Valid(user) => {
@@ -70,6 +72,11 @@ async fn login_second_factor(state: &AppState, user: &UserRecord, code: Option<S
             log::info!("login: invalid second factor for user {}", user.id);
             ("totp-invalid", "TOTP Invalid", c)
         }
+        Decision::MaxAttempts(c) => {
+            log::info!("login: too many wrong e-mail codes for user {}", user.id);
+            ("totp-max-attempts", "TOTP Maximun Failed Attempts Reached", c)
+        }
+        Decision::DeliveryFailed => return Err(delivery_failed()),
     };
     Err(RcError::Login { error: error.into(), message: message.into(), details: Some(challenge_details(&challenge)) })
 }
@@ -85,13 +92,19 @@ fn login_success(state: &AppState, user: &UserRecord, token: &str) -> HttpRespon
 
 /// §6.1: removes only the token that authenticated this request.
 pub async fn logout(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> RcResult<HttpResponse> {
-    revoke::revoke_token(&state, &actor(&caller, &req), caller.user(), caller.token_hash(), caller.owner.kind).await?;
+    revoke::revoke_token(&state, &actor(&caller, &req), caller.user(), caller.token_hash(), caller.owner().kind)
+        .await?;
     Ok(HttpResponse::Ok().json(json!({"status": "success", "data": {"message": "You've been logged out!"}})))
 }
 
 /// §7: the caller's own "me" object.
+/// The body is rendered once per cached token entry, i.e. until the next write.
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> HttpResponse {
-    HttpResponse::Ok().json(views::success(views::me(caller.user(), &state.config.site_url)))
+    let body = caller.auth.me_body.get_or_init(|| {
+        let doc = views::success(views::me(caller.user(), &state.config.site_url));
+        Bytes::from(serde_json::to_vec(&doc).unwrap_or_default())
+    });
+    HttpResponse::Ok().content_type(ContentType::json()).body(body.clone())
 }
 
 /// Helper for handlers answering `{...fields, success: true}`.

@@ -60,7 +60,7 @@ pub async fn logout_other_clients(
     req: HttpRequest,
 ) -> RcResult<HttpResponse> {
     remove_other_login_tokens(&state, &caller, &req, "users.logoutOtherClients").await?;
-    let expires = match (caller.owner.kind, caller.owner.expires_at) {
+    let expires = match (caller.owner().kind, caller.owner().expires_at) {
         (TokenKind::Login, Some(at)) => iso(at),
         _ => String::new(),
     };

@@ -5,6 +5,7 @@ use crate::clock::iso;
 use crate::db::roles::{PermissionRecord, RoleRecord};
 use crate::db::users::UserRecord;
 use serde_json::{Map, Value, json};
+use std::sync::LazyLock;
 
 fn emails(user: &UserRecord) -> Option<Value> {
     user.email.as_ref().map(|address| json!([{"address": address, "verified": user.email_verified}]))
@@ -107,7 +108,7 @@ pub fn me(user: &UserRecord, site_url: &str) -> Map<String, Value> {
     if user.require_password_change {
         doc.insert("requirePasswordChange".into(), json!(true));
     }
-    doc.insert("settings".into(), json!({"profile": {}, "preferences": default_preferences()}));
+    doc.insert("settings".into(), json!({"profile": {}, "preferences": DEFAULT_PREFERENCES.clone()}));
     if let (Some(address), true) = (&user.email, user.email_verified) {
         doc.insert("email".into(), json!(address));
     }
@@ -117,8 +118,8 @@ pub fn me(user: &UserRecord, site_url: &str) -> Map<String, Value> {
 }
 
 /// Rocket.Chat's `Accounts_Default_User_Preferences_*` defaults: tokend has no per-user
-/// preferences, so every user sees these.
-fn default_preferences() -> Value {
+/// preferences, so every user sees these. Built once.
+static DEFAULT_PREFERENCES: LazyLock<Value> = LazyLock::new(|| {
     json!({
         "enableAutoAway": true,
         "idleTimeLimit": 300,
@@ -155,7 +156,7 @@ fn default_preferences() -> Value {
         "enableMobileRinging": true,
         "language": ""
     })
-}
+});
 
 pub fn role_document(role: &RoleRecord) -> Value {
     let mut doc = Map::new();

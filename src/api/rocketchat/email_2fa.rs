@@ -1,0 +1,74 @@
+//! E-mail 2FA routes (spec §10.6): `users.2fa.enableEmail`, `users.2fa.disableEmail`,
+//! `users.2fa.sendEmailCode`.
+
+use super::caller::Caller;
+use super::error::{RcError, RcResult};
+use super::extract::RcBody;
+use super::gate::{actor, delivery_failed, require_two_factor};
+use super::session::ok;
+use crate::accounts::email_2fa::{self, EnableError};
+use crate::auth::two_factor::Options;
+use crate::db::users;
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+
+/// `POST users.2fa.enableEmail`: needs a verified address; the caller's other login tokens
+/// end (this one and PATs survive).
+pub async fn enable(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> RcResult<HttpResponse> {
+    match email_2fa::enable(&state, &actor(&caller, &req), caller.user(), Some(caller.token_hash())).await? {
+        Ok(revoked) => {
+            log::info!("e-mail 2FA enabled for user {} ({revoked} other login token(s) revoked)", caller.id());
+            Ok(ok(json!({})))
+        }
+        Err(EnableError::NoVerifiedEmail) => {
+            Err(RcError::meteor("error-invalid-user", "You need to verify your emails before setting up 2FA"))
+        }
+        Err(EnableError::MailUnavailable) => Err(RcError::meteor(
+            "error-email-2fa-unavailable",
+            "E-mail two-factor authentication is not available: this server has no SMTP configured",
+        )),
+    }
+}
+
+/// `POST users.2fa.disableEmail`: 2FA-gated, and a remembered check does not count.
+pub async fn disable(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> RcResult<HttpResponse> {
+    require_two_factor(&state, &caller, &req, Options { disable_remember_me: true, ..Options::default() }).await?;
+    email_2fa::disable(&state, caller.id()).await?;
+    log::info!("e-mail 2FA disabled for user {}", caller.id());
+    Ok(ok(json!({})))
+}
+
+/// `POST users.2fa.sendEmailCode {emailOrUsername}`: no authentication; a logged-in
+/// caller gets the code for themself. An unknown user is answered as a known one.
+pub async fn send_code(
+    state: web::Data<AppState>,
+    caller: Option<Caller>,
+    RcBody(body): RcBody<Value>,
+) -> RcResult<HttpResponse> {
+    let name = body.get("emailOrUsername").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let Some(name) = name.map(str::to_string) else {
+        return Err(RcError::meteor("error-parameter-required", "emailOrUsername is required"));
+    };
+    if !state.mailer.is_configured() {
+        return Err(delivery_failed());
+    }
+    let user = match caller {
+        Some(caller) => Some(caller.user().clone()),
+        None => {
+            state
+                .db
+                .read(move |c| {
+                    if name.contains('@') { users::find_by_email(c, &name) } else { users::find_by_username(c, &name) }
+                })
+                .await?
+        }
+    };
+    let Some(user) = user.filter(|u| u.active && email_2fa::can_receive(&state, u)) else {
+        return Ok(ok(json!({})));
+    };
+    match email_2fa::send_code(&state, &user).await? {
+        Ok(_) => Ok(ok(json!({}))),
+        Err(_) => Err(delivery_failed()),
+    }
+}
