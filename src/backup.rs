@@ -1,6 +1,8 @@
 //! `tokend backup PATH`: a consistent copy of the live database through SQLite's online
 //! backup API, taken in small steps so the running server keeps writing meanwhile. The copy
-//! is written beside PATH, checked, and only then renamed into place.
+//! is written beside PATH, checked, and only then renamed into place. The key that seals
+//! TOTP seeds (`secret.key`) is copied to `PATH.key`: without it a restored database has
+//! no usable TOTP enrolments.
 
 use crate::config::Config;
 use rusqlite::backup::Backup;
@@ -28,8 +30,10 @@ pub fn run(config: &Config, dest: &Path) -> Result<u64, BackupError> {
     if !source_path.exists() {
         return Err(BackupError::NoDatabase(source_path));
     }
-    if dest.exists() {
-        return Err(BackupError::Exists(dest.to_path_buf()));
+    for target in [dest.to_path_buf(), key_path(dest)] {
+        if target.exists() {
+            return Err(BackupError::Exists(target));
+        }
     }
     let source = Connection::open_with_flags(&source_path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
     source.busy_timeout(Duration::from_secs(5))?;
@@ -47,6 +51,19 @@ pub fn run(config: &Config, dest: &Path) -> Result<u64, BackupError> {
         }
     }
     std::fs::File::open(&partial)?.sync_all()?;
+    let key = config.data_dir.join(crate::auth::vault::KEY_FILE_NAME);
+    if key.exists() {
+        let key_copy = key_path(dest);
+        std::fs::copy(&key, &key_copy)?;
+        std::fs::File::open(&key_copy)?.sync_all()?;
+    }
     std::fs::rename(&partial, dest)?;
     Ok(std::fs::metadata(dest)?.len())
+}
+
+/// Where the key file's copy goes: `PATH.key`.
+pub fn key_path(dest: &Path) -> PathBuf {
+    let mut name = dest.as_os_str().to_owned();
+    name.push(".key");
+    PathBuf::from(name)
 }

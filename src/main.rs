@@ -232,6 +232,10 @@ fn main() -> ExitCode {
         Command::Backup { path } => match tokend::backup::run(&config, &path) {
             Ok(bytes) => {
                 println!("backed up {} to {} ({bytes} bytes)", config.database_path().display(), path.display());
+                let key = tokend::backup::key_path(&path);
+                if key.exists() {
+                    println!("copied the key that seals TOTP secrets to {}; restore both together", key.display());
+                }
                 ExitCode::SUCCESS
             }
             Err(e) => {

@@ -65,7 +65,12 @@ impl Db {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| unopenable(e.to_string()))?;
         // One direct probe first: a corrupt or foreign file fails here at once with the
         // right advice, instead of after the pool's connection retries.
+        let is_new = !path.exists();
         let probe = Connection::open(&path).map_err(|e| classify(&shown, e.to_string()))?;
+        if is_new {
+            // Owner-only, whatever the umask; SQLite gives -wal and -shm the same mode.
+            restrict_to_owner(&path).map_err(|e| unopenable(e.to_string()))?;
+        }
         probe.query_row("PRAGMA schema_version", [], |_| Ok(())).map_err(|e| classify(&shown, e.to_string()))?;
         drop(probe);
         let db = Db::open_pool(&path, config.synchronous, config.db_pool_size)
@@ -157,6 +162,17 @@ impl Db {
         let conn = self.pool.get()?;
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;").map_err(Error::from)
     }
+}
+
+#[cfg(unix)]
+fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 fn classify(path: &str, cause: String) -> OpenError {
