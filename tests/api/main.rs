@@ -1,5 +1,6 @@
 mod admin_cli;
 mod audit;
+mod backup;
 mod binary;
 mod create_token;
 mod helpers;
