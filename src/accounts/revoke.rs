@@ -8,7 +8,8 @@ use crate::db::users::{self, UserRecord};
 use crate::error::Result;
 use crate::state::AppState;
 
-fn revoked(subject: &UserRecord, kind: &'static str, detail: String) -> AuditEvent {
+/// The audit record of a revocation of `subject`'s tokens of `kind`.
+pub(crate) fn revoked(subject: &UserRecord, kind: &'static str, detail: String) -> AuditEvent {
     AuditEvent {
         event: "token.revoked",
         subject_id: Some(subject.id.clone()),

@@ -1,10 +1,11 @@
 //! Creating users and changing passwords, with the validation every dialect shares.
 
+use super::revoke::revoked;
 use crate::auth::ids::{is_valid_display_name, is_valid_email, is_valid_username};
 use crate::auth::password::PasswordDigest;
 use crate::auth::random;
 use crate::clock::now_ms;
-use crate::db::audit::{self, Actor, AuditEvent};
+use crate::db::audit::{self, Actor};
 use crate::db::users::{NewUser, UserRecord};
 use crate::db::{roles, users};
 use crate::error::{Error, Result};
@@ -255,17 +256,6 @@ pub async fn update_user(
             Error::Conflict(_) => UpdateUserError::Create(E::UsernameTaken),
             other => UpdateUserError::from(other),
         })?
-}
-
-fn revoked(subject: &UserRecord, kind: &'static str, detail: String) -> AuditEvent {
-    AuditEvent {
-        event: "token.revoked",
-        subject_id: Some(subject.id.clone()),
-        subject: Some(subject.username.clone()),
-        token_kind: Some(kind),
-        token_label: None,
-        detail: Some(detail),
-    }
 }
 
 fn first_unknown_role(conn: &rusqlite::Connection, roles: &[String]) -> Result<Option<String>> {

@@ -21,6 +21,13 @@ pub struct PatBody {
     bypass_two_factor: Option<bool>,
 }
 
+/// Regenerate and remove take only the name (a bypass flag there is an unknown field).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NameBody {
+    token_name: Option<String>,
+}
+
 /// Each PAT error carries the operation in `details.method`, as Rocket.Chat's methods do.
 fn method_error(code: &str, reason: &str, operation: &str) -> RcError {
     RcError::meteor_with_details(code, reason, json!({"method": format!("personalAccessTokens:{operation}")}))
@@ -81,11 +88,8 @@ pub async fn regenerate(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    RcBody(body): RcBody<PatBody>,
+    RcBody(body): RcBody<NameBody>,
 ) -> RcResult<HttpResponse> {
-    if body.bypass_two_factor.is_some() {
-        return Err(RcError::invalid_params("must NOT have additional properties"));
-    }
     let name = preamble(&state, &caller, &req, body.token_name, "regenerateToken").await?;
     let token = pats::regenerate(&state, &actor(&caller, &req), caller.user(), &name)
         .await?
@@ -98,11 +102,8 @@ pub async fn remove(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    RcBody(body): RcBody<PatBody>,
+    RcBody(body): RcBody<NameBody>,
 ) -> RcResult<HttpResponse> {
-    if body.bypass_two_factor.is_some() {
-        return Err(RcError::invalid_params("must NOT have additional properties"));
-    }
     let name = preamble(&state, &caller, &req, body.token_name, "removeToken").await?;
     pats::remove(&state, &actor(&caller, &req), caller.user(), &name)
         .await?
