@@ -21,6 +21,7 @@ CONNS="${BENCH_CONNECTIONS:-32}"
 BURST_CONNS="${BENCH_BURST_CONNECTIONS:-8}"
 BURST_ME_CONNS="${BENCH_BURST_ME_CONNECTIONS:-4}"
 BURST_SECONDS="${BENCH_BURST_SECONDS:-10}"
+ENUM_SAMPLES="${ENUM_SAMPLES:-60}"
 ADMIN_PASSWORD="bench-admin-pw-$RANDOM$RANDOM"
 BENCH_USER_PASSWORD="bench-user-pw-$RANDOM$RANDOM"
 BIN="${BENCH_BIN:-$ROOT/target/release/tokend}"
@@ -216,6 +217,30 @@ for run in $(seq 1 "$RUNS"); do
     burst_login_p99+=("$(p99_ms_of "$RESULTS/burst-login-$run.txt")")
 done
 
+# --- c. an unknown user and a wrong password take the same time -----------------------------
+# Sequential, interleaved logins (no concurrent load), so each is one bcrypt verify plus the
+# request; spec/security.md 6.3.8 asks for medians within 10 %.
+log "timing: $ENUM_SAMPLES logins with a wrong password vs an unknown user, interleaved"
+read -r ENUM_WRONG_MS ENUM_UNKNOWN_MS < <(python3 - "$BASE" "$ENUM_SAMPLES" <<'PY'
+import http.client, json, statistics, sys, time, urllib.parse
+base, n = urllib.parse.urlparse(sys.argv[1]), int(sys.argv[2])
+def login(user):
+    conn = http.client.HTTPConnection(base.hostname, base.port, timeout=10)
+    body = json.dumps({"user": user, "password": "not-the-password"})
+    t = time.perf_counter()
+    conn.request("POST", "/api/v1/login", body, {"Content-Type": "application/json"})
+    resp = conn.getresponse(); resp.read(); conn.close()
+    assert resp.status == 401, resp.status
+    return (time.perf_counter() - t) * 1000
+wrong, unknown = [], []
+for i in range(n):
+    wrong.append(login("admin")); unknown.append(login(f"nobody-{i}"))
+print(f"{statistics.median(wrong):.2f} {statistics.median(unknown):.2f}")
+PY
+)
+ENUM_RATIO="$(awk -v a="$ENUM_UNKNOWN_MS" -v b="$ENUM_WRONG_MS" 'BEGIN {printf "%.3f", (b > 0 ? a / b : 0)}')"
+ENUM_DIFF="$(awk -v r="$ENUM_RATIO" 'BEGIN {d = r - 1; if (d < 0) d = -d; printf "%.3f", d}')"
+
 # --- report --------------------------------------------------------------------------------
 INFO_RPS="$(median "${info_rps[@]}")"
 INFO_P99="$(median "${info_p99[@]}")"
@@ -259,6 +284,9 @@ check "burst_me_p99_ms" "$B_ME_P99" lt 10
 line "burst_me_rps (req/s)" "$B_ME_RPS" "-" "-"
 line "burst_login_rps (req/s)" "$B_LOGIN_RPS" "-" "-"
 line "burst_login_p99_ms" "$B_LOGIN_P99" "-" "-"
+line "login_wrong_password_ms" "$ENUM_WRONG_MS" "-" "-"
+line "login_unknown_user_ms" "$ENUM_UNKNOWN_MS" "-" "-"
+check "login_unknown_vs_wrong_diff" "$ENUM_DIFF" lt 0.1
 check "errors (non-2xx+socket)" "$TOTAL_ERRORS" eq 0
 echo "per-run: info_rps=${info_rps[*]} me_rps=${me_rps[*]} info_p99=${info_p99[*]} me_p99=${me_p99[*]} burst_me_p99=${burst_me_p99[*]} burst_login_rps=${burst_login_rps[*]}" \
     | tee -a "$RESULTS/summary.txt"

@@ -79,6 +79,10 @@ impl Application {
             server.listen(listener).map_err(|cause| StartupError::Bind { addr: addr.to_string(), cause })?.run();
         log::info!("tokend listening on {}:{port}, database {}", addr.ip(), state.config.database_path().display());
         log_create_token_mode(&state.config);
+        match &state.config.smtp {
+            Some(smtp) => log::info!("e-mail 2FA: codes are sent through {} as {}", smtp.redacted_url(), smtp.from()),
+            None => log::info!("e-mail 2FA: unavailable (TOKEND_SMTP_URL is unset)"),
+        }
         Ok(Application { port, server, state })
     }
 

@@ -91,7 +91,7 @@ async fn a_minted_token_expires_like_a_login_token_and_dies_with_logout() {
         )
         .unwrap();
     assert_eq!(stored, 2, "createToken stores ordinary, expiring login tokens");
-    app.backdate_token(&sessions[0].token);
+    app.backdate_token(&sessions[0].token).await;
     assert_eq!(app.get("/api/v1/me", Some(&sessions[0])).await, (StatusCode::UNAUTHORIZED, not_logged_in()));
     let (status, body) = app.post("/api/v1/logout", json!({}), Some(&sessions[1])).await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -160,7 +160,9 @@ impl TestApp {
     }
 
     /// Moves the expiry of `token` one minute into the past, straight in the store.
-    pub fn backdate_token(&self, token: &str) {
+    /// Expires a token by editing the database directly — a write from outside the server,
+    /// which it notices within its watch interval (100 ms); this waits for that.
+    pub async fn backdate_token(&self, token: &str) {
         use sha2::{Digest, Sha256};
         let hash = Sha256::digest(token.as_bytes()).to_vec();
         let past =
@@ -170,6 +172,12 @@ impl TestApp {
             .execute("UPDATE tokens SET expires_at = ?1 WHERE token_hash = ?2", rusqlite::params![past, hash])
             .expect("backdate token");
         assert_eq!(changed, 1, "no stored token matches");
+        self.settle().await;
+    }
+
+    /// Waits until the server has noticed writes made directly to its database file.
+    pub async fn settle(&self) {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
 }
 
@@ -244,8 +252,9 @@ impl TestApp {
         body["events"].as_array().expect("events").clone()
     }
 
-    /// Makes an account look `age` old, so the fresh-account 2FA grace (§10.4) is over.
-    pub fn age_account(&self, user_id: &str, age: std::time::Duration) {
+    /// Makes an account look `age` old, so the fresh-account 2FA grace (§10.4) is over. A
+    /// direct write: waits until the server has noticed it.
+    pub async fn age_account(&self, user_id: &str, age: std::time::Duration) {
         let changed = self
             .sqlite()
             .execute(
@@ -254,6 +263,7 @@ impl TestApp {
             )
             .expect("age account");
         assert_eq!(changed, 1, "no such user {user_id}");
+        self.settle().await;
     }
 }
 

@@ -195,7 +195,7 @@ async fn deactivated_user_with_the_right_password_is_told_not_activated() {
 async fn resume_with_an_unknown_expired_or_logged_out_token_is_unauthorized() {
     let app = spawn_app().await;
     let expired = app.login(ADMIN_USERNAME, ADMIN_PASSWORD).await;
-    app.backdate_token(&expired.token);
+    app.backdate_token(&expired.token).await;
     let logged_out = app.login(ADMIN_USERNAME, ADMIN_PASSWORD).await;
     let (status, _) = app.get("/api/v1/logout", Some(&logged_out)).await;
     assert_eq!(status, StatusCode::OK);

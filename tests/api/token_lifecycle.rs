@@ -69,7 +69,7 @@ async fn an_expired_token_is_refused_at_once() {
     let app = spawn_app().await;
     let alice = app.user_session("alice").await;
     assert!(app.authenticates(&alice).await);
-    app.backdate_token(&alice.token);
+    app.backdate_token(&alice.token).await;
     let (status, body) = app.get("/api/v1/me", Some(&alice)).await;
     assert_eq!((status, body), (StatusCode::UNAUTHORIZED, not_logged_in()));
     assert!(app.authenticates(&app.admin).await);
@@ -79,7 +79,7 @@ async fn an_expired_token_is_refused_at_once() {
 async fn expired_rows_are_purged_and_live_ones_kept() {
     let app = spawn_app_with(|c| c.purge_interval = Duration::from_secs(1)).await;
     let alice = app.user_session("alice").await;
-    app.backdate_token(&alice.token);
+    app.backdate_token(&alice.token).await;
     let rows_of = |token: &str| -> i64 {
         app.sqlite()
             .query_row("SELECT count(*) FROM tokens WHERE token_hash = ?1", [hash_of(token)], |r| r.get(0))

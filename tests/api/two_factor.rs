@@ -97,7 +97,7 @@ async fn the_challenge_comes_before_parameter_checks_and_guards_regenerate_and_r
 async fn a_passed_challenge_is_remembered_for_the_same_token_and_client_only() {
     let app = spawn_app_with(|c| c.two_factor_remember = Duration::from_secs(60)).await;
     let bob = app.user_session("bob").await;
-    app.age_account(&bob.user_id, AN_HOUR);
+    app.age_account(&bob.user_id, AN_HOUR).await;
     assert_eq!(generate(&app, &bob, "one", &client("agent-a", None)).await, (BAD, required()));
     assert_eq!(generate(&app, &bob, "one", &client("agent-a", Some(PASSWORD))).await.0, StatusCode::OK);
     let (status, body) = generate(&app, &bob, "two", &client("agent-a", None)).await;
@@ -152,6 +152,6 @@ async fn a_fresh_account_is_not_challenged_until_the_remember_period_has_passed(
     let bob = app.user_session("bob").await;
     let (status, body) = app.post(GENERATE, json!({"tokenName": "fresh"}), Some(&bob)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    app.age_account(&bob.user_id, AN_HOUR);
+    app.age_account(&bob.user_id, AN_HOUR).await;
     assert_eq!(app.post(GENERATE, json!({"tokenName": "aged"}), Some(&bob)).await, (BAD, required()));
 }
