@@ -7,6 +7,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::accounts::login_guard::GuardSettings;
+use crate::clock::Millis;
+
 mod smtp;
 pub use smtp::SmtpSettings;
 
@@ -53,6 +56,12 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ),
     ("TOKEND_2FA_EMAIL_CODE_SECS", "3600", "lifetime of an e-mailed 2FA code in seconds"),
     ("TOKEND_2FA_EMAIL_MAX_ATTEMPTS", "5", "wrong guesses allowed per e-mailed 2FA code"),
+    ("TOKEND_LOGIN_BLOCKING", "on", "off disables failed-login blocking"),
+    ("TOKEND_LOGIN_BLOCK_USER_ATTEMPTS", "10", "failed logins of one account before it is blocked"),
+    ("TOKEND_LOGIN_BLOCK_USER_MINUTES", "5", "how long an account stays blocked after its last failure"),
+    ("TOKEND_LOGIN_BLOCK_IP_ATTEMPTS", "50", "failed logins from one address before it is blocked"),
+    ("TOKEND_LOGIN_BLOCK_IP_MINUTES", "5", "how long an address stays blocked after its last failure"),
+    ("TOKEND_LOGIN_BLOCK_IP_ALLOWLIST", "empty", "comma-separated addresses never blocked by address"),
     ("TOKEND_MAX_PERSONAL_ACCESS_TOKENS", "100", "personal access tokens per user"),
     ("TOKEND_SAYMON_API_TOKEN", "on", "off refuses SAYMON ?api-token= authentication"),
     ("TOKEND_SAYMON_CSRF", "off", "on enables SAYMON's CSRF cookie/header check for cookie sessions"),
@@ -128,6 +137,7 @@ pub struct Config {
     pub email_code_lifetime: Duration,
     pub email_code_max_attempts: u32,
     pub max_personal_access_tokens: u32,
+    pub login_guard: GuardSettings,
     pub saymon_api_token: bool,
     pub saymon_csrf: bool,
 }
@@ -208,6 +218,14 @@ impl Config {
             create_tokens_for_users,
             create_tokens_secret,
             two_factor_enabled: switch(&get, "TOKEND_2FA", true)?,
+            login_guard: GuardSettings {
+                enabled: switch(&get, "TOKEND_LOGIN_BLOCKING", true)?,
+                user_attempts: number(&get, "TOKEND_LOGIN_BLOCK_USER_ATTEMPTS", 10, 1, 10_000)?,
+                user_window_ms: Millis::from(number(&get, "TOKEND_LOGIN_BLOCK_USER_MINUTES", 5, 1, 10_080)?) * 60_000,
+                ip_attempts: number(&get, "TOKEND_LOGIN_BLOCK_IP_ATTEMPTS", 50, 1, 100_000)?,
+                ip_window_ms: Millis::from(number(&get, "TOKEND_LOGIN_BLOCK_IP_MINUTES", 5, 1, 10_080)?) * 60_000,
+                ip_allowlist: ip_list(get("TOKEND_LOGIN_BLOCK_IP_ALLOWLIST"))?,
+            },
             saymon_api_token: switch(&get, "TOKEND_SAYMON_API_TOKEN", true)?,
             totp_window: number(&get, "TOKEND_2FA_TOTP_WINDOW", 1, 0, 1)?.into(),
             saymon_csrf: switch(&get, "TOKEND_SAYMON_CSRF", false)?,
@@ -267,6 +285,24 @@ fn number(
             fix: format!("use a whole number from {min} to {max}, or unset it for the default ({default})"),
         }),
     }
+}
+
+/// A comma-separated list of IP addresses, kept in their canonical text form.
+fn ip_list(raw: Option<String>) -> Result<Vec<String>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<std::net::IpAddr>().map(|ip| ip.to_string()).map_err(|_| ConfigError {
+                variable: "TOKEND_LOGIN_BLOCK_IP_ALLOWLIST",
+                value: raw.clone(),
+                fix: "list IP addresses separated by commas, e.g. 127.0.0.1,192.0.2.7".into(),
+            })
+        })
+        .collect()
 }
 
 /// An on/off switch; also accepts true/false, yes/no and 1/0.
@@ -396,6 +432,17 @@ mod tests {
         assert_eq!(bad_url.unwrap_err().variable, "TOKEND_SMTP_URL");
         let zero = parse(&[("TOKEND_2FA_EMAIL_MAX_ATTEMPTS", "0")]).unwrap_err();
         assert_eq!(zero.variable, "TOKEND_2FA_EMAIL_MAX_ATTEMPTS");
+    }
+
+    #[test]
+    fn login_blocking_defaults_follow_rocket_chat_and_the_allowlist_is_checked() {
+        let g = parse(&[]).unwrap().login_guard;
+        assert!(g.enabled);
+        assert_eq!((g.user_attempts, g.user_window_ms, g.ip_attempts, g.ip_window_ms), (10, 300_000, 50, 300_000));
+        let c = parse(&[("TOKEND_LOGIN_BLOCK_IP_ALLOWLIST", "127.0.0.1, ::1")]).unwrap();
+        assert_eq!(c.login_guard.ip_allowlist, vec!["127.0.0.1".to_string(), "::1".to_string()]);
+        let err = parse(&[("TOKEND_LOGIN_BLOCK_IP_ALLOWLIST", "localhost")]).unwrap_err();
+        assert_eq!(err.variable, "TOKEND_LOGIN_BLOCK_IP_ALLOWLIST");
     }
 
     #[test]

@@ -168,6 +168,24 @@ struct Settings {
     /// Personal access tokens per user [default: 100]
     #[arg(long, env = "TOKEND_MAX_PERSONAL_ACCESS_TOKENS", global = true)]
     max_personal_access_tokens: Option<String>,
+    /// on/off: failed-login blocking [default: on]
+    #[arg(long, env = "TOKEND_LOGIN_BLOCKING", global = true)]
+    login_blocking: Option<String>,
+    /// Failed logins of one account before it is blocked [default: 10]
+    #[arg(long, env = "TOKEND_LOGIN_BLOCK_USER_ATTEMPTS", global = true)]
+    login_block_user_attempts: Option<String>,
+    /// Minutes an account stays blocked after its last failure [default: 5]
+    #[arg(long, env = "TOKEND_LOGIN_BLOCK_USER_MINUTES", global = true)]
+    login_block_user_minutes: Option<String>,
+    /// Failed logins from one address before it is blocked [default: 50]
+    #[arg(long, env = "TOKEND_LOGIN_BLOCK_IP_ATTEMPTS", global = true)]
+    login_block_ip_attempts: Option<String>,
+    /// Minutes an address stays blocked after its last failure [default: 5]
+    #[arg(long, env = "TOKEND_LOGIN_BLOCK_IP_MINUTES", global = true)]
+    login_block_ip_minutes: Option<String>,
+    /// Comma-separated addresses never blocked by address [default: none]
+    #[arg(long, env = "TOKEND_LOGIN_BLOCK_IP_ALLOWLIST", global = true)]
+    login_block_ip_allowlist: Option<String>,
     /// on/off: SAYMON ?api-token= authentication [default: on]
     #[arg(long, env = "TOKEND_SAYMON_API_TOKEN", global = true)]
     saymon_api_token: Option<String>,
@@ -204,6 +222,12 @@ impl Settings {
             "TOKEND_2FA_EMAIL_CODE_SECS" => &self.two_factor_email_code_secs,
             "TOKEND_2FA_EMAIL_MAX_ATTEMPTS" => &self.two_factor_email_max_attempts,
             "TOKEND_MAX_PERSONAL_ACCESS_TOKENS" => &self.max_personal_access_tokens,
+            "TOKEND_LOGIN_BLOCKING" => &self.login_blocking,
+            "TOKEND_LOGIN_BLOCK_USER_ATTEMPTS" => &self.login_block_user_attempts,
+            "TOKEND_LOGIN_BLOCK_USER_MINUTES" => &self.login_block_user_minutes,
+            "TOKEND_LOGIN_BLOCK_IP_ATTEMPTS" => &self.login_block_ip_attempts,
+            "TOKEND_LOGIN_BLOCK_IP_MINUTES" => &self.login_block_ip_minutes,
+            "TOKEND_LOGIN_BLOCK_IP_ALLOWLIST" => &self.login_block_ip_allowlist,
             "TOKEND_SAYMON_API_TOKEN" => &self.saymon_api_token,
             "TOKEND_SAYMON_CSRF" => &self.saymon_csrf,
             _ => return std::env::var(name).ok(),

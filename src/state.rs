@@ -2,6 +2,7 @@
 //! and the vault holding the key for sealed secrets.
 
 use crate::accounts::cache::AuthCache;
+use crate::accounts::login_guard::LoginGuard;
 use crate::auth::password::PasswordHasher;
 use crate::auth::vault::{Vault, VaultError};
 use crate::config::Config;
@@ -15,6 +16,7 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     pub vault: Arc<Vault>,
     pub auth_cache: Arc<AuthCache>,
+    pub login_guard: Arc<LoginGuard>,
     /// Sends e-mail 2FA codes; refuses everything when SMTP is not configured.
     pub mailer: crate::mail::Mailer,
 }
@@ -25,6 +27,7 @@ impl AppState {
         let vault = Arc::new(Vault::open_or_create(&config.data_dir)?);
         let passwords = PasswordHasher::new(config.bcrypt_cost);
         let mailer = crate::mail::Mailer::new(config.smtp.as_ref());
-        Ok(AppState { config: Arc::new(config), db, passwords, vault, auth_cache: Arc::default(), mailer })
+        let login_guard = Arc::new(LoginGuard::new(config.login_guard.clone()));
+        Ok(AppState { config: Arc::new(config), db, passwords, vault, auth_cache: Arc::default(), login_guard, mailer })
     }
 }

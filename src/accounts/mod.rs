@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod email_2fa;
+pub mod login_guard;
 pub mod pats;
 pub mod revoke;
 pub mod saymon;
@@ -21,6 +22,7 @@ use crate::db::{tokens, users as user_rows};
 use crate::error::Result;
 use crate::state::AppState;
 use cache::AuthEntry;
+use login_guard::Blocked;
 use std::sync::Arc;
 
 /// How a client names the account it logs in to.
@@ -31,6 +33,15 @@ pub enum LoginName {
     Id(String),
 }
 
+impl LoginName {
+    /// The name as the client submitted it.
+    pub fn text(&self) -> &str {
+        match self {
+            LoginName::Username(s) | LoginName::Email(s) | LoginName::Id(s) => s,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum PasswordCheck {
     Valid(UserRecord),
@@ -38,10 +49,20 @@ pub enum PasswordCheck {
     Inactive(UserRecord),
     /// Unknown user or wrong password: indistinguishable by design.
     Failed,
+    /// Too many failures since the last success (§13); the password was not even checked.
+    Blocked(Blocked),
 }
 
-/// Verifies a password. An unknown user costs one bcrypt verify, like a wrong password.
-pub async fn check_password(state: &AppState, who: LoginName, digest: PasswordDigest) -> Result<PasswordCheck> {
+/// Verifies a password from a client at `client_addr`. An unknown user costs one bcrypt
+/// verify, like a wrong password. Failures are counted for failed-login blocking; the caller
+/// reports a completed login with `login_succeeded` (after any second factor).
+pub async fn check_password(
+    state: &AppState,
+    who: LoginName,
+    digest: PasswordDigest,
+    client_addr: Option<&str>,
+) -> Result<PasswordCheck> {
+    let submitted = who.text().to_string();
     let found = state
         .db
         .read(move |conn| {
@@ -60,12 +81,31 @@ pub async fn check_password(state: &AppState, who: LoginName, digest: PasswordDi
         })
         .await?;
     let (user, hash) = found;
+    let key = login_guard::account_key(user.as_ref().map(|u| u.id.as_str()), &submitted);
+    if let Some(blocked) = state.login_guard.check(&key, client_addr, now_ms()) {
+        log::warn!("login refused: too many failed logins ({blocked:?})");
+        return Ok(PasswordCheck::Blocked(blocked));
+    }
     let matches = state.passwords.verify(digest, hash).await?;
-    Ok(match (user, matches) {
+    let outcome = match (user, matches) {
         (Some(user), true) if user.active => PasswordCheck::Valid(user),
         (Some(user), true) => PasswordCheck::Inactive(user),
         _ => PasswordCheck::Failed,
-    })
+    };
+    if !matches!(outcome, PasswordCheck::Valid(_)) {
+        state.login_guard.failed(&key, client_addr, now_ms());
+    }
+    Ok(outcome)
+}
+
+/// A login completed (password and any second factor): the failure counts start over.
+pub fn login_succeeded(state: &AppState, user_id: &str, client_addr: Option<&str>) {
+    state.login_guard.succeeded(&login_guard::account_key(Some(user_id), ""), client_addr);
+}
+
+/// A login failed after the password (e.g. a wrong or missing second factor).
+pub fn login_failed(state: &AppState, user_id: &str, client_addr: Option<&str>) {
+    state.login_guard.failed(&login_guard::account_key(Some(user_id), ""), client_addr, now_ms());
 }
 
 /// Resolves a presented token to its active owner; `user_id`, when given, must match.

@@ -1,7 +1,8 @@
-//! Where bcrypt runs: one thread per CPU, scheduled as SCHED_IDLE on Linux. Password
-//! hashing then uses every otherwise idle cycle, yet any thread serving token lookups
-//! preempts it at once — a login burst cannot push authenticated requests' latency up.
-//! (SCHED_IDLE threads still get a small share under full load, so logins never starve.)
+//! Where bcrypt runs: one thread per CPU at a lower scheduling weight (nice 9 on Linux).
+//! Password hashing then uses the CPU that token lookups leave, and a thread serving a
+//! lookup preempts it at once — a login burst cannot push authenticated requests' latency
+//! up. Not SCHED_IDLE: that would yield to every other process on the machine too, and a
+//! busy neighbour (a build, a co-hosted chat server) could stall logins for seconds.
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
@@ -54,8 +55,13 @@ fn lower_priority() {
     use thread_priority::unix::{
         NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy, thread_native_id,
     };
-    let policy = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
-    if let Err(e) = set_thread_priority_and_policy(thread_native_id(), thread_priority::ThreadPriority::Min, policy) {
+    use thread_priority::{ThreadPriority, ThreadPriorityValue};
+    let policy = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other);
+    // 25 on the crate's 0..=99 scale maps to nice 9.
+    let Ok(value) = ThreadPriorityValue::try_from(25u8) else {
+        return;
+    };
+    if let Err(e) = set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Crossplatform(value), policy) {
         log::warn!("password hashing runs at normal priority ({e:?}); logins may slow token checks");
     }
 }

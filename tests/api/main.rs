@@ -8,6 +8,7 @@ mod email_2fa_delivery;
 mod helpers;
 mod helpers_smtp;
 mod login;
+mod login_blocking;
 mod no_plaintext;
 mod pats;
 mod permissions;

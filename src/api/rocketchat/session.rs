@@ -7,6 +7,7 @@ use super::gate::{actor, client_addr};
 use super::gate::{challenge_details, delivery_failed};
 use super::login_request::{self, LoginRequest};
 use super::views;
+use crate::accounts::login_guard::Blocked;
 use crate::accounts::{self, PasswordCheck, revoke};
 use crate::auth::two_factor::{self, Decision};
 use crate::db::audit::Actor;
@@ -28,6 +29,8 @@ pub async fn login(
     req: HttpRequest,
     RcBody(body): RcBody<Value>,
 ) -> RcResult<HttpResponse> {
+    let addr = client_addr(&req);
+    let ip = addr.as_deref();
     match login_request::parse(&body)? {
         LoginRequest::Resume(token) => {
             // A resume login returns the same token; nothing new is stored.
@@ -35,26 +38,43 @@ pub async fn login(
             let owner = owner.ok_or_else(RcError::login_unauthorized)?;
             Ok(login_success(&state, &owner.owner.user, &token))
         }
-        LoginRequest::Password { who, digest, code } => match accounts::check_password(&state, who, digest).await? {
-            PasswordCheck::Valid(user) => {
-                // §10.5: the code may come in the body or in x-2fa-code.
-                let code = code.or_else(|| header(&req, "x-2fa-code"));
-                login_second_factor(&state, &user, code).await?;
-                let actor = Actor::user(&user.id, &user.username, client_addr(&req));
-                let (token, _) = accounts::mint_login_token(&state, &actor, &user, "login").await?;
-                log::info!("login: user {} ({}) logged in with a password", user.id, user.username.escape_debug());
-                Ok(login_success(&state, &user, token.expose()))
+        LoginRequest::Password { who, digest, code } => {
+            match accounts::check_password(&state, who, digest, ip).await? {
+                PasswordCheck::Valid(user) => {
+                    // §10.5: the code may come in the body or in x-2fa-code. A challenge or a wrong
+                    // code counts as a failed login, as in Rocket.Chat.
+                    let code = code.or_else(|| header(&req, "x-2fa-code"));
+                    if let Err(refusal) = login_second_factor(&state, &user, code).await {
+                        accounts::login_failed(&state, &user.id, ip);
+                        return Err(refusal);
+                    }
+                    accounts::login_succeeded(&state, &user.id, ip);
+                    let actor = Actor::user(&user.id, &user.username, client_addr(&req));
+                    let (token, _) = accounts::mint_login_token(&state, &actor, &user, "login").await?;
+                    log::info!("login: user {} ({}) logged in with a password", user.id, user.username.escape_debug());
+                    Ok(login_success(&state, &user, token.expose()))
+                }
+                PasswordCheck::Inactive(_) => Err(RcError::Login {
+                    error: "error-user-is-not-activated".into(),
+                    message: "User is not activated".into(),
+                    details: None,
+                }),
+                PasswordCheck::Failed => {
+                    log::info!("login: failed password login");
+                    Err(RcError::login_unauthorized())
+                }
+                PasswordCheck::Blocked(by) => {
+                    let (error, message) = match by {
+                        Blocked::ByIp => ("error-login-blocked-for-ip", "Login has been temporarily blocked For IP"),
+                        Blocked::ByUser => {
+                            ("error-login-blocked-for-user", "Login has been temporarily blocked For User")
+                        }
+                    };
+                    let details = Some(json!({"function": "Accounts.validateLoginAttempt"}));
+                    Err(RcError::Login { error: error.into(), message: message.into(), details })
+                }
             }
-            PasswordCheck::Inactive(_) => Err(RcError::Login {
-                error: "error-user-is-not-activated".into(),
-                message: "User is not activated".into(),
-                details: None,
-            }),
-            PasswordCheck::Failed => {
-                log::info!("login: failed password login");
-                Err(RcError::login_unauthorized())
-            }
-        },
+        }
         LoginRequest::Unrecognized => Err(RcError::login_unauthorized()),
     }
 }

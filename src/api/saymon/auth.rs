@@ -74,20 +74,32 @@ pub fn login_name(login: &str) -> LoginName {
 }
 
 /// Checks a login/password pair; any failure is SAYMON's `InvalidCredentials`.
-pub async fn check_login(state: &AppState, login: &str, password: &str) -> SaymonResult<UserRecord> {
+pub async fn check_login(
+    state: &AppState,
+    login: &str,
+    password: &str,
+    client_addr: Option<&str>,
+) -> SaymonResult<UserRecord> {
     if login.is_empty() || password.chars().count() > accounts::MAX_PASSWORD_CHARS {
         return Err(SaymonError::InvalidCredentials);
     }
-    match accounts::check_password(state, login_name(login), PasswordDigest::of_plaintext(password)).await? {
+    match accounts::check_password(state, login_name(login), PasswordDigest::of_plaintext(password), client_addr)
+        .await?
+    {
         // SAYMON has no second-factor protocol, so a password alone must not open an account
         // protected by TOTP or e-mail codes; such users reach SAYMON through an API token.
         PasswordCheck::Valid(user)
             if state.config.two_factor_enabled && !two_factor::enabled_methods(state, &user.id).await?.is_empty() =>
         {
             log::info!("saymon: refused a password login of user {} who has two-factor authentication", user.id);
+            accounts::login_failed(state, &user.id, client_addr);
             Err(SaymonError::InvalidCredentials)
         }
-        PasswordCheck::Valid(user) => Ok(user),
+        PasswordCheck::Valid(user) => {
+            accounts::login_succeeded(state, &user.id, client_addr);
+            Ok(user)
+        }
+        PasswordCheck::Blocked(_) => Err(SaymonError::TooManyFailedLogins),
         PasswordCheck::Inactive(_) | PasswordCheck::Failed => Err(SaymonError::InvalidCredentials),
     }
 }
@@ -120,7 +132,7 @@ async fn authenticate(state: web::Data<AppState>, req: HttpRequest) -> SaymonRes
     }
     if let Some(credentials) = basic_credentials(&req) {
         let (login, password) = credentials?;
-        let user = check_login(&state, &login, &password).await?;
+        let user = check_login(&state, &login, &password, client_addr.as_deref()).await?;
         return Ok(Principal { user, via: Via::Basic, client_addr });
     }
     if let Some(cookie) = req.cookie("sid") {

@@ -26,6 +26,8 @@ pub enum SaymonError {
     /// 409 `Conflict`: e.g. a login already in use.
     Conflict(String),
     MethodNotAllowed(String),
+    /// 429: too many failed logins from this account or address (failed-login blocking).
+    TooManyFailedLogins,
     PayloadTooLarge,
     UnsupportedMediaType,
     Unavailable,
@@ -53,6 +55,9 @@ impl SaymonError {
             SaymonError::Conflict(m) => ("Conflict", m.clone()),
             SaymonError::MethodNotAllowed(method) => ("MethodNotAllowed", format!("{method} is not allowed")),
             SaymonError::PayloadTooLarge => ("PayloadTooLarge", "Request body is too large".into()),
+            SaymonError::TooManyFailedLogins => {
+                ("TooManyRequests", "Too many failed logins: try again in a few minutes".into())
+            }
             SaymonError::UnsupportedMediaType => ("UnsupportedMediaType", "Send the body as application/json".into()),
             SaymonError::Unavailable => ("ServiceUnavailable", "Service temporarily unavailable".into()),
             SaymonError::Internal => ("Internal", "Internal error".into()),
@@ -81,6 +86,7 @@ impl ResponseError for SaymonError {
             SaymonError::Conflict(_) => StatusCode::CONFLICT,
             SaymonError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             SaymonError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            SaymonError::TooManyFailedLogins => StatusCode::TOO_MANY_REQUESTS,
             SaymonError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             SaymonError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             SaymonError::Internal => StatusCode::INTERNAL_SERVER_ERROR,

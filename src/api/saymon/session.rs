@@ -36,7 +36,9 @@ pub async fn create(
             let user = saymon::user_by_api_token(&state, &token).await?.ok_or(SaymonError::InvalidApiToken)?;
             (user, "session from auth-token")
         }
-        (Some(login), Some(password), None) => (check_login(&state, &login, &password).await?, "session login"),
+        (Some(login), Some(password), None) => {
+            (check_login(&state, &login, &password, client_addr(&req).as_deref()).await?, "session login")
+        }
         (None, _, None) => {
             return Err(SaymonError::BadRequest("Mandatory \"login\" parameter is absent/empty.".into()));
         }

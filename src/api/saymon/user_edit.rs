@@ -95,7 +95,11 @@ pub async fn set_password(
         let Some(current) = body.current_password.filter(|p| !p.is_empty()) else {
             return Err(SaymonError::BadRequest("Mandatory \"currentPassword\" parameter is absent/empty.".into()));
         };
-        let check = check_password(&state, LoginName::Id(id.clone()), PasswordDigest::of_plaintext(&current)).await?;
+        let digest = PasswordDigest::of_plaintext(&current);
+        let check = check_password(&state, LoginName::Id(id.clone()), digest, me.client_addr.as_deref()).await?;
+        if let PasswordCheck::Blocked(_) = check {
+            return Err(SaymonError::TooManyFailedLogins);
+        }
         if !matches!(check, PasswordCheck::Valid(_)) {
             return Err(SaymonError::BadRequest("The current password is not correct".into()));
         }
