@@ -311,6 +311,10 @@ MemoryDenyWriteExecute=yes
 SystemCallArchitectures=native
 SystemCallFilter=@system-service
 SystemCallFilter=~@privileged @resources
+# The password-hashing threads lower their own priority (nice 9); nothing else of @resources.
+SystemCallFilter=setpriority sched_setscheduler
+# A filtered call fails with EPERM rather than killing the service.
+SystemCallErrorNumber=EPERM
 CapabilityBoundingSet=
 LimitNOFILE=65536
 

@@ -79,8 +79,8 @@ phase1() {
         sed -n "s/^tokend: created the first admin user 'admin' with the generated password: *//p" |
         head -n 1 >"$OUT/admin-password"
     check "that command shows the generated password" test -s "$OUT/admin-password"
-    check "the database is /var/lib/tokend/tokend.sqlite3, owned by tokend, mode 0640" \
-        test "$(stat -c '%U %a' /var/lib/tokend/tokend.sqlite3)" = "tokend 640"
+    check "the database is /var/lib/tokend/tokend.sqlite3, owned by tokend, mode 0600 (tokend sets it)" \
+        test "$(stat -c '%U %a' /var/lib/tokend/tokend.sqlite3)" = "tokend 600"
     check "nothing in /var/lib/tokend is readable by others (UMask=0027)" \
         test -z "$(find /var/lib/tokend -perm /007)"
     check "the service runs as the system user tokend" \

@@ -197,7 +197,8 @@ table = "users" if "users" in names else next(n for n in names if "user" in n)
 assert any("bob" in map(str, row) for row in db.execute(f"SELECT * FROM {table}")), "bob is missing"
 EOF
 check "pre-refresh keeps the newest 5 of its own backups" \
-    test "$(find "$SNAP_COMMON/backups" -name 'pre-refresh-*' | wc -l)" -eq 5
+    test "$(find "$SNAP_COMMON/backups" -name 'pre-refresh-*.sqlite3' | wc -l)" -eq 5
+check "the new backup has the key that seals TOTP secrets beside it" test -f "${NEW_BACKUP:-/nonexistent}.key"
 check "pre-refresh deleted the oldest ones" test ! -e "$SNAP_COMMON/backups/pre-refresh-20000100T000000Z-r0.sqlite3"
 check "pre-refresh never deletes a manual backup" test -f "$SNAP_COMMON/backups/manual.sqlite3"
 check_not "pre-refresh (a CLI run of the launcher) does not log loaded files" grep -q loaded "$ROOT/pre-refresh.err"
