@@ -4,9 +4,8 @@
 
 use crate::auth::token::TokenHash;
 use crate::clock::{Millis, now_ms};
-use crate::db::audit::{self, Actor, AuditEvent};
+use crate::db::audit::Actor;
 use crate::db::email_2fa::{self as store, CodeCheck};
-use crate::db::tokens;
 use crate::db::users::UserRecord;
 use crate::error::Result;
 use crate::mail::MailError;
@@ -64,20 +63,7 @@ pub async fn enable(
         .write(move |tx| {
             let now = now_ms();
             store::set_enabled(tx, &user.id, true, now)?;
-            let revoked = match keep {
-                Some(keep) => tokens::delete_other_login_tokens(tx, &user.id, &keep)?,
-                None => tokens::delete_login_tokens_of(tx, &user.id)?,
-            };
-            let event = AuditEvent {
-                event: "token.revoked",
-                subject_id: Some(user.id.clone()),
-                subject: Some(user.username.clone()),
-                token_kind: Some("login"),
-                token_label: None,
-                detail: Some(format!("e-mail 2FA enabled: {revoked} other token(s)")),
-            };
-            audit::record(tx, &actor, &event, now)?;
-            Ok(revoked)
+            super::revoke::revoke_other_login_tokens_in(tx, &actor, &user, keep, "e-mail 2FA enabled")
         })
         .await?;
     Ok(Ok(revoked))

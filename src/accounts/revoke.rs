@@ -59,6 +59,25 @@ pub async fn revoke_all(state: &AppState, actor: &Actor, user_id: &str, detail: 
         .await
 }
 
+/// In the caller's transaction: removes `owner`'s login tokens except `keep` (all of them
+/// without one; PATs survive) and audits it as `why`. Returns how many were removed.
+pub(crate) fn revoke_other_login_tokens_in(
+    tx: &rusqlite::Connection,
+    actor: &Actor,
+    owner: &UserRecord,
+    keep: Option<TokenHash>,
+    why: &str,
+) -> Result<usize> {
+    let n = match keep {
+        Some(keep) => tokens::delete_other_login_tokens(tx, &owner.id, &keep)?,
+        None => tokens::delete_login_tokens_of(tx, &owner.id)?,
+    };
+    if n > 0 {
+        audit::record(tx, actor, &revoked(owner, "login", format!("{why}: {n} token(s)")), now_ms())?;
+    }
+    Ok(n)
+}
+
 /// The user's login tokens except the one in use (PATs survive).
 pub async fn revoke_other_login_tokens(
     state: &AppState,
@@ -68,14 +87,5 @@ pub async fn revoke_other_login_tokens(
     detail: &'static str,
 ) -> Result<usize> {
     let (actor, owner) = (actor.clone(), owner.clone());
-    state
-        .db
-        .write(move |tx| {
-            let n = tokens::delete_other_login_tokens(tx, &owner.id, &keep)?;
-            if n > 0 {
-                audit::record(tx, &actor, &revoked(&owner, "login", format!("{detail}: {n} token(s)")), now_ms())?;
-            }
-            Ok(n)
-        })
-        .await
+    state.db.write(move |tx| revoke_other_login_tokens_in(tx, &actor, &owner, Some(keep), detail)).await
 }

@@ -4,8 +4,7 @@
 use crate::auth::token::TokenHash;
 use crate::auth::totp::{self, BACKUP_CODE_LENGTH};
 use crate::clock::now_ms;
-use crate::db::audit::{self, Actor, AuditEvent};
-use crate::db::tokens;
+use crate::db::audit::Actor;
 use crate::db::totp as store;
 use crate::db::users::UserRecord;
 use crate::error::Result;
@@ -80,19 +79,7 @@ pub async fn confirm_enrolment(
             let now = now_ms();
             store::enable(tx, &user.id, step as i64, now)?;
             store::replace_backup_codes(tx, &user.id, &hashes)?;
-            let revoked = match keep {
-                Some(keep) => tokens::delete_other_login_tokens(tx, &user.id, &keep)?,
-                None => tokens::delete_login_tokens_of(tx, &user.id)?,
-            };
-            let event = AuditEvent {
-                event: "token.revoked",
-                subject_id: Some(user.id.clone()),
-                subject: Some(user.username.clone()),
-                token_kind: Some("login"),
-                token_label: None,
-                detail: Some(format!("TOTP enabled: {revoked} other token(s)")),
-            };
-            audit::record(tx, &actor, &event, now)
+            super::revoke::revoke_other_login_tokens_in(tx, &actor, &user, keep, "TOTP enabled")
         })
         .await?;
     Ok(Ok(codes))
