@@ -55,8 +55,3 @@ pub fn remove(conn: &Connection, user_id: &str, name: &str) -> Result<bool> {
         conn.execute("DELETE FROM tokens WHERE user_id = ?1 AND kind = 'pat' AND name = ?2", params![user_id, name])?;
     Ok(n == 1)
 }
-
-/// Every PAT of the user; returns how many were removed.
-pub fn remove_all(conn: &Connection, user_id: &str) -> Result<usize> {
-    Ok(conn.execute("DELETE FROM tokens WHERE user_id = ?1 AND kind = 'pat'", [user_id])?)
-}

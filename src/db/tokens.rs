@@ -113,23 +113,8 @@ pub fn delete_other_login_tokens(conn: &Connection, user_id: &str, keep: &TokenH
     )?)
 }
 
-pub fn count_login_tokens(conn: &Connection, user_id: &str) -> Result<i64> {
-    Ok(conn.query_row("SELECT count(*) FROM tokens WHERE user_id = ?1 AND kind = 'login'", [user_id], |r| r.get(0))?)
-}
-
 /// Deletes expired rows; returns how many. Expired tokens are already refused at lookup,
 /// this only keeps the file small.
 pub fn purge_expired(conn: &Connection, now: Millis) -> Result<usize> {
     Ok(conn.execute("DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?1", [now])?)
-}
-
-/// Creation time of a login token (for `tokenExpires` in `users.logoutOtherClients`).
-pub fn find_expiry(conn: &Connection, user_id: &str, hash: &TokenHash) -> Result<Option<Option<Millis>>> {
-    Ok(conn
-        .query_row(
-            "SELECT expires_at FROM tokens WHERE user_id = ?1 AND token_hash = ?2",
-            params![user_id, hash.as_bytes()],
-            |r| r.get(0),
-        )
-        .optional()?)
 }

@@ -9,7 +9,6 @@ use crate::db::{roles, users};
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::Value;
 
 /// §4.1: the caller's own full user object.
 pub async fn current(state: web::Data<AppState>, me: Principal) -> SaymonResult<HttpResponse> {
@@ -150,8 +149,4 @@ pub async fn create(
 /// For handlers that answer with an empty 200.
 pub fn empty() -> HttpResponse {
     HttpResponse::Ok().finish()
-}
-
-pub fn ok_json(value: Value) -> HttpResponse {
-    HttpResponse::Ok().json(value)
 }
