@@ -19,6 +19,23 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl Error {
+    /// Logs the cause in full (it never reaches the client) and says whether the failure is
+    /// transient (dialects answer 503) rather than a bug (500).
+    pub fn log_and_is_unavailable(self) -> bool {
+        match self {
+            Error::Unavailable(cause) => {
+                log::warn!("storage unavailable: {cause}");
+                true
+            }
+            Error::Conflict(cause) | Error::Internal(cause) => {
+                log::error!("internal error: {cause}");
+                false
+            }
+        }
+    }
+}
+
 impl From<rusqlite::Error> for Error {
     fn from(err: rusqlite::Error) -> Self {
         if let rusqlite::Error::SqliteFailure(code, _) = &err {

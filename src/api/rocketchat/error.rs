@@ -142,17 +142,7 @@ impl ResponseError for RcError {
 
 impl From<crate::error::Error> for RcError {
     fn from(err: crate::error::Error) -> Self {
-        use crate::error::Error;
-        match err {
-            Error::Unavailable(cause) => {
-                log::warn!("storage unavailable: {cause}");
-                RcError::Unavailable
-            }
-            Error::Conflict(cause) | Error::Internal(cause) => {
-                log::error!("internal error: {cause}");
-                RcError::Internal
-            }
-        }
+        if err.log_and_is_unavailable() { RcError::Unavailable } else { RcError::Internal }
     }
 }
 

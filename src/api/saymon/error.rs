@@ -100,17 +100,7 @@ impl ResponseError for SaymonError {
 
 impl From<crate::error::Error> for SaymonError {
     fn from(err: crate::error::Error) -> Self {
-        use crate::error::Error;
-        match err {
-            Error::Unavailable(cause) => {
-                log::warn!("storage unavailable: {cause}");
-                SaymonError::Unavailable
-            }
-            Error::Conflict(cause) | Error::Internal(cause) => {
-                log::error!("internal error: {cause}");
-                SaymonError::Internal
-            }
-        }
+        if err.log_and_is_unavailable() { SaymonError::Unavailable } else { SaymonError::Internal }
     }
 }
 
