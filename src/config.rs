@@ -10,7 +10,9 @@ use std::time::Duration;
 use crate::accounts::login_guard::GuardSettings;
 use crate::clock::Millis;
 
+mod limits;
 mod smtp;
+pub use limits::{RateLimitScope, RateLimitSettings, RequestLimits};
 pub use smtp::SmtpSettings;
 
 /// Every variable tokend reads, with its default and meaning. `--help`, the README table and
@@ -65,6 +67,19 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("TOKEND_MAX_PERSONAL_ACCESS_TOKENS", "100", "personal access tokens per user"),
     ("TOKEND_SAYMON_API_TOKEN", "on", "off refuses SAYMON ?api-token= authentication"),
     ("TOKEND_SAYMON_CSRF", "off", "on enables SAYMON's CSRF cookie/header check for cookie sessions"),
+    (
+        "TOKEND_RATE_LIMIT",
+        "on",
+        "REST rate limiter: on (sign-in and token-minting routes), all (every API route, as Rocket.Chat) or off",
+    ),
+    ("TOKEND_RATE_LIMIT_CALLS", "10", "calls per client address, route and method in one rate-limit window"),
+    ("TOKEND_RATE_LIMIT_WINDOW_SECS", "60", "length of the rate-limit window in seconds"),
+    (
+        "TOKEND_FORWARDED_COUNT",
+        "0",
+        "proxies in front of tokend whose X-Forwarded-For entries are trusted (Rocket.Chat's HTTP_FORWARDED_COUNT)",
+    ),
+    ("TOKEND_REQUEST_TIMEOUT_SECS", "10", "time a client has to send a request's headers, and then its body"),
     ("TOKEND_WORKERS", "number of CPUs", "HTTP worker threads"),
     ("TOKEND_DB_POOL_SIZE", "8", "SQLite connections in the pool"),
     ("TOKEND_PURGE_INTERVAL_SECS", "600", "how often expired tokens are purged"),
@@ -140,6 +155,7 @@ pub struct Config {
     pub login_guard: GuardSettings,
     pub saymon_api_token: bool,
     pub saymon_csrf: bool,
+    pub limits: RequestLimits,
 }
 
 /// A configuration value that stops startup. Names the variable and the fix.
@@ -229,6 +245,7 @@ impl Config {
             saymon_api_token: switch(&get, "TOKEND_SAYMON_API_TOKEN", true)?,
             totp_window: number(&get, "TOKEND_2FA_TOTP_WINDOW", 1, 0, 1)?.into(),
             saymon_csrf: switch(&get, "TOKEND_SAYMON_CSRF", false)?,
+            limits: RequestLimits::from_variables(&get)?,
             two_factor_remember: Duration::from_secs(
                 number(&get, "TOKEND_2FA_REMEMBER_SECS", 1800, 0, 86_400 * 365)?.into(),
             ),

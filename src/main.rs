@@ -192,6 +192,21 @@ struct Settings {
     /// on/off: SAYMON's CSRF cookie/header check [default: off]
     #[arg(long, env = "TOKEND_SAYMON_CSRF", global = true)]
     saymon_csrf: Option<String>,
+    /// REST rate limiter: on (sign-in and token routes), all (every API route) or off [default: on]
+    #[arg(long, env = "TOKEND_RATE_LIMIT", global = true)]
+    rate_limit: Option<String>,
+    /// Calls per client address, route and method in one window [default: 10]
+    #[arg(long, env = "TOKEND_RATE_LIMIT_CALLS", global = true)]
+    rate_limit_calls: Option<String>,
+    /// Length of the rate-limit window in seconds [default: 60]
+    #[arg(long, env = "TOKEND_RATE_LIMIT_WINDOW_SECS", global = true)]
+    rate_limit_window_secs: Option<String>,
+    /// Proxies in front of tokend whose X-Forwarded-For entries are trusted [default: 0]
+    #[arg(long, env = "TOKEND_FORWARDED_COUNT", global = true)]
+    forwarded_count: Option<String>,
+    /// Seconds a client has to send a request's headers, and then its body [default: 10]
+    #[arg(long, env = "TOKEND_REQUEST_TIMEOUT_SECS", global = true)]
+    request_timeout_secs: Option<String>,
 }
 
 impl Settings {
@@ -230,6 +245,11 @@ impl Settings {
             "TOKEND_LOGIN_BLOCK_IP_ALLOWLIST" => &self.login_block_ip_allowlist,
             "TOKEND_SAYMON_API_TOKEN" => &self.saymon_api_token,
             "TOKEND_SAYMON_CSRF" => &self.saymon_csrf,
+            "TOKEND_RATE_LIMIT" => &self.rate_limit,
+            "TOKEND_RATE_LIMIT_CALLS" => &self.rate_limit_calls,
+            "TOKEND_RATE_LIMIT_WINDOW_SECS" => &self.rate_limit_window_secs,
+            "TOKEND_FORWARDED_COUNT" => &self.forwarded_count,
+            "TOKEND_REQUEST_TIMEOUT_SECS" => &self.request_timeout_secs,
             _ => return std::env::var(name).ok(),
         };
         value.clone()

@@ -1,7 +1,7 @@
 //! Builds the application the same way for `main` and for tests: open and migrate the
 //! store, create the first admin if the store is empty, bind (port 0 in tests), serve.
 
-use crate::api::{rocketchat, saymon as saymon_api};
+use crate::api::{rate_limit, request_limits, rocketchat, saymon as saymon_api};
 use crate::auth::password::PasswordDigest;
 use crate::auth::random;
 use crate::clock::now_ms;
@@ -10,7 +10,7 @@ use crate::db::users::NewUser;
 use crate::db::{Db, OpenError, saymon, tokens, users};
 use crate::state::AppState;
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::middleware::{DefaultHeaders, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -53,6 +53,8 @@ impl Application {
             App::new()
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+                .wrap(from_fn(rate_limit::enforce))
+                .wrap(from_fn(request_limits::enforce))
                 // Path only: query strings may carry credentials and are never logged.
                 .wrap(
                     Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
@@ -70,6 +72,7 @@ impl Application {
                 .configure(saymon_api::routes)
                 .default_service(web::to(rocketchat::fallback))
         })
+        .client_request_timeout(state.config.limits.request_timeout)
         .disable_signals()
         .shutdown_timeout(30);
         if let Some(workers) = state.config.workers {

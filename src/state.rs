@@ -3,6 +3,7 @@
 
 use crate::accounts::cache::AuthCache;
 use crate::accounts::login_guard::LoginGuard;
+use crate::api::rate_limit::RateLimiter;
 use crate::auth::password::PasswordHasher;
 use crate::auth::vault::{Vault, VaultError};
 use crate::config::Config;
@@ -17,6 +18,7 @@ pub struct AppState {
     pub vault: Arc<Vault>,
     pub auth_cache: Arc<AuthCache>,
     pub login_guard: Arc<LoginGuard>,
+    pub rate_limiter: Arc<RateLimiter>,
     /// Sends e-mail 2FA codes; refuses everything when SMTP is not configured.
     pub mailer: crate::mail::Mailer,
 }
@@ -28,6 +30,16 @@ impl AppState {
         let passwords = PasswordHasher::new(config.bcrypt_cost);
         let mailer = crate::mail::Mailer::new(config.smtp.as_ref());
         let login_guard = Arc::new(LoginGuard::new(config.login_guard.clone()));
-        Ok(AppState { config: Arc::new(config), db, passwords, vault, auth_cache: Arc::default(), login_guard, mailer })
+        let rate_limiter = Arc::new(RateLimiter::new(&config.limits.rate_limit));
+        Ok(AppState {
+            config: Arc::new(config),
+            db,
+            passwords,
+            vault,
+            auth_cache: Arc::default(),
+            login_guard,
+            rate_limiter,
+            mailer,
+        })
     }
 }

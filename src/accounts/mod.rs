@@ -108,6 +108,12 @@ pub fn login_failed(state: &AppState, user_id: &str, client_addr: Option<&str>) 
     state.login_guard.failed(&login_guard::account_key(Some(user_id), ""), client_addr, now_ms());
 }
 
+/// Whether `user_id` holds `permission` through a role or a direct grant.
+pub async fn has_permission(state: &AppState, user_id: &str, permission: &'static str) -> Result<bool> {
+    let id = user_id.to_string();
+    state.db.read(move |c| crate::db::roles::user_has_permission(c, &id, permission)).await
+}
+
 /// Resolves a presented token to its active owner; `user_id`, when given, must match.
 pub async fn authenticate_token(
     state: &AppState,

@@ -115,3 +115,39 @@ fn unknown_tokend_variables_are_reported() {
     let names = ["TOKEND_BIND", "TOKEND_BINDD", "PATH", "MAX_RESUME_LOGIN_TOKENS"];
     assert_eq!(unknown_variables(names), vec!["TOKEND_BINDD"]);
 }
+
+#[test]
+fn rate_limit_defaults_follow_rocket_chat_and_every_scope_parses() {
+    let c = parse(&[]).unwrap();
+    assert_eq!(c.limits.rate_limit.scope, RateLimitScope::Sensitive);
+    assert_eq!(c.limits.rate_limit.calls, 10);
+    assert_eq!(c.limits.rate_limit.window, Duration::from_secs(60));
+    assert_eq!(c.limits.forwarded_count, 0);
+    assert_eq!(c.limits.request_timeout, Duration::from_secs(10));
+    for (raw, scope) in [("off", RateLimitScope::Off), ("ALL", RateLimitScope::All), ("on", RateLimitScope::Sensitive)]
+    {
+        assert_eq!(parse(&[("TOKEND_RATE_LIMIT", raw)]).unwrap().limits.rate_limit.scope, scope);
+    }
+    let tuned = parse(&[
+        ("TOKEND_RATE_LIMIT_CALLS", "3"),
+        ("TOKEND_RATE_LIMIT_WINDOW_SECS", "5"),
+        ("TOKEND_FORWARDED_COUNT", "2"),
+        ("TOKEND_REQUEST_TIMEOUT_SECS", "30"),
+    ])
+    .unwrap();
+    assert_eq!((tuned.limits.rate_limit.calls, tuned.limits.rate_limit.window), (3, Duration::from_secs(5)));
+    assert_eq!((tuned.limits.forwarded_count, tuned.limits.request_timeout), (2, Duration::from_secs(30)));
+}
+
+#[test]
+fn malformed_limits_are_refused_with_the_variable_named() {
+    for (name, raw) in [
+        ("TOKEND_RATE_LIMIT", "sometimes"),
+        ("TOKEND_RATE_LIMIT_CALLS", "0"),
+        ("TOKEND_RATE_LIMIT_WINDOW_SECS", "-1"),
+        ("TOKEND_FORWARDED_COUNT", "many"),
+        ("TOKEND_REQUEST_TIMEOUT_SECS", "0"),
+    ] {
+        assert_eq!(parse(&[(name, raw)]).unwrap_err().variable, name);
+    }
+}

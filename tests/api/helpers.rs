@@ -39,6 +39,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     config.admin_password = Some(Secret::new(ADMIN_PASSWORD));
     config.workers = Some(2);
     config.db_pool_size = 4;
+    // Tests log in far more often than 10 times a minute; tests/api/rate_limit.rs turns it on.
+    config.limits.rate_limit.scope = tokend::config::RateLimitScope::Off;
     adjust(&mut config);
     let app = Application::build(config).expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -302,7 +304,10 @@ impl ServerProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let log = std::fs::File::create(dir.path().join("tokend.log")).unwrap();
         let mut cmd = tokend_command(&dir.path().join("data"), &[]);
-        cmd.env("TOKEND_BIND", format!("127.0.0.1:{port}")).env("TOKEND_WORKERS", "2").envs(env.iter().copied());
+        cmd.env("TOKEND_BIND", format!("127.0.0.1:{port}"))
+            .env("TOKEND_WORKERS", "2")
+            .env("TOKEND_RATE_LIMIT", "off")
+            .envs(env.iter().copied());
         let child = cmd.stdout(log.try_clone().unwrap()).stderr(log).spawn().expect("spawn tokend");
         let mut server = ServerProcess { child, port, dir };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);

@@ -6,7 +6,6 @@ use super::error::{RcError, RcResult};
 use crate::accounts;
 use crate::accounts::cache::AuthEntry;
 use crate::auth::token::{PlainToken, TokenHash};
-use crate::db::roles;
 use crate::db::tokens::TokenOwner;
 use crate::db::users::UserRecord;
 use crate::state::AppState;
@@ -41,8 +40,7 @@ impl Caller {
     }
 
     pub async fn has(&self, state: &AppState, permission: &'static str) -> RcResult<bool> {
-        let id = self.id().to_string();
-        Ok(state.db.read(move |c| roles::user_has_permission(c, &id, permission)).await?)
+        Ok(accounts::has_permission(state, self.id(), permission).await?)
     }
 
     /// A route-level permission (`permissionsRequired`): 403 with the permission body.

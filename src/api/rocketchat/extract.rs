@@ -2,10 +2,10 @@
 //! speaks the Rocket.Chat envelope (spec/rocketchat.md §1.2–1.3).
 
 use super::error::RcError;
+use crate::api::request_limits::{BODY_TIMED_OUT, BodyReadError, read_body};
 use crate::api::strict_json::{BodyError, parse_body, parse_form};
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_TYPE;
-use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -72,15 +72,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for RcBody<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let bytes = Bytes::from_request(req, payload);
+        let bytes = read_body(req, payload);
         Box::pin(async move {
-            let bytes = bytes.await.map_err(|e| {
-                let status = e.as_response_error().status_code();
-                if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    RcError::Status(status, "Request body too large".into())
-                } else {
-                    RcError::invalid_params("Could not read the request body")
+            let bytes = bytes.await.map_err(|e| match e {
+                BodyReadError::TooLarge => {
+                    RcError::Status(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large".into())
                 }
+                BodyReadError::TimedOut => RcError::Status(StatusCode::REQUEST_TIMEOUT, BODY_TIMED_OUT.into()),
+                BodyReadError::Unreadable => RcError::invalid_params("Could not read the request body"),
             })?;
             let value = body_value(content_type.as_deref(), &bytes)?;
             Ok(RcBody(decode(value)?))

@@ -10,10 +10,7 @@ use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-/// The client's address as this server sees it (the TCP peer).
-pub fn client_addr(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
-}
+pub use crate::api::client_addr::client_addr;
 
 pub fn actor(caller: &Caller, req: &HttpRequest) -> Actor {
     Actor::user(caller.id(), &caller.user().username, client_addr(req))

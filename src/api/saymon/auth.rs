@@ -9,7 +9,6 @@ use crate::auth::password::PasswordDigest;
 use crate::auth::token::TokenHash;
 use crate::auth::two_factor;
 use crate::db::audit::Actor;
-use crate::db::roles;
 use crate::db::users::UserRecord;
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -41,8 +40,7 @@ impl Principal {
     }
 
     pub async fn has(&self, state: &AppState, permission: &'static str) -> SaymonResult<bool> {
-        let id = self.user.id.clone();
-        Ok(state.db.read(move |c| roles::user_has_permission(c, &id, permission)).await?)
+        Ok(crate::accounts::has_permission(state, &self.user.id, permission).await?)
     }
 
     pub async fn require(&self, state: &AppState, permission: &'static str) -> SaymonResult<()> {
@@ -111,7 +109,7 @@ pub fn csrf_matches(req: &HttpRequest, csrf_hash: Option<&[u8]>) -> bool {
 }
 
 async fn authenticate(state: web::Data<AppState>, req: HttpRequest) -> SaymonResult<Principal> {
-    let client_addr = req.peer_addr().map(|a| a.ip().to_string());
+    let client_addr = crate::api::client_addr::client_addr(&req);
     let query = parse_form(req.query_string().as_bytes());
     let api_token = match &query {
         Ok(q) => q.get("api-token").map(|v| v.as_str().map(str::to_string)),

@@ -29,6 +29,10 @@ pub enum SaymonError {
     /// 429: too many failed logins from this account or address (failed-login blocking).
     TooManyFailedLogins,
     PayloadTooLarge,
+    /// 429 from the REST rate limiter, with Rocket.Chat's wording of the wait.
+    TooManyRequests(String),
+    /// 408/414/431: the request took too long to arrive, or its URL or headers are too long.
+    RequestLimit(StatusCode, &'static str),
     UnsupportedMediaType,
     Unavailable,
     Internal,
@@ -37,6 +41,16 @@ pub enum SaymonError {
 /// `{"errorCode":3,"message":...}` serialised into a string, as SAYMON sends it.
 fn encoded(message: &str) -> String {
     json!({"errorCode": 3, "message": message}).to_string()
+}
+
+/// restify's error code for a request-limit status.
+fn limit_code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::REQUEST_TIMEOUT => "RequestTimeout",
+        StatusCode::URI_TOO_LONG => "UriTooLong",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "RequestHeaderFieldsTooLarge",
+        _ => "BadRequest",
+    }
 }
 
 impl SaymonError {
@@ -58,6 +72,8 @@ impl SaymonError {
             SaymonError::TooManyFailedLogins => {
                 ("TooManyRequests", "Too many failed logins: try again in a few minutes".into())
             }
+            SaymonError::TooManyRequests(m) => ("TooManyRequests", m.clone()),
+            SaymonError::RequestLimit(_, m) => (limit_code(self.status_code()), m.to_string()),
             SaymonError::UnsupportedMediaType => ("UnsupportedMediaType", "Send the body as application/json".into()),
             SaymonError::Unavailable => ("ServiceUnavailable", "Service temporarily unavailable".into()),
             SaymonError::Internal => ("Internal", "Internal error".into()),
@@ -86,7 +102,8 @@ impl ResponseError for SaymonError {
             SaymonError::Conflict(_) => StatusCode::CONFLICT,
             SaymonError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             SaymonError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            SaymonError::TooManyFailedLogins => StatusCode::TOO_MANY_REQUESTS,
+            SaymonError::TooManyFailedLogins | SaymonError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            SaymonError::RequestLimit(status, _) => *status,
             SaymonError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             SaymonError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             SaymonError::Internal => StatusCode::INTERNAL_SERVER_ERROR,

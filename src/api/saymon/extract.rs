@@ -1,10 +1,10 @@
 //! Request bodies and path ids for SAYMON routes, failing in SAYMON's envelope.
 
 use super::error::SaymonError;
+use crate::api::request_limits::{BODY_TIMED_OUT, BodyReadError, read_body};
 use crate::api::strict_json::{BodyError, parse_body};
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_TYPE;
-use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use serde::de::DeserializeOwned;
 use std::future::Future;
@@ -32,14 +32,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for SaymonBody<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let bytes = Bytes::from_request(req, payload);
+        let bytes = read_body(req, payload);
         Box::pin(async move {
-            let bytes = bytes.await.map_err(|e| {
-                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    SaymonError::PayloadTooLarge
-                } else {
-                    SaymonError::BadRequest("Could not read the request body".into())
-                }
+            let bytes = bytes.await.map_err(|e| match e {
+                BodyReadError::TooLarge => SaymonError::PayloadTooLarge,
+                BodyReadError::TimedOut => SaymonError::RequestLimit(StatusCode::REQUEST_TIMEOUT, BODY_TIMED_OUT),
+                BodyReadError::Unreadable => SaymonError::BadRequest("Could not read the request body".into()),
             })?;
             let value = parse_body(content_type.as_deref(), &bytes).map_err(|e| match e {
                 BodyError::MalformedJson(m) | BodyError::MalformedForm(m) => SaymonError::InvalidContent(m),

@@ -19,9 +19,7 @@ pub struct SessionBody {
     auth_token: Option<String>,
 }
 
-fn client_addr(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
-}
+use crate::api::client_addr::client_addr;
 
 /// §3.1: `{login, password}` (login may be the e-mail) or `{"auth-token"}`. Answers the
 /// session id as a JSON string and sets it as the `sid` cookie (plus `csrf` when on).
