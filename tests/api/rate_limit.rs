@@ -217,3 +217,25 @@ async fn an_address_guessing_tokens_is_refused_after_ten_times_the_call_limit() 
     // Requests without credentials are not affected.
     assert_eq!(app.get("/api/info", None).await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn wrong_second_factors_on_a_gated_route_run_into_the_limit() {
+    let app = limited_app(10, |c| c.create_tokens_for_users = true).await;
+    let bob = app.create_user("bob", "bob-password", &["user"]).await;
+    let (_, minted) = app.post("/api/v1/users.createToken", json!({"userId": bob}), Some(&app.admin)).await;
+    let bob = Session { user_id: bob, token: minted["data"]["authToken"].as_str().unwrap().to_string() };
+    // Past the fresh-account grace, so every call is challenged.
+    app.age_account(&bob.user_id, std::time::Duration::from_secs(86_400)).await;
+    let mut statuses = Vec::new();
+    for i in 0..20 {
+        let wrong = two_factor_code(&format!("guess-{i}"));
+        let headers = [("x-2fa-code", wrong.as_str()), ("x-2fa-method", "password")];
+        let body = json!({"tokenName": "ci", "bypassTwoFactor": false});
+        statuses.push(app.post_with("/api/v1/users.generatePersonalAccessToken", body, &bob, &headers).await.0);
+    }
+    // Catalogue 63: ten guesses (answered totp-invalid), then 429 for the rest of the window.
+    assert!(statuses[..10].iter().all(|s| *s == StatusCode::BAD_REQUEST), "{statuses:?}");
+    assert!(statuses[10..].iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    let (_, listed) = app.get("/api/v1/users.getPersonalAccessTokens", Some(&bob)).await;
+    assert_eq!(listed["tokens"], json!([]), "no token was created by a guess");
+}
