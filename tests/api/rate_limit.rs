@@ -239,3 +239,21 @@ async fn wrong_second_factors_on_a_gated_route_run_into_the_limit() {
     let (_, listed) = app.get("/api/v1/users.getPersonalAccessTokens", Some(&bob)).await;
     assert_eq!(listed["tokens"], json!([]), "no token was created by a guess");
 }
+
+#[tokio::test]
+async fn saymon_auth_token_minting_is_counted_per_route_pattern_for_basic_callers() {
+    let app = limited_app(2, |_| {}).await;
+    let bob = app.create_user("bob", "bob-password", &["user"]).await;
+    let carol = app.create_user("carol", "carol-password", &["user"]).await;
+    let mint = |id: &str| {
+        let path = format!("/node/api/users/{id}/auth-token");
+        app.basic(reqwest::Method::POST, &path, ADMIN_USERNAME, ADMIN_PASSWORD)
+    };
+    assert_eq!(mint(&bob).send().await.unwrap().status(), StatusCode::OK);
+    // Another id is the same route: Basic credentials are not checked for the exemption.
+    assert_eq!(mint(&carol).send().await.unwrap().status(), StatusCode::OK);
+    let refused = mint(&bob).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], json!("TooManyRequests"));
+}
