@@ -11,8 +11,13 @@ use std::net::IpAddr;
 
 /// The client address of `req`, in canonical text form.
 pub fn client_addr(req: &HttpRequest) -> Option<String> {
+    client_ip(req).map(|ip| ip.to_string())
+}
+
+/// The client address of `req`.
+pub fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
     let trusted = req.app_data::<web::Data<AppState>>().map_or(0, |s| s.config.limits.forwarded_count);
-    resolve(req.peer_addr().map(|a| a.ip()), req.headers(), trusted).map(|ip| ip.to_string())
+    resolve(req.peer_addr().map(|a| a.ip()), req.headers(), trusted)
 }
 
 /// With `trusted` proxies in front, each appends the address it received the request from,

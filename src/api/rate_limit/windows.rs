@@ -6,6 +6,7 @@ use crate::clock::Millis;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Beyond this many live counters, clients not yet counted share one counter per route:
 /// memory stays bounded under a flood of forged or rotating addresses, and the flood is
@@ -45,15 +46,21 @@ pub struct Windows {
     calls: u32,
     window_ms: Millis,
     counters: Mutex<HashMap<Key, Window>>,
+    /// Set once any window has been used up: until then `exhausted` answers without locking,
+    /// which keeps the check off the hot path of ordinary authenticated requests.
+    ever_exhausted: AtomicBool,
 }
 
 impl Windows {
     pub fn new(calls: u32, window_ms: Millis) -> Self {
-        Windows { calls, window_ms, counters: Mutex::default() }
+        Windows { calls, window_ms, counters: Mutex::default(), ever_exhausted: AtomicBool::new(false) }
     }
 
     /// Whether `client`'s window for `route` is used up at `now`, without counting a call.
     pub fn exhausted(&self, client: IpAddr, route: &str, now: Millis) -> Option<Verdict> {
+        if !self.ever_exhausted.load(Ordering::Relaxed) {
+            return None;
+        }
         let counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
         let key = Key { client: Some(bucket(client)), route: route.to_string() };
         let window = counters.get(&key).or_else(|| counters.get(&Key { client: None, route: key.route.clone() }))?;
@@ -83,6 +90,9 @@ impl Windows {
         let allowed = window.calls < self.calls;
         if allowed {
             window.calls += 1;
+        }
+        if window.calls >= self.calls {
+            self.ever_exhausted.store(true, Ordering::Relaxed);
         }
         Verdict {
             allowed,
