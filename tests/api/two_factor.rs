@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 const GENERATE: &str = "/api/v1/users.generatePersonalAccessToken";
+const UPDATE: &str = "/api/v1/users.update";
 const REGENERATE: &str = "/api/v1/users.regeneratePersonalAccessToken";
 const REMOVE: &str = "/api/v1/users.removePersonalAccessToken";
 const BAD: StatusCode = StatusCode::BAD_REQUEST;
@@ -135,14 +136,18 @@ async fn a_pat_created_with_bypass_skips_the_challenge_and_an_ordinary_pat_does_
     let bob = bob(&app).await;
     let bypass = app.generate_pat(&bob, PASSWORD, "bypass", true).await;
     let plain = app.generate_pat(&bob, PASSWORD, "plain", false).await;
-    let (status, body) = app.post(GENERATE, json!({"tokenName": "from-bypass"}), Some(&bypass)).await;
+    // A gated route a PAT may call (PATs never manage tokens: catalogue item 40).
+    let rename = |name: &str| json!({"userId": bob.user_id, "data": {"name": name}});
+    let (status, body) = app.post(UPDATE, rename("From Bypass"), Some(&bypass)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(app.post(GENERATE, json!({"tokenName": "from-plain"}), Some(&plain)).await, (BAD, required()));
+    assert_eq!(app.post(UPDATE, rename("From Plain"), Some(&plain)).await, (BAD, required()));
     // The flag survives regeneration (§9.1).
-    let (status, body) = app.post(REGENERATE, json!({"tokenName": "bypass"}), Some(&bypass)).await;
+    let code = two_factor_code(PASSWORD);
+    let headers = [("x-2fa-code", code.as_str()), ("x-2fa-method", "password")];
+    let (status, body) = app.post_with(REGENERATE, json!({"tokenName": "bypass"}), &bob, &headers).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let renewed = Session { user_id: bob.user_id.clone(), token: body["token"].as_str().unwrap().into() };
-    let (status, body) = app.post(GENERATE, json!({"tokenName": "from-renewed"}), Some(&renewed)).await;
+    let (status, body) = app.post(UPDATE, rename("From Renewed"), Some(&renewed)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 

@@ -6,7 +6,7 @@ use super::error::{RcError, RcResult};
 use crate::accounts;
 use crate::accounts::cache::AuthEntry;
 use crate::auth::token::{PlainToken, TokenHash};
-use crate::db::tokens::TokenOwner;
+use crate::db::tokens::{TokenKind, TokenOwner};
 use crate::db::users::UserRecord;
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -14,6 +14,10 @@ use actix_web::{FromRequest, HttpRequest, web};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+
+/// The Meteor error code and reason of `Caller::require_login_token`.
+pub const LOGIN_TOKEN_REQUIRED: &str = "error-login-token-required";
+pub const LOGIN_TOKEN_REQUIRED_REASON: &str = "Personal access tokens cannot manage tokens or credentials; log in";
 
 pub struct Caller {
     /// The token's owner, as cached for the current database generation.
@@ -37,6 +41,18 @@ impl Caller {
 
     pub fn token_hash(&self) -> TokenHash {
         self.token.hash()
+    }
+
+    /// True when the request authenticated with a personal access token.
+    pub fn is_pat(&self) -> bool {
+        self.owner().kind == TokenKind::Pat
+    }
+
+    /// Token management and changes to the caller's own credentials need a login token: a
+    /// leaked PAT — above all a `bypassTwoFactor` one — must not mint more tokens or take the
+    /// account over (spec/security.md §6 item 40; Rocket.Chat honours PATs there).
+    pub fn require_login_token(&self) -> RcResult<()> {
+        if self.is_pat() { Err(RcError::meteor(LOGIN_TOKEN_REQUIRED, LOGIN_TOKEN_REQUIRED_REASON)) } else { Ok(()) }
     }
 
     pub async fn has(&self, state: &AppState, permission: &'static str) -> RcResult<bool> {

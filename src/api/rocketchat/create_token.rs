@@ -100,6 +100,10 @@ pub async fn create_token(
         None => {}
     }
     let for_self = target.id == caller.id();
+    if for_self && caller.is_pat() {
+        // A login token minted with a PAT would outlive the PAT's removal (§6 item 40).
+        return Err(refuse(&state, &actor, Some(&target), "a personal access token cannot mint a login token").await);
+    }
     if !for_self && !caller.has(&state, "user-generate-access-token").await? {
         return Err(refuse(&state, &actor, Some(&target), "the user-generate-access-token permission").await);
     }

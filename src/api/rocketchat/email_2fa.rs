@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 /// `POST users.2fa.enableEmail`: needs a verified address; the caller's other login tokens
 /// end (this one and PATs survive).
 pub async fn enable(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> RcResult<HttpResponse> {
+    caller.require_login_token()?;
     match email_2fa::enable(&state, &actor(&caller, &req), caller.user(), Some(caller.token_hash())).await? {
         Ok(revoked) => {
             log::info!("e-mail 2FA enabled for user {} ({revoked} other login token(s) revoked)", caller.id());
@@ -33,6 +34,7 @@ pub async fn enable(state: web::Data<AppState>, caller: Caller, req: HttpRequest
 
 /// `POST users.2fa.disableEmail`: 2FA-gated, and a remembered check does not count.
 pub async fn disable(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> RcResult<HttpResponse> {
+    caller.require_login_token()?;
     require_two_factor(&state, &caller, &req, Options { disable_remember_me: true, ..Options::default() }).await?;
     email_2fa::disable(&state, caller.id()).await?;
     log::info!("e-mail 2FA disabled for user {}", caller.id());

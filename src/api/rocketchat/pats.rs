@@ -1,7 +1,7 @@
 //! Personal access tokens (spec §9.1): generate, regenerate and remove are 2FA-gated;
 //! listing shows names and last parts, never a secret.
 
-use super::caller::Caller;
+use super::caller::{Caller, LOGIN_TOKEN_REQUIRED, LOGIN_TOKEN_REQUIRED_REASON};
 use super::error::{RcError, RcResult};
 use super::extract::RcBody;
 use super::gate::{actor, require_two_factor};
@@ -33,7 +33,7 @@ fn method_error(code: &str, reason: &str, operation: &str) -> RcError {
     RcError::meteor_with_details(code, reason, json!({"method": format!("personalAccessTokens:{operation}")}))
 }
 
-/// The shared preamble: 2FA, a name, the permission, a valid name — in Rocket.Chat's order.
+/// The shared preamble: a login token (never a PAT), 2FA, a name, the permission, a valid name — in Rocket.Chat's order.
 async fn preamble(
     state: &AppState,
     caller: &Caller,
@@ -41,6 +41,9 @@ async fn preamble(
     name: Option<String>,
     operation: &str,
 ) -> RcResult<String> {
+    if caller.is_pat() {
+        return Err(method_error(LOGIN_TOKEN_REQUIRED, LOGIN_TOKEN_REQUIRED_REASON, operation));
+    }
     require_two_factor(state, caller, req, Options::default()).await?;
     let Some(name) = name.filter(|n| !n.is_empty()) else {
         return Err(RcError::failure("The 'tokenName' param is required"));

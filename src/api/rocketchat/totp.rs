@@ -2,7 +2,7 @@
 //! (`2fa:enable`, `2fa:validateTempToken`, `2fa:disable`, `2fa:regenerateCodes`,
 //! `2fa:checkCodesRemaining`) and the newer REST routes (`users.enableTotp`, ...).
 
-use super::caller::Caller;
+use super::caller::{Caller, LOGIN_TOKEN_REQUIRED, LOGIN_TOKEN_REQUIRED_REASON};
 use super::error::{RcError, RcResult};
 use super::extract::RcBody;
 use super::gate::{actor, require_two_factor};
@@ -46,12 +46,21 @@ fn totp_error(e: TotpError) -> OpError {
     }
 }
 
+/// Changing one's own second factor needs a login token (`Caller::require_login_token`).
+const PAT_REFUSED: OpError = OpError::Meteor(LOGIN_TOKEN_REQUIRED, LOGIN_TOKEN_REQUIRED_REASON);
+
 pub async fn enable(state: &AppState, caller: &Caller) -> Result<Value, OpError> {
+    if caller.is_pat() {
+        return Err(PAT_REFUSED);
+    }
     let e = totp::start_enrolment(state, caller.user()).await?.map_err(totp_error)?;
     Ok(json!({"secret": e.secret, "url": e.url}))
 }
 
 pub async fn validate(state: &AppState, caller: &Caller, req: &HttpRequest, code: &str) -> Result<Value, OpError> {
+    if caller.is_pat() {
+        return Err(PAT_REFUSED);
+    }
     let codes = totp::confirm_enrolment(state, &actor(caller, req), caller.user(), Some(caller.token_hash()), code)
         .await?
         .map_err(totp_error)?;
@@ -61,6 +70,9 @@ pub async fn validate(state: &AppState, caller: &Caller, req: &HttpRequest, code
 
 /// Meteor's `2fa:disable` answers `false` for a wrong code rather than failing.
 pub async fn disable(state: &AppState, caller: &Caller, code: &str) -> Result<bool, OpError> {
+    if caller.is_pat() {
+        return Err(PAT_REFUSED);
+    }
     match totp::disable(state, caller.user(), code).await? {
         Ok(()) => {
             log::info!("TOTP disabled for user {}", caller.id());
@@ -72,6 +84,9 @@ pub async fn disable(state: &AppState, caller: &Caller, code: &str) -> Result<bo
 }
 
 pub async fn regenerate(state: &AppState, caller: &Caller, code: &str) -> Result<Value, OpError> {
+    if caller.is_pat() {
+        return Err(PAT_REFUSED);
+    }
     let codes = totp::regenerate_codes(state, caller.user(), code).await?.map_err(totp_error)?;
     Ok(json!({"codes": codes}))
 }
@@ -91,6 +106,7 @@ pub struct CodeBody {
 
 /// `POST users.enableTotp` (2FA-gated) → `{secret, url}`.
 pub async fn rest_enable(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> RcResult<HttpResponse> {
+    caller.require_login_token()?;
     require_two_factor(&state, &caller, &req, Options::default()).await?;
     Ok(ok(enable(&state, &caller).await?))
 }
@@ -102,6 +118,7 @@ pub async fn rest_validate(
     req: HttpRequest,
     RcBody(b): RcBody<CodeBody>,
 ) -> RcResult<HttpResponse> {
+    caller.require_login_token()?;
     require_two_factor(&state, &caller, &req, Options::default()).await?;
     Ok(ok(validate(&state, &caller, &req, &b.code).await?))
 }
@@ -137,9 +154,14 @@ pub async fn rest_reset(
     req: HttpRequest,
     RcBody(params): RcBody<UserParams>,
 ) -> RcResult<HttpResponse> {
+    if params.is_empty() {
+        caller.require_login_token()?;
+    }
     require_two_factor(&state, &caller, &req, Options { disable_remember_me: true, ..Options::default() }).await?;
     let target = if params.is_empty() { caller.user().clone() } else { target::resolve(&state, &params).await? };
-    if target.id != caller.id() {
+    if target.id == caller.id() {
+        caller.require_login_token()?;
+    } else {
         if !caller.has(&state, "edit-other-user-totp").await? {
             return Err(RcError::meteor("error-not-allowed", "Not allowed"));
         }

@@ -84,10 +84,14 @@ pub async fn update(
     req: HttpRequest,
     RcBody(body): RcBody<UpdateBody>,
 ) -> RcResult<HttpResponse> {
-    // `twoFactorRequired: true` (§9.5): after body validation, before any other check.
-    require_two_factor(&state, &caller, &req, Options::default()).await?;
     let mut d = body.data;
     let is_self = body.user_id == caller.id();
+    // One's own password and e-mail are credentials: a PAT cannot change them.
+    if is_self && (d.password.is_some() || d.email.is_some()) {
+        caller.require_login_token()?;
+    }
+    // `twoFactorRequired: true` (§9.5): after body validation, before any other check.
+    require_two_factor(&state, &caller, &req, Options::default()).await?;
     // Clients often send the whole user back: an unchanged role list or active flag is
     // not a change and needs no permission (as in Rocket.Chat).
     let target_id = body.user_id.clone();
