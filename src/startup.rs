@@ -55,10 +55,12 @@ impl Application {
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .wrap(from_fn(rate_limit::enforce))
                 .wrap(from_fn(request_limits::enforce))
-                // Path only: query strings may carry credentials and are never logged.
+                // Path only: query strings may carry credentials and are never logged, and a
+                // path segment long enough to be a token is redacted too.
                 .wrap(
-                    Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
-                        .custom_request_replace("method", |r| r.method().to_string()),
+                    Logger::new("%a \"%{method}xi %{path}xi\" %s %b %Dms")
+                        .custom_request_replace("method", |r| r.method().to_string())
+                        .custom_request_replace("path", |r| redact_long_segments(r.path())),
                 )
                 .wrap(
                     DefaultHeaders::new()
@@ -132,6 +134,24 @@ fn log_create_token_mode(config: &Config) {
             "users.createToken stays disabled: CREATE_TOKENS_FOR_USERS={value:?} is not exactly 'yes' or 'true' (as in Rocket.Chat)"
         );
     }
+}
+
+/// A segment this long made only of token characters is not a user id (17 characters) or a
+/// route name (those contain a dot) but could be a token someone pasted into a path
+/// (SAYMON tokens are 36 characters, Rocket.Chat's 43).
+const LONGEST_LOGGED_SEGMENT: usize = 24;
+
+fn looks_like_a_token(segment: &str) -> bool {
+    segment.len() > LONGEST_LOGGED_SEGMENT
+        && segment.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'%')
+}
+
+/// `path` with every token-like segment replaced by `<redacted>`.
+fn redact_long_segments(path: &str) -> String {
+    path.split('/')
+        .map(|segment| if looks_like_a_token(segment) { "<redacted>" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 async fn wait_for_shutdown_signal() {
@@ -244,4 +264,24 @@ fn bootstrap_admin(state: &AppState) -> Result<(), StartupError> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn token_like_path_segments_are_redacted_and_route_names_kept() {
+        let token = "32925106-8c56-41d1-8713-410f203e8ce0";
+        assert_eq!(
+            super::redact_long_segments(&format!("/node/api/users/{token}/auth-token")),
+            "/node/api/users/<redacted>/auth-token"
+        );
+        let route = "/api/v1/users.regeneratePersonalAccessToken";
+        assert_eq!(super::redact_long_segments(route), route);
+        let rc_token = "Xq3f9a_Kd-8mN2pL5sT7vW1yZ4bC6eG0hJ9kM3nP5rS";
+        assert_eq!(super::redact_long_segments(&format!("/x/{rc_token}")), "/x/<redacted>");
+        assert_eq!(
+            super::redact_long_segments("/node/api/users/aBcDeFgHiJkLmNoPq"),
+            "/node/api/users/aBcDeFgHiJkLmNoPq"
+        );
+    }
 }

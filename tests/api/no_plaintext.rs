@@ -133,3 +133,21 @@ async fn no_token_or_password_reaches_the_database_files_or_a_debug_log() {
     assert!(log.contains("users.createToken"), "the scenario was not logged:\n{log}");
     assert!(running.is_empty() && stopped.is_empty(), "plaintext found:\n{running:#?}\n{stopped:#?}");
 }
+
+#[tokio::test]
+async fn a_token_pasted_into_a_path_is_not_logged() {
+    let mut server = ServerProcess::start(&[("RUST_LOG", "debug"), ("TOKEND_ADMIN_PASSWORD", ADMIN_PW)]);
+    let http = reqwest::Client::new();
+    let saymon_token = uuid::Uuid::new_v4().to_string();
+    let rc_token = "Xq3f9a_Kd-8mN2pL5sT7vW1yZ4bC6eG0hJ9kM3nP5rS";
+    for path in [format!("/node/api/users/{saymon_token}/auth-token"), format!("/api/v1/{rc_token}")] {
+        let response = http.post(server.url(&path)).basic_auth("admin", Some(ADMIN_PW)).send().await.unwrap();
+        assert!(response.status().is_client_error(), "{path}: {}", response.status());
+    }
+    server.stop();
+    let log = server.log();
+    assert!(log.contains("<redacted>"), "the requests were logged, redacted: {log}");
+    for secret in [saymon_token.as_str(), rc_token] {
+        assert!(!log.contains(secret), "{secret} reached the log");
+    }
+}

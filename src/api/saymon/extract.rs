@@ -54,7 +54,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for SaymonBody<T> {
 /// so anything else (`..`, `*`, `-1`, an encoded slash) is refused before any lookup.
 pub fn user_id(raw: &str) -> Result<String, SaymonError> {
     let ok = raw.len() == 17 && raw.bytes().all(|b| crate::auth::random::ID_ALPHABET.contains(&b));
-    if ok { Ok(raw.to_string()) } else { Err(SaymonError::BadRequest(format!("Invalid user id: {:?}", raw))) }
+    if ok {
+        Ok(raw.to_string())
+    } else if raw.len() <= 24 {
+        Err(SaymonError::BadRequest(format!("Invalid user id: {:?}", raw)))
+    } else {
+        // Not echoed: a long "id" may be a token pasted into the path, and errors reach the log.
+        Err(SaymonError::BadRequest("Invalid user id".into()))
+    }
 }
 
 #[cfg(test)]
