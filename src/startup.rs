@@ -68,6 +68,7 @@ impl Application {
                 )
                 .configure(rocketchat::routes)
                 .configure(saymon_api::routes)
+                .configure(crate::web::routes)
                 .default_service(web::to(rocketchat::fallback))
         })
         .disable_signals()
