@@ -53,7 +53,7 @@ export async function mintSaymonToken(user) {
   const { me } = api.getSession();
   const hasTwoFactor = Boolean(me.services?.totp?.enabled || me.services?.email2fa?.enabled);
   const intro = hasTwoFactor
-    ? 'SAYMON accepts only its own credentials, not your session here, and it refuses password sign-ins of accounts with two-factor authentication, such as yours. Enter your own SAYMON API token to sign this one request.'
+    ? 'SAYMON accepts only its own credentials, not your session here, and it refuses password sign-ins of accounts with two-factor authentication, such as yours. Enter your own SAYMON API token to sign this one request (another administrator can mint one for you here).'
     : `SAYMON accepts only its own credentials, not your session here. Enter your password (it signs this one request with HTTP Basic and is not kept), or your own SAYMON API token. A new token replaces ${user.username}'s previous one.`;
   const token = await formDialog(`SAYMON token for ${user.username}`, () => [
     h('p', {}, intro),

@@ -48,6 +48,7 @@ export function watch(page) {
 /** Full-page screenshots of the current page at phone and desktop widths. */
 export async function screenshots(page, name) {
   mkdirSync(ARTIFACTS, { recursive: true });
+  await page.evaluate(() => document.getElementById('toast').classList.remove('shown'));
   for (const [label, size] of Object.entries(WIDTHS)) {
     await page.setViewportSize(size);
     await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${label}.png`), fullPage: true });
