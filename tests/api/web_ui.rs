@@ -10,7 +10,7 @@ async fn fetch(app: &crate::helpers::TestApp, path: &str) -> reqwest::Response {
     client.get(app.url(path)).send().await.expect("request")
 }
 
-fn header<'a>(resp: &'a reqwest::Response, name: reqwest::header::HeaderName) -> &'a str {
+fn header(resp: &reqwest::Response, name: reqwest::header::HeaderName) -> &str {
     resp.headers().get(&name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
