@@ -13,8 +13,8 @@ const ARTIFACTS = process.env.E2E_ARTIFACTS || 'artifacts';
 export const WIDTHS = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 860 } };
 
 /** Debian's Chromium with a fresh profile and no background traffic (the network is closed). */
-export async function launch() {
-  const context = await chromium.launchPersistentContext(process.env.E2E_PROFILE, {
+export async function launch(name) {
+  const context = await chromium.launchPersistentContext(`${process.env.E2E_PROFILE}-${name}`, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -22,7 +22,9 @@ export async function launch() {
     viewport: WIDTHS.desktop,
     acceptDownloads: true,
   });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
+  for (const origin of [BASE, process.env.TOKEND_DEFAULTS_URL]) {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+  }
   return context;
 }
 
@@ -34,7 +36,8 @@ export function watch(page) {
   const problems = [];
   page.on('request', (r) => {
     const url = r.url();
-    if (!url.startsWith(`${BASE}/`) && !url.startsWith('data:') && !url.startsWith('blob:')) problems.push(`external request ${url}`);
+    const ours = [BASE, process.env.TOKEND_DEFAULTS_URL].some((origin) => url.startsWith(`${origin}/`));
+    if (!ours && !url.startsWith('data:') && !url.startsWith('blob:')) problems.push(`external request ${url}`);
     if (/[?&](token|authToken|password)=/i.test(url)) problems.push(`secret in a URL: ${url}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -88,8 +91,8 @@ export async function confirmWithPassword(page, password) {
   await dialog.waitFor({ state: 'detached' });
 }
 
-export async function signIn(page, user, password) {
-  await page.goto(`${BASE}/ui/`);
+export async function signIn(page, user, password, base = BASE) {
+  await page.goto(`${base}/ui/`);
   await page.getByLabel('Username or e-mail').fill(user);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();

@@ -15,48 +15,60 @@ export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 [ -d "$HERE/node_modules/playwright-core" ] || { echo "run.sh: run 'npm ci' in $HERE first" >&2; exit 1; }
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/tokend-e2e.XXXXXX")"
-SERVER_PID=""
+SERVER_PIDS=()
 cleanup() {
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID"
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
+    for pid in "${SERVER_PIDS[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill "$pid"
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
+    [ -n "${E2E_KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 export E2E_ADMIN_PASSWORD="e2e-admin-password"
-# Port 0: the kernel picks a free port, and the server's log says which.
-# TOKEND_2FA_REMEMBER_SECS=0 makes every gated call ask for a second factor, so the
-# tests meet the 2FA dialogs instead of the 30-minute grace of a new account.
-env -i PATH="$PATH" HOME="$WORK" RUST_LOG=info \
-    TOKEND_DATA_DIR="$WORK/data" TOKEND_BIND=127.0.0.1:0 TOKEND_WORKERS=2 \
-    TOKEND_ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD" CREATE_TOKENS_FOR_USERS=true \
-    TOKEND_2FA_REMEMBER_SECS=0 \
-    "$TOKEND_BIN" serve >"$WORK/tokend.log" 2>&1 &
-SERVER_PID=$!
 
-PORT=""
-for _ in $(seq 1 200); do
-    PORT="$(sed -n 's/.*tokend listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/tokend.log" | head -n 1)"
-    [ -n "$PORT" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-done
-if [ -z "$PORT" ]; then
-    echo "run.sh: tokend did not start; its log:" >&2
-    cat "$WORK/tokend.log" >&2
+# start_server NAME [VAR=value ...]: a tokend with a fresh data directory on a free port
+# (port 0: the kernel picks one and the log says which); sets PORT.
+start_server() {
+    local name="$1"
+    shift
+    mkdir -p "$WORK/$name"
+    env -i PATH="$PATH" HOME="$WORK/$name" RUST_LOG=info \
+        TOKEND_DATA_DIR="$WORK/$name/data" TOKEND_BIND=127.0.0.1:0 TOKEND_WORKERS=2 \
+        TOKEND_ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD" "$@" \
+        "$TOKEND_BIN" serve >"$WORK/$name/tokend.log" 2>&1 &
+    local pid=$!
+    SERVER_PIDS+=("$pid")
+    PORT=""
+    for _ in $(seq 1 200); do
+        PORT="$(sed -n 's/.*tokend listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/$name/tokend.log" | head -n 1)"
+        [ -n "$PORT" ] && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "run.sh: tokend ($name) did not start; its log:" >&2
+    cat "$WORK/$name/tokend.log" >&2
     exit 1
-fi
+}
+
+# The main server: users.createToken on, and TOKEND_2FA_REMEMBER_SECS=0 so that every gated
+# call asks for a second factor and the tests meet the 2FA dialogs (instead of the 30-minute
+# grace a new account gets).
+start_server main CREATE_TOKENS_FOR_USERS=true TOKEND_2FA_REMEMBER_SECS=0
 export TOKEND_URL="http://127.0.0.1:$PORT"
-echo "tokend at $TOKEND_URL (log: $WORK/tokend.log)"
+# A server with the defaults, where users.createToken is switched off.
+start_server defaults
+export TOKEND_DEFAULTS_URL="http://127.0.0.1:$PORT"
+echo "tokend at $TOKEND_URL and $TOKEND_DEFAULTS_URL (logs under $WORK)"
 
 mkdir -p "$HERE/artifacts"
 export E2E_ARTIFACTS="$HERE/artifacts" E2E_PROFILE="$WORK/chromium-profile"
 status=0
-(cd "$HERE" && node --test --test-concurrency=1 ui.test.mjs) || status=$?
+(cd "$HERE" && node --test --test-concurrency=1 ui.test.mjs manage.test.mjs) || status=$?
 if [ "$status" -ne 0 ]; then
-    echo "run.sh: the server's log follows" >&2
-    tail -n 60 "$WORK/tokend.log" >&2
+    echo "run.sh: the main server's log follows" >&2
+    tail -n 60 "$WORK/main/tokend.log" >&2
 fi
 exit "$status"

@@ -15,7 +15,7 @@ let page;
 let problems;
 
 before(async () => {
-  context = await launch();
+  context = await launch('journeys');
   page = await context.newPage();
   page.setDefaultTimeout(10000);
   problems = watch(page);
@@ -104,7 +104,7 @@ test('the admin creates a user and mints a login token and a SAYMON token for th
 });
 
 test('users can be searched and the audit log filtered by user and event', async () => {
-  await page.getByLabel('Search users').fill('EXAMPLE.COM');
+  await page.getByLabel('Search users').fill('BOB@EXAMPLE');
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByText('1–1 of 1').waitFor();
   await page.getByRole('link', { name: 'Audit log' }).click();
