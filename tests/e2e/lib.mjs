@@ -54,7 +54,7 @@ export async function screenshots(page, name) {
   await page.evaluate(() => document.getElementById('toast').classList.remove('shown'));
   for (const [label, size] of Object.entries(WIDTHS)) {
     await page.setViewportSize(size);
-    await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${label}.png`), fullPage: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${label}.png`), fullPage: true, animations: 'disabled' });
   }
   await page.setViewportSize(WIDTHS.desktop);
 }

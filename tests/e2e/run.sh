@@ -4,6 +4,7 @@
 # playwright-core (node's test runner). Screenshots land in tests/e2e/artifacts/.
 #
 #   TOKEND_BIN=target/debug/tokend tests/e2e/run.sh        (after `npm ci` in tests/e2e)
+#   E2E_KEEP=1 keeps the servers' data directories and logs for inspection.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
