@@ -14,3 +14,4 @@ pub mod healthcheck;
 pub mod mail;
 pub mod startup;
 pub mod state;
+pub mod web;

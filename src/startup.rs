@@ -72,6 +72,7 @@ impl Application {
                 )
                 .configure(rocketchat::routes)
                 .configure(saymon_api::routes)
+                .configure(crate::web::routes)
                 .default_service(web::to(rocketchat::fallback))
         })
         .client_request_timeout(state.config.limits.request_timeout)

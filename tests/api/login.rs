@@ -44,7 +44,10 @@ async fn login_answers_the_exact_success_envelope() {
     assert_eq!(me["_id"], json!(app.admin.user_id));
     assert_eq!(me["username"], ADMIN_USERNAME);
     assert!(me.get("success").is_none(), "me carries no success: {me}");
-    assert_eq!(me["services"], json!({"password": {"exists": true}}));
+    assert_eq!(
+        me["services"],
+        json!({"password": {"exists": true}, "totp": {"enabled": false}, "email2fa": {"enabled": false}})
+    );
     let text = me.to_string();
     assert!(!text.contains("bcrypt") && !text.contains("$2"), "{text}");
     assert!(!text.contains(data["authToken"].as_str().unwrap()));

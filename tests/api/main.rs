@@ -35,3 +35,4 @@ mod totp_methods;
 mod two_factor;
 mod users_admin;
 mod users_read;
+mod web_ui;

@@ -36,7 +36,7 @@ pub async fn login(
             // A resume login returns the same token; nothing new is stored.
             let owner = accounts::authenticate_token(&state, None, &token).await?;
             let owner = owner.ok_or_else(RcError::login_unauthorized)?;
-            Ok(login_success(&state, &owner.owner.user, &token))
+            login_success(&state, &owner.owner.user, &token).await
         }
         LoginRequest::Password { who, digest, code } => {
             match accounts::check_password(&state, who, digest, ip).await? {
@@ -52,7 +52,7 @@ pub async fn login(
                     let actor = Actor::user(&user.id, &user.username, client_addr(&req));
                     let (token, _) = accounts::mint_login_token(&state, &actor, &user, "login").await?;
                     log::info!("login: user {} ({}) logged in with a password", user.id, user.username.escape_debug());
-                    Ok(login_success(&state, &user, token.expose()))
+                    login_success(&state, &user, token.expose()).await
                 }
                 PasswordCheck::Inactive(_) => Err(RcError::Login {
                     error: "error-user-is-not-activated".into(),
@@ -101,13 +101,23 @@ async fn login_second_factor(state: &AppState, user: &UserRecord, code: Option<S
     Err(RcError::Login { error: error.into(), message: message.into(), details: Some(challenge_details(&challenge)) })
 }
 
-fn login_success(state: &AppState, user: &UserRecord, token: &str) -> HttpResponse {
+async fn login_success(state: &AppState, user: &UserRecord, token: &str) -> RcResult<HttpResponse> {
+    let second_factors = second_factors(state, &user.id).await?;
     let data = json!({
         "userId": user.id,
         "authToken": token,
-        "me": Value::Object(views::me(user, &state.config.site_url)),
+        "me": Value::Object(views::me(user, second_factors, &state.config.site_url)),
     });
-    HttpResponse::Ok().json(json!({"status": "success", "data": data, "success": true}))
+    Ok(HttpResponse::Ok().json(json!({"status": "success", "data": data, "success": true})))
+}
+
+/// What `me.services` says of the user's TOTP and e-mail codes (Rocket.Chat sends both).
+async fn second_factors(state: &AppState, user_id: &str) -> RcResult<views::SecondFactors> {
+    let methods = two_factor::enabled_methods(state, user_id).await?;
+    Ok(views::SecondFactors {
+        totp: methods.contains(&two_factor::Method::Totp),
+        email: methods.contains(&two_factor::Method::Email),
+    })
 }
 
 /// §6.1: removes only the token that authenticated this request.
@@ -119,12 +129,18 @@ pub async fn logout(state: web::Data<AppState>, caller: Caller, req: HttpRequest
 
 /// §7: the caller's own "me" object.
 /// The body is rendered once per cached token entry, i.e. until the next write.
-pub async fn me(state: web::Data<AppState>, caller: Caller) -> HttpResponse {
-    let body = caller.auth.me_body.get_or_init(|| {
-        let doc = views::success(views::me(caller.user(), &state.config.site_url));
-        Bytes::from(serde_json::to_vec(&doc).unwrap_or_default())
-    });
-    HttpResponse::Ok().content_type(ContentType::json()).body(body.clone())
+pub async fn me(state: web::Data<AppState>, caller: Caller) -> RcResult<HttpResponse> {
+    let body = match caller.auth.me_body.get() {
+        Some(body) => body,
+        None => {
+            let second_factors = second_factors(&state, caller.id()).await?;
+            caller.auth.me_body.get_or_init(|| {
+                let doc = views::success(views::me(caller.user(), second_factors, &state.config.site_url));
+                Bytes::from(serde_json::to_vec(&doc).unwrap_or_default())
+            })
+        }
+    };
+    Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body.clone()))
 }
 
 /// Helper for handlers answering `{...fields, success: true}`.

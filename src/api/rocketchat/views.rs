@@ -86,11 +86,25 @@ pub fn user_info(user: &UserRecord, can_view_all: bool, is_self: bool) -> Value 
     Value::Object(doc)
 }
 
+/// Which second factors a user has turned on, as `me` reports them in `services`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SecondFactors {
+    pub totp: bool,
+    pub email: bool,
+}
+
 /// The "me" object of `GET /api/v1/me` and of the login response (§7), without `success`.
-pub fn me(user: &UserRecord, site_url: &str) -> Map<String, Value> {
+pub fn me(user: &UserRecord, second_factors: SecondFactors, site_url: &str) -> Map<String, Value> {
     let mut doc = Map::new();
     doc.insert("_id".into(), json!(user.id));
-    doc.insert("services".into(), json!({"password": {"exists": user.has_password}}));
+    doc.insert(
+        "services".into(),
+        json!({
+            "password": {"exists": user.has_password},
+            "totp": {"enabled": second_factors.totp},
+            "email2fa": {"enabled": second_factors.email},
+        }),
+    );
     doc.insert("username".into(), json!(user.username));
     if let Some(e) = emails(user) {
         doc.insert("emails".into(), e);

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# End-to-end tests of the web UI: starts a real tokend (TOKEND_BIN, a debug build is fine)
+# on 127.0.0.1 with a fresh data directory, then drives Debian's Chromium through
+# playwright-core (node's test runner). Screenshots land in tests/e2e/artifacts/.
+#
+#   TOKEND_BIN=target/debug/tokend tests/e2e/run.sh        (after `npm ci` in tests/e2e)
+#   E2E_KEEP=1 keeps the servers' data directories and logs for inspection.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+TOKEND_BIN="${TOKEND_BIN:?set TOKEND_BIN to the tokend binary}"
+TOKEND_BIN="$(cd "$(dirname "$TOKEND_BIN")" && pwd)/$(basename "$TOKEND_BIN")"
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+[ -x "$TOKEND_BIN" ] || { echo "run.sh: $TOKEND_BIN is not an executable" >&2; exit 1; }
+[ -x "$CHROMIUM" ] || { echo "run.sh: $CHROMIUM is missing (apt-get install chromium)" >&2; exit 1; }
+[ -d "$HERE/node_modules/playwright-core" ] || { echo "run.sh: run 'npm ci' in $HERE first" >&2; exit 1; }
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/tokend-e2e.XXXXXX")"
+SERVER_PIDS=()
+cleanup() {
+    for pid in "${SERVER_PIDS[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill "$pid"
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
+    [ -n "${E2E_KEEP:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+export E2E_ADMIN_PASSWORD="e2e-admin-password"
+
+# start_server NAME [VAR=value ...]: a tokend with a fresh data directory on a free port
+# (port 0: the kernel picks one and the log says which); sets PORT.
+start_server() {
+    local name="$1"
+    shift
+    mkdir -p "$WORK/$name"
+    env -i PATH="$PATH" HOME="$WORK/$name" RUST_LOG=info \
+        TOKEND_DATA_DIR="$WORK/$name/data" TOKEND_BIND=127.0.0.1:0 TOKEND_WORKERS=2 \
+        TOKEND_ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD" "$@" \
+        "$TOKEND_BIN" serve >"$WORK/$name/tokend.log" 2>&1 &
+    local pid=$!
+    SERVER_PIDS+=("$pid")
+    PORT=""
+    for _ in $(seq 1 200); do
+        PORT="$(sed -n 's/.*tokend listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/$name/tokend.log" | head -n 1)"
+        [ -n "$PORT" ] && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "run.sh: tokend ($name) did not start; its log:" >&2
+    cat "$WORK/$name/tokend.log" >&2
+    exit 1
+}
+
+# The main server: users.createToken on, and TOKEND_2FA_REMEMBER_SECS=0 so that every gated
+# call asks for a second factor and the tests meet the 2FA dialogs (instead of the 30-minute
+# grace a new account gets).
+start_server main CREATE_TOKENS_FOR_USERS=true TOKEND_2FA_REMEMBER_SECS=0
+export TOKEND_URL="http://127.0.0.1:$PORT"
+# A server with the defaults, where users.createToken is switched off.
+start_server defaults
+export TOKEND_DEFAULTS_URL="http://127.0.0.1:$PORT"
+echo "tokend at $TOKEND_URL and $TOKEND_DEFAULTS_URL (logs under $WORK)"
+
+mkdir -p "$HERE/artifacts"
+export E2E_ARTIFACTS="$HERE/artifacts" E2E_PROFILE="$WORK/chromium-profile"
+status=0
+(cd "$HERE" && node --test --test-concurrency=1 ui.test.mjs manage.test.mjs) || status=$?
+if [ "$status" -ne 0 ]; then
+    echo "run.sh: the main server's log follows" >&2
+    tail -n 60 "$WORK/main/tokend.log" >&2
+fi
+exit "$status"
