@@ -3,6 +3,7 @@ mod audit;
 mod backup;
 mod binary;
 mod contract;
+mod contract_regressions;
 mod create_token;
 mod email_2fa;
 mod email_2fa_delivery;

@@ -24,19 +24,15 @@ pub mod views;
 use crate::api::openapi;
 use crate::api::route_table::{self, Endpoint, get, post};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpResponse, ResponseError, Route, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use error::RcError;
 
-async fn method_not_allowed() -> HttpResponse {
+fn method_not_allowed(_: &HttpRequest) -> HttpResponse {
     RcError::Status(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed".into()).error_response()
 }
 
 async fn not_found() -> HttpResponse {
     RcError::NotFound("Resource not found".into()).error_response()
-}
-
-fn method_not_allowed_route() -> Route {
-    web::to(method_not_allowed)
 }
 
 /// Every endpoint of the dialect. openapi.json documents exactly these (tests/api/contract.rs).
@@ -90,7 +86,7 @@ pub fn endpoints() -> Vec<(&'static str, Method)> {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(route_table::scope("/api", table(), method_not_allowed_route).default_service(web::to(not_found)));
+    cfg.service(route_table::scope("/api", table(), method_not_allowed).default_service(web::to(not_found)));
 }
 
 /// Used by the app-wide fallback so unknown paths still get a JSON body.

@@ -11,19 +11,15 @@ pub mod views;
 
 use crate::api::route_table::{self, Endpoint};
 use actix_web::http::Method;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, Route, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use error::SaymonError;
 
-async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+fn method_not_allowed(req: &HttpRequest) -> HttpResponse {
     SaymonError::MethodNotAllowed(req.method().to_string()).error_response()
 }
 
 async fn no_route(req: HttpRequest) -> HttpResponse {
     SaymonError::NoRoute(req.path().to_string()).error_response()
-}
-
-fn method_not_allowed_route() -> Route {
-    web::to(method_not_allowed)
 }
 
 /// Every endpoint of the dialect. openapi.json documents exactly these (tests/api/contract.rs).
@@ -50,5 +46,5 @@ pub fn endpoints() -> Vec<(&'static str, Method)> {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(route_table::scope("/node/api", table(), method_not_allowed_route).default_service(web::to(no_route)));
+    cfg.service(route_table::scope("/node/api", table(), method_not_allowed).default_service(web::to(no_route)));
 }
