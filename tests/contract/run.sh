@@ -19,13 +19,13 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-TOKEND_BIN="${TOKEND_BIN:-$ROOT/target/debug/tokend}"
+BIN="${TOKEND_BIN:-$ROOT/target/debug/tokend}"
 ST="${ST:-st}"
 BUDGET="${CONTRACT_FUZZ_SECONDS:-120}"
 PYTHON="${PYTHON:-python3}"
 
-[ -x "$TOKEND_BIN" ] || { echo "run.sh: no tokend binary at $TOKEND_BIN (cargo build, or set TOKEND_BIN)" >&2; exit 1; }
-command -v "$ST" >/dev/null || { echo "run.sh: schemathesis' st not found (set ST)" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "run.sh: no tokend binary at $BIN (cargo build, or set TOKEND_BIN)" >&2; exit 1; }
+ST="$(command -v "$ST")" || { echo "run.sh: schemathesis' st not found (set ST)" >&2; exit 1; }
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/tokend-contract.XXXXXX")"
 PORT="$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
@@ -56,7 +56,7 @@ TOKEND_DATA_DIR="$WORK/data" TOKEND_BIND="127.0.0.1:$PORT" \
     TOKEND_ADMIN_USERNAME="$TOKEND_FUZZ_LOGIN" TOKEND_ADMIN_PASSWORD="$TOKEND_FUZZ_PASSWORD" \
     TOKEND_LOGIN_BLOCKING=off TOKEND_RATE_LIMIT=off TOKEND_2FA=off CREATE_TOKENS_FOR_USERS=true \
     TOKEND_WORKERS=2 RUST_LOG=warn \
-    "$TOKEND_BIN" >"$WORK/server.log" 2>&1 &
+    "$BIN" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 
 TOKEND_FUZZ_USER_ID="$("$PYTHON" - "$BASE" <<'PY'
