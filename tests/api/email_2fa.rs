@@ -280,5 +280,5 @@ async fn without_smtp_the_email_method_is_never_offered() {
     let details = json!({"method": "password", "codeGenerated": false, "availableMethods": []});
     assert_eq!((status, &body["details"]), (StatusCode::BAD_REQUEST, &details), "{body}");
     let (status, body) = app.post(SEND, json!({"emailOrUsername": "alice"}), None).await;
-    assert_eq!((status, body["success"].clone()), (StatusCode::SERVICE_UNAVAILABLE, json!(false)));
+    assert_eq!((status, &body["errorType"]), (StatusCode::BAD_REQUEST, &json!("error-email-2fa-unavailable")));
 }

@@ -11,6 +11,8 @@ mod catalogue_f;
 mod catalogue_g;
 mod catalogue_h;
 mod catalogue_support;
+mod contract;
+mod contract_regressions;
 mod create_token;
 mod email_2fa;
 mod email_2fa_delivery;

@@ -25,11 +25,16 @@ pub async fn enable(state: web::Data<AppState>, caller: Caller, req: HttpRequest
         Err(EnableError::NoVerifiedEmail) => {
             Err(RcError::meteor("error-invalid-user", "You need to verify your emails before setting up 2FA"))
         }
-        Err(EnableError::MailUnavailable) => Err(RcError::meteor(
-            "error-email-2fa-unavailable",
-            "E-mail two-factor authentication is not available: this server has no SMTP configured",
-        )),
+        Err(EnableError::MailUnavailable) => Err(mail_unavailable()),
     }
+}
+
+/// 400: without SMTP no code can ever be sent, so this is no temporary failure (503).
+fn mail_unavailable() -> RcError {
+    RcError::meteor(
+        "error-email-2fa-unavailable",
+        "E-mail two-factor authentication is not available: this server has no SMTP configured",
+    )
 }
 
 /// `POST users.2fa.disableEmail`: 2FA-gated, and a remembered check does not count.
@@ -53,7 +58,7 @@ pub async fn send_code(
         return Err(RcError::meteor("error-parameter-required", "emailOrUsername is required"));
     };
     if !state.mailer.is_configured() {
-        return Err(delivery_failed());
+        return Err(mail_unavailable());
     }
     let user = match caller {
         Some(caller) => Some(caller.user().clone()),

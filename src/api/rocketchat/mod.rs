@@ -1,4 +1,5 @@
-//! The Rocket.Chat REST dialect under `/api` (spec/rocketchat.md). One route table.
+//! The Rocket.Chat REST dialect under `/api` (spec/rocketchat.md). One route table, which
+//! also serves the published contract at `/api/openapi.json`.
 
 pub mod audit;
 pub mod caller;
@@ -20,11 +21,13 @@ pub mod users;
 pub mod users_edit;
 pub mod views;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError, Route, web};
+use crate::api::openapi;
+use crate::api::route_table::{self, Endpoint, get, post};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use error::RcError;
 
-async fn method_not_allowed() -> HttpResponse {
+fn method_not_allowed(_: &HttpRequest) -> HttpResponse {
     RcError::Status(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed".into()).error_response()
 }
 
@@ -32,60 +35,58 @@ async fn not_found() -> HttpResponse {
     RcError::NotFound("Resource not found".into()).error_response()
 }
 
-/// A resource answering `routes`, and 405 in the Rocket.Chat envelope for other methods.
-fn resource(path: &str, routes: Vec<Route>) -> actix_web::Resource {
-    routes.into_iter().fold(web::resource(path), |r, route| r.route(route)).default_service(web::to(method_not_allowed))
+/// Every endpoint of the dialect. openapi.json documents exactly these (tests/api/contract.rs).
+fn table() -> Vec<Endpoint> {
+    vec![
+        get("/api/info", session::info),
+        get("/api/openapi.json", openapi::document),
+        post("/api/v1/login", session::login),
+        get("/api/v1/logout", session::logout),
+        post("/api/v1/logout", session::logout),
+        get("/api/v1/me", session::me),
+        post("/api/v1/users.create", users::create),
+        get("/api/v1/users.info", users::info),
+        get("/api/v1/users.list", users::list),
+        post("/api/v1/users.update", users_edit::update),
+        post("/api/v1/users.delete", users_edit::delete),
+        post("/api/v1/users.setActiveStatus", users_edit::set_active_status),
+        post("/api/v1/users.logout", user_sessions::logout_user),
+        post("/api/v1/users.logoutOtherClients", user_sessions::logout_other_clients),
+        post("/api/v1/users.removeOtherTokens", user_sessions::remove_other_tokens),
+        post("/api/v1/users.createToken", create_token::create_token),
+        post("/api/v1/users.generatePersonalAccessToken", pats::generate),
+        post("/api/v1/users.regeneratePersonalAccessToken", pats::regenerate),
+        post("/api/v1/users.removePersonalAccessToken", pats::remove),
+        get("/api/v1/users.getPersonalAccessTokens", pats::list),
+        post("/api/v1/users.enableTotp", totp::rest_enable),
+        post("/api/v1/users.validateTotp", totp::rest_validate),
+        post("/api/v1/users.disableTotp", totp::rest_disable),
+        post("/api/v1/users.regenerateTotpCodes", totp::rest_regenerate),
+        get("/api/v1/users.totpCodesRemaining", totp::rest_remaining),
+        post("/api/v1/users.resetTOTP", totp::rest_reset),
+        post("/api/v1/users.2fa.enableEmail", email_2fa::enable),
+        post("/api/v1/users.2fa.disableEmail", email_2fa::disable),
+        post("/api/v1/users.2fa.sendEmailCode", email_2fa::send_code),
+        post("/api/v1/method.call/{method}", method_call::method_call),
+        post("/api/v1/method.callAnon/{method}", method_call::method_call_anon),
+        get("/api/v1/tokend.audit", audit::list),
+        get("/api/v1/permissions.listAll", permissions::list_all),
+        post("/api/v1/permissions.update", permissions::update),
+        get("/api/v1/roles.list", roles::list),
+        post("/api/v1/roles.create", roles::create),
+        post("/api/v1/roles.addUserToRole", roles::add_user_to_role),
+        post("/api/v1/roles.removeUserFromRole", roles::remove_user_from_role),
+        get("/api/v1/roles.getUsersInRole", roles::get_users_in_role),
+    ]
+}
+
+/// `(path, method)` of every route this dialect serves.
+pub fn endpoints() -> Vec<(&'static str, Method)> {
+    route_table::list(&table())
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    use web::{get, post};
-    cfg.service(
-        web::scope("/api")
-            .service(resource("/info", vec![get().to(session::info)]))
-            .service(
-                web::scope("/v1")
-                    .service(resource("/login", vec![post().to(session::login)]))
-                    .service(resource("/logout", vec![get().to(session::logout), post().to(session::logout)]))
-                    .service(resource("/me", vec![get().to(session::me)]))
-                    .service(resource("/users.create", vec![post().to(users::create)]))
-                    .service(resource("/users.info", vec![get().to(users::info)]))
-                    .service(resource("/users.list", vec![get().to(users::list)]))
-                    .service(resource("/users.update", vec![post().to(users_edit::update)]))
-                    .service(resource("/users.delete", vec![post().to(users_edit::delete)]))
-                    .service(resource("/users.setActiveStatus", vec![post().to(users_edit::set_active_status)]))
-                    .service(resource("/users.logout", vec![post().to(user_sessions::logout_user)]))
-                    .service(resource(
-                        "/users.logoutOtherClients",
-                        vec![post().to(user_sessions::logout_other_clients)],
-                    ))
-                    .service(resource("/users.removeOtherTokens", vec![post().to(user_sessions::remove_other_tokens)]))
-                    .service(resource("/users.createToken", vec![post().to(create_token::create_token)]))
-                    .service(resource("/users.generatePersonalAccessToken", vec![post().to(pats::generate)]))
-                    .service(resource("/users.regeneratePersonalAccessToken", vec![post().to(pats::regenerate)]))
-                    .service(resource("/users.removePersonalAccessToken", vec![post().to(pats::remove)]))
-                    .service(resource("/users.getPersonalAccessTokens", vec![get().to(pats::list)]))
-                    .service(resource("/users.enableTotp", vec![post().to(totp::rest_enable)]))
-                    .service(resource("/users.validateTotp", vec![post().to(totp::rest_validate)]))
-                    .service(resource("/users.disableTotp", vec![post().to(totp::rest_disable)]))
-                    .service(resource("/users.regenerateTotpCodes", vec![post().to(totp::rest_regenerate)]))
-                    .service(resource("/users.totpCodesRemaining", vec![get().to(totp::rest_remaining)]))
-                    .service(resource("/users.resetTOTP", vec![post().to(totp::rest_reset)]))
-                    .service(resource("/users.2fa.enableEmail", vec![post().to(email_2fa::enable)]))
-                    .service(resource("/users.2fa.disableEmail", vec![post().to(email_2fa::disable)]))
-                    .service(resource("/users.2fa.sendEmailCode", vec![post().to(email_2fa::send_code)]))
-                    .service(resource("/method.call/{method}", vec![post().to(method_call::method_call)]))
-                    .service(resource("/method.callAnon/{method}", vec![post().to(method_call::method_call_anon)]))
-                    .service(resource("/tokend.audit", vec![get().to(audit::list)]))
-                    .service(resource("/permissions.listAll", vec![get().to(permissions::list_all)]))
-                    .service(resource("/permissions.update", vec![post().to(permissions::update)]))
-                    .service(resource("/roles.list", vec![get().to(roles::list)]))
-                    .service(resource("/roles.create", vec![post().to(roles::create)]))
-                    .service(resource("/roles.addUserToRole", vec![post().to(roles::add_user_to_role)]))
-                    .service(resource("/roles.removeUserFromRole", vec![post().to(roles::remove_user_from_role)]))
-                    .service(resource("/roles.getUsersInRole", vec![get().to(roles::get_users_in_role)])),
-            )
-            .default_service(web::to(not_found)),
-    );
+    cfg.service(route_table::scope("/api", table(), method_not_allowed).default_service(web::to(not_found)));
 }
 
 /// Used by the app-wide fallback so unknown paths still get a JSON body.

@@ -9,10 +9,12 @@ pub mod user_edit;
 pub mod users;
 pub mod views;
 
-use actix_web::{HttpRequest, HttpResponse, ResponseError, Route, web};
+use crate::api::route_table::{self, Endpoint};
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use error::SaymonError;
 
-async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+fn method_not_allowed(req: &HttpRequest) -> HttpResponse {
     SaymonError::MethodNotAllowed(req.method().to_string()).error_response()
 }
 
@@ -20,25 +22,29 @@ async fn no_route(req: HttpRequest) -> HttpResponse {
     SaymonError::NoRoute(req.path().to_string()).error_response()
 }
 
-/// A resource answering `routes`, and 405 in SAYMON's envelope for other methods.
-fn resource(path: &str, routes: Vec<Route>) -> actix_web::Resource {
-    routes.into_iter().fold(web::resource(path), |r, route| r.route(route)).default_service(web::to(method_not_allowed))
+/// Every endpoint of the dialect. openapi.json documents exactly these (tests/api/contract.rs).
+/// Fixed paths come first: they would otherwise match `/users/{id}`.
+fn table() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(Method::POST, "/node/api/users/session", session::create),
+        Endpoint::new(Method::DELETE, "/node/api/users/session", session::delete),
+        Endpoint::new(Method::GET, "/node/api/users/current", users::current),
+        Endpoint::new(Method::GET, "/node/api/users", users::list),
+        Endpoint::new(Method::POST, "/node/api/users", users::create),
+        Endpoint::new(Method::GET, "/node/api/users/{id}", users::get),
+        Endpoint::new(Method::PATCH, "/node/api/users/{id}", user_edit::patch),
+        Endpoint::new(Method::DELETE, "/node/api/users/{id}", user_edit::delete),
+        Endpoint::new(Method::POST, "/node/api/users/{id}/auth-token", tokens::create),
+        Endpoint::new(Method::DELETE, "/node/api/users/{id}/auth-token", tokens::delete),
+        Endpoint::new(Method::PUT, "/node/api/users/{id}/password", user_edit::set_password),
+    ]
+}
+
+/// `(path, method)` of every route this dialect serves.
+pub fn endpoints() -> Vec<(&'static str, Method)> {
+    route_table::list(&table())
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    use web::{delete, get, patch, post, put};
-    cfg.service(
-        web::scope("/node/api")
-            // Fixed paths first: they would otherwise match `/users/{id}`.
-            .service(resource("/users/session", vec![post().to(session::create), delete().to(session::delete)]))
-            .service(resource("/users/current", vec![get().to(users::current)]))
-            .service(resource("/users", vec![get().to(users::list), post().to(users::create)]))
-            .service(resource(
-                "/users/{id}",
-                vec![get().to(users::get), patch().to(user_edit::patch), delete().to(user_edit::delete)],
-            ))
-            .service(resource("/users/{id}/auth-token", vec![post().to(tokens::create), delete().to(tokens::delete)]))
-            .service(resource("/users/{id}/password", vec![put().to(user_edit::set_password)]))
-            .default_service(web::to(no_route)),
-    );
+    cfg.service(route_table::scope("/node/api", table(), method_not_allowed).default_service(web::to(no_route)));
 }
