@@ -2,6 +2,7 @@ mod admin_cli;
 mod audit;
 mod backup;
 mod binary;
+mod crash_safety;
 mod create_token;
 mod email_2fa;
 mod email_2fa_delivery;
