@@ -13,6 +13,7 @@ mod login_blocking;
 mod no_plaintext;
 mod pats;
 mod permissions;
+mod races;
 mod request_auth;
 mod roles;
 mod saymon_auth;
