@@ -20,6 +20,7 @@ mod saymon_auth;
 mod saymon_tokens;
 mod saymon_users;
 mod sessions;
+mod storage_faults;
 mod token_lifecycle;
 mod totp;
 mod totp_methods;
