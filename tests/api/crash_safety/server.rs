@@ -68,6 +68,22 @@ impl CrashServer {
         self.child.wait().expect("reap tokend");
     }
 
+    /// SIGTERM: the server stops accepting, finishes what is in flight, and must exit 0
+    /// within its 30 s shutdown timeout (plus slack).
+    pub fn terminate(&mut self) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("run kill").success());
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "tokend exited with {status} after SIGTERM:\n{}", self.log_tail());
+                return;
+            }
+            assert!(Instant::now() < deadline, "tokend still running 40 s after SIGTERM");
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
     /// The last lines the server wrote, for failure messages.
     pub fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
