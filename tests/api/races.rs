@@ -178,3 +178,57 @@ async fn concurrent_auth_token_posts_and_deletes_end_with_the_last_posts_token_o
         assert_eq!(saymon_rows(&app, &carol), 0);
     }
 }
+
+/// 50 clients keep calling `/api/v1/me` with one token while `revoke` runs: every answer is
+/// 200 or the exact 401, and every request sent after `revoke` was acknowledged gets 401
+/// (the token cache must never serve a revoked token).
+async fn revoke_while_fifty_clients_use_the_token(app: &TestApp, bob: &Session, revoke: RequestBuilder) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let acknowledged = Arc::new(AtomicBool::new(false));
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let (client, url, bob, acknowledged) =
+            (app.client.clone(), app.url("/api/v1/me"), bob.clone(), acknowledged.clone());
+        clients.spawn(async move {
+            let mut after = 0;
+            while after < 5 {
+                let sent_after = acknowledged.load(Ordering::SeqCst);
+                let req = client.get(&url).header("X-User-Id", &bob.user_id).header("X-Auth-Token", &bob.token);
+                let resp = req.send().await.expect("request");
+                let status = resp.status();
+                let body: Value = resp.json().await.expect("json");
+                match status {
+                    StatusCode::OK => assert!(!sent_after, "a request sent after the revocation got 200"),
+                    _ => assert_eq!((status, body), (StatusCode::UNAUTHORIZED, not_logged_in())),
+                }
+                after += usize::from(sent_after);
+            }
+        });
+    }
+    let (status, body) = app.send(revoke).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    acknowledged.store(true, Ordering::SeqCst);
+    while let Some(joined) = clients.join_next().await {
+        joined.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_logout_cuts_off_fifty_clients_using_the_token_at_once() {
+    let app = spawn_app().await;
+    let bob = app.user_session("bob").await;
+    let logout = app.client.post(app.url("/api/v1/logout"));
+    let logout = logout.header("X-User-Id", &bob.user_id).header("X-Auth-Token", &bob.token);
+    revoke_while_fifty_clients_use_the_token(&app, &bob, logout).await;
+}
+
+#[tokio::test]
+async fn a_deactivation_cuts_off_fifty_clients_using_the_users_token_at_once() {
+    let app = spawn_app().await;
+    let bob = app.user_session("bob").await;
+    let body = json!({"userId": bob.user_id, "activeStatus": false});
+    let deactivate = app.client.post(app.url("/api/v1/users.setActiveStatus")).json(&body);
+    let deactivate = deactivate.header("X-User-Id", &app.admin.user_id).header("X-Auth-Token", &app.admin.token);
+    revoke_while_fifty_clients_use_the_token(&app, &bob, deactivate).await;
+}
