@@ -59,6 +59,8 @@ pub enum Op {
     DuplicatePat(String),
     SaymonPost,
     SaymonDelete,
+    /// The admin sets a new password: the user's login tokens die in the same transaction.
+    ChangePassword(String),
 }
 
 impl Op {
@@ -72,6 +74,7 @@ impl Op {
             Op::DuplicatePat(_) => "duplicate PAT name (refused)",
             Op::SaymonPost => "SAYMON auth-token POST",
             Op::SaymonDelete => "SAYMON auth-token DELETE",
+            Op::ChangePassword(_) => "password change (users.update)",
         }
     }
 }
@@ -97,6 +100,8 @@ pub struct View {
     pub logins: Vec<Hash>,
     pub pats: BTreeMap<String, Hash>,
     pub saymon: Option<Hash>,
+    /// Password changes committed, as the audit log (written in the same transaction) says.
+    pub password_changes: u64,
 }
 
 /// PATs a lane keeps at most, far below the per-user cap, so generation never hits it.
@@ -111,6 +116,7 @@ pub struct Lane {
     pub logins: Vec<Held>,
     pub pats: BTreeMap<String, Held>,
     pub saymon: Option<Held>,
+    pub password_changes: u64,
     /// Killed by acknowledged writes since the last restart; checked once, then dropped.
     pub revoked: Vec<Revoked>,
     /// The write in flight when the server died.
@@ -131,6 +137,7 @@ impl Lane {
             logins: Vec::new(),
             pats: BTreeMap::new(),
             saymon: None,
+            password_changes: 0,
             revoked: Vec::new(),
             pending: None,
             acknowledged: BTreeMap::new(),
@@ -157,7 +164,8 @@ impl Lane {
             50..75 if !names.is_empty() => Op::RemovePat(names[self.rng.below(names.len() as u64) as usize].clone()),
             75..80 if !names.is_empty() => Op::DuplicatePat(names[self.rng.below(names.len() as u64) as usize].clone()),
             80..92 => Op::SaymonPost,
-            92..100 => Op::SaymonDelete,
+            92..97 => Op::SaymonDelete,
+            97..100 => Op::ChangePassword(format!("{}-{:x}", self.username, self.rng.next())),
             _ => Op::CreateToken,
         }
     }
@@ -202,6 +210,13 @@ impl Lane {
                     self.revoke_saymon(old);
                 }
             }
+            (Op::ChangePassword(password), Outcome::Done) => {
+                self.password = password.clone();
+                self.password_changes += 1;
+                for gone in std::mem::take(&mut self.logins) {
+                    self.revoke_rocketchat(gone);
+                }
+            }
             (op, outcome) => panic!("lane {}: {op:?} cannot end in {outcome:?}", self.username),
         }
     }
@@ -223,6 +238,7 @@ impl Lane {
             logins: self.logins.iter().map(|h| h.hash).collect(),
             pats: self.pats.iter().map(|(name, h)| (name.clone(), h.hash)).collect(),
             saymon: self.saymon.as_ref().map(|h| h.hash),
+            password_changes: self.password_changes,
         }
     }
 }

@@ -1,10 +1,11 @@
 //! "Nothing lost" (spec/security.md §5.2, §6.J item 70): lanes of concurrent writers —
-//! logins, `users.createToken`, PAT generation, SAYMON auth-tokens, and their revocations —
-//! run against the real binary, which is SIGKILLed at a random moment (0.5–5 s) and
-//! restarted on the same file, cycle after cycle. After every restart the file passes
-//! `integrity_check`, each lane's tokens are exactly its acknowledged writes (the one
-//! interrupted write may go either way), held tokens authenticate, revoked ones get 401,
-//! no user exceeds the login-token cap and no PAT name repeats.
+//! logins, `users.createToken`, PAT generation, SAYMON auth-tokens, password changes, and
+//! their revocations — run against the real binary, which is killed at a random moment
+//! (0.5–5 s) and restarted on the same file, cycle after cycle. After every restart the
+//! file passes `integrity_check`, each lane's tokens are exactly its acknowledged writes
+//! (the one interrupted write may go either way, but whole: a password change never
+//! without its token revocations), held tokens authenticate, revoked ones get 401, no
+//! user exceeds the login-token cap and no PAT name repeats.
 //!
 //! Knobs (environment): `CRASH_CYCLES` (default 5; CI runs 25 against the release build),
 //! `CRASH_SEED` (printed on every run, to replay the choices), `CRASH_TOKEND_BIN`.

@@ -71,6 +71,10 @@ async fn perform(target: &Target, lane: &Lane, op: &Op) -> Result<Outcome, Inter
         ),
         Op::SaymonPost => (client.request(Method::POST, saymon_url()), StatusCode::OK),
         Op::SaymonDelete => (client.request(Method::DELETE, saymon_url()), StatusCode::OK),
+        Op::ChangePassword(password) => {
+            let body = json!({"userId": lane.user_id, "data": {"password": password}});
+            (as_admin(client.post(url("/api/v1/users.update"))).json(&body), StatusCode::OK)
+        }
     };
     let resp = req.send().await.map_err(|_| Interrupted)?;
     let status = resp.status();
@@ -85,7 +89,7 @@ async fn perform(target: &Target, lane: &Lane, op: &Op) -> Result<Outcome, Inter
             assert_eq!(body["errorType"], "error-token-already-exists", "lane {}: {body}", lane.username);
             Outcome::Refused
         }
-        Op::Logout(_) | Op::RemovePat(_) | Op::SaymonDelete => Outcome::Done,
+        Op::Logout(_) | Op::RemovePat(_) | Op::SaymonDelete | Op::ChangePassword(_) => Outcome::Done,
     })
 }
 

@@ -63,7 +63,14 @@ pub fn stored(conn: &Connection, user_id: &str) -> View {
         .map(Some)
         .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
         .unwrap();
-    View { logins, pats, saymon: saymon.map(hash) }
+    let password_changes: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE subject_id = ?1 AND detail LIKE 'password change:%'",
+            [user_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    View { logins, pats, saymon: saymon.map(hash), password_changes: password_changes as u64 }
 }
 
 /// Settles the lane's interrupted write against what the store holds: the store must
@@ -106,7 +113,7 @@ fn outcome_if_applied(op: &Op, lane: &Lane, observed: &View) -> Option<Outcome> 
         Op::SaymonPost => {
             observed.saymon.filter(|h| Some(*h) != lane.saymon.as_ref().map(|s| s.hash)).map(|h| unseen(&h))
         }
-        Op::Logout(_) | Op::RemovePat(_) | Op::SaymonDelete => Some(Outcome::Done),
+        Op::Logout(_) | Op::RemovePat(_) | Op::SaymonDelete | Op::ChangePassword(_) => Some(Outcome::Done),
         Op::GeneratePat(_) | Op::DuplicatePat(_) => None,
     }
 }
