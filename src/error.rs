@@ -46,11 +46,30 @@ impl From<rusqlite::Error> for Error {
                 | ErrorCode::ReadOnly
                 | ErrorCode::DiskFull
                 | ErrorCode::CannotOpen
-                | ErrorCode::SystemIoFailure => return Error::Unavailable(err.to_string()),
+                | ErrorCode::SystemIoFailure => {
+                    let code = (code.code, code.extended_code);
+                    return Error::Unavailable(format!("{err} (SQLite code {}): {}", code.1, advice(code.0)));
+                }
                 _ => {}
             }
         }
         Error::Internal(err.to_string())
+    }
+}
+
+/// What the operator can do about a transient storage failure: the log line says it, since
+/// SQLite's own text ("disk I/O error") does not.
+fn advice(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::DiskFull => "the file system holding the database is full; writes resume once space is freed",
+        ErrorCode::ReadOnly => "the database is read-only; make the file, its -wal and -shm and its directory writable",
+        ErrorCode::CannotOpen => "the database file cannot be opened; check the data directory and its permissions",
+        ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+            "another writer held the database lock for longer than the busy timeout"
+        }
+        _ => {
+            "reading or writing the database file failed; check that its file system is writable, not full and healthy"
+        }
     }
 }
 

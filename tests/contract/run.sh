@@ -55,7 +55,7 @@ export TOKEND_FUZZ_PASSWORD
 TOKEND_DATA_DIR="$WORK/data" TOKEND_BIND="127.0.0.1:$PORT" \
     TOKEND_ADMIN_USERNAME="$TOKEND_FUZZ_LOGIN" TOKEND_ADMIN_PASSWORD="$TOKEND_FUZZ_PASSWORD" \
     TOKEND_LOGIN_BLOCKING=off TOKEND_RATE_LIMIT=off TOKEND_2FA=off CREATE_TOKENS_FOR_USERS=true \
-    TOKEND_WORKERS=2 RUST_LOG=warn \
+    TOKEND_WORKERS=2 RUST_LOG=info \
     "$BIN" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 
@@ -87,6 +87,7 @@ cd "$WORK"
     --checks all --exclude-checks positive_data_acceptance,negative_data_rejection \
     --phases examples,coverage,fuzzing,stateful \
     --max-time "$BUDGET" \
+    ${CONTRACT_FUZZ_SEED:+--seed "$CONTRACT_FUZZ_SEED"} \
     --workers 1 \
     --request-timeout 10 \
     --suppress-health-check too_slow \
