@@ -80,6 +80,8 @@ export TOKEND_FUZZ_USER_ID
 
 echo "fuzzing $BASE for ${BUDGET}s; server log and reports in $WORK"
 status=0
+# The fuzz must not change its own credentials (see hooks.py).
+export SCHEMATHESIS_HOOKS=hooks PYTHONPATH="$ROOT/tests/contract${PYTHONPATH:+:$PYTHONPATH}"
 # From the work directory, so that schemathesis' crash cache stays out of the repository.
 cd "$WORK"
 "$ST" --config-file "$ROOT/tests/contract/schemathesis.toml" run "$BASE/api/openapi.json" \
