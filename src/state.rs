@@ -7,6 +7,7 @@ use crate::auth::password::PasswordHasher;
 use crate::auth::vault::{Vault, VaultError};
 use crate::config::Config;
 use crate::db::Db;
+use crate::db::users::UserRecord;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -16,6 +17,8 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     pub vault: Arc<Vault>,
     pub auth_cache: Arc<AuthCache>,
+    /// SAYMON API token hash → owner, as `auth_cache` is for Rocket.Chat tokens.
+    pub saymon_auth_cache: Arc<AuthCache<UserRecord>>,
     pub login_guard: Arc<LoginGuard>,
     /// Sends e-mail 2FA codes; refuses everything when SMTP is not configured.
     pub mailer: crate::mail::Mailer,
@@ -28,6 +31,15 @@ impl AppState {
         let passwords = PasswordHasher::new(config.bcrypt_cost);
         let mailer = crate::mail::Mailer::new(config.smtp.as_ref());
         let login_guard = Arc::new(LoginGuard::new(config.login_guard.clone()));
-        Ok(AppState { config: Arc::new(config), db, passwords, vault, auth_cache: Arc::default(), login_guard, mailer })
+        Ok(AppState {
+            config: Arc::new(config),
+            db,
+            passwords,
+            vault,
+            auth_cache: Arc::default(),
+            saymon_auth_cache: Arc::default(),
+            login_guard,
+            mailer,
+        })
     }
 }

@@ -4,7 +4,7 @@
 //! contains SQL.
 
 pub mod audit;
-
+pub mod bench_seed;
 pub mod email_2fa;
 pub mod inventory;
 pub mod migrations;
