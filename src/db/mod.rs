@@ -82,6 +82,12 @@ impl Db {
         let mut conn = db.pool.get().map_err(|e| classify(&shown, e.to_string()))?;
         migrations::apply(&mut conn, &shown)?;
         seed::roles_and_permissions(&mut conn).map_err(|e| classify(&shown, e.to_string()))?;
+        drop(conn);
+        // Statistics from when the store was small (e.g. one user) lead the planner to scan
+        // tables it should search; refresh any that are out of date before serving.
+        if let Err(e) = db.optimize() {
+            log::warn!("refreshing the query planner's statistics failed: {e}");
+        }
         Ok(db)
     }
 
@@ -161,6 +167,14 @@ impl Db {
         Ok(Connection::open(&self.path)?)
     }
 
+    /// Re-analyses every table whose size changed a lot since its statistics were taken
+    /// (SQLite's advice for long-lived connections: at start, then periodically). The
+    /// analysis limit keeps it to milliseconds even on a store of millions of tokens.
+    pub fn optimize(&self) -> Result<()> {
+        let conn = self.pool.get()?;
+        conn.execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;").map_err(Error::from)
+    }
+
     /// Folds the WAL back into the main file so a stopped server leaves one tidy file.
     pub fn checkpoint(&self) -> Result<()> {
         let conn = self.pool.get()?;
@@ -188,6 +202,10 @@ fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
 fn restrict_to_owner(_: &Path) -> std::io::Result<()> {
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod plan_tests;
 
 fn classify(path: &str, cause: String) -> OpenError {
     if cause.contains("not a database") || cause.contains("malformed") {
