@@ -11,8 +11,10 @@ use actix_web::web::Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
-/// More distinct tokens than this in one generation and the cache starts over.
-const MAX_ENTRIES: usize = 100_000;
+/// More distinct tokens than this in one generation and the cache starts over. An entry
+/// with its rendered `/me` body takes about 2 kB, so this bounds the cache to ~20 MB even
+/// when every request presents a different token.
+const MAX_ENTRIES: usize = 10_000;
 
 pub struct AuthEntry<O = TokenOwner> {
     pub owner: O,
