@@ -16,7 +16,7 @@ stop_server
 # scale_run STORE NAME SPAN: /me with a token drawn uniformly from the store's first SPAN
 # tokens on every request, after a warm-up of the same.
 scale_run() {
-    export $(seeded "$1" random "$3" /api/v1/me)
+    export $(seeded "$1" random 0 "$3")
     wrk -t"$THREADS" -c"$CONNS" -d2s -s "$ROOT/bench/lua/seeded.lua" "$BASE" >/dev/null
     measure "$2" "$RUNS" -s "$ROOT/bench/lua/seeded.lua" "$BASE"
 }
