@@ -108,8 +108,14 @@ pub(super) fn run_batch(
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
-            answer_all(vec![first], || Err(replicate(&e)));
-            // Jobs already queued would meet the same lock; they get their own attempt.
+            // The store is locked by another process beyond the busy timeout (or unwritable):
+            // the jobs queued meanwhile would meet the same wall, so they fail now too rather
+            // than each waiting out another timeout behind it.
+            let mut failed = vec![first];
+            while let Ok(job) = more() {
+                failed.push(job);
+            }
+            answer_all(failed, || Err(replicate(&e)));
             return false;
         }
     };

@@ -63,16 +63,18 @@ fn a_panicking_job_fails_alone() {
 }
 
 #[test]
-fn a_database_locked_by_another_connection_is_unavailable_and_nothing_is_acknowledged() {
+fn a_store_locked_by_another_connection_fails_the_queued_writes_and_acknowledges_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut conn = table(&dir);
     conn.busy_timeout(Duration::from_millis(10)).unwrap();
     let other = Connection::open(dir.path().join("w.sqlite3")).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
     let (a, a_answer) = insert(1);
+    let (queued, queued_answer) = insert(2);
     let generation = AtomicU64::new(0);
-    assert!(!batch(&mut conn, vec![a], &generation));
+    assert!(!batch(&mut conn, vec![a, queued], &generation));
     assert!(matches!(a_answer.blocking_recv().unwrap(), Err(Error::Unavailable(_))));
+    assert!(matches!(queued_answer.blocking_recv().unwrap(), Err(Error::Unavailable(_))), "the queue fails at once");
     assert_eq!(generation.load(Ordering::SeqCst), 0);
     other.execute_batch("ROLLBACK").unwrap();
     assert!(values(&conn).is_empty());
