@@ -2,23 +2,30 @@
 # login throughput against it, /me latency while logins saturate the CPU, and the timing of
 # an unknown user against a wrong password.
 
-log "logins: the bcrypt bound"
 CPUS="$(nproc)"
-# One verify loop per CPU at once, at nice 9 like the server's hashing threads (one per
-# CPU): the time of one verify under the same conditions as the logins below.
-VERIFY_MS="$(median $({ for _ in $(seq 1 "$CPUS"); do nice -n 9 "$BIN" bench bcrypt --rounds 12 & done; wait; }))"
-LOGIN_BOUND="$(awk -v c="$CPUS" -v t="$VERIFY_MS" 'BEGIN {printf "%.2f", c * 1000 / t}')"
+# The bound: one verify loop per CPU at once, at nice 9 like the server's hashing threads
+# (one per CPU), so the time of one verify is taken under the conditions of the logins.
+# It is measured right before each login run: the machine's other load drifts.
+bcrypt_bound() {
+    local ms
+    ms="$(median $({ for _ in $(seq 1 "$CPUS"); do nice -n 9 "$BIN" bench bcrypt --rounds 8 & done; wait; }))"
+    awk -v c="$CPUS" -v t="$ms" 'BEGIN {printf "%.3f %.2f\n", t, c * 1000 / t}'
+}
 
-log "logins: password logins alone (-c8)"
+log "logins: password logins alone (-c8), each run after measuring the bcrypt bound"
 export BENCH_BODY="{\"user\":\"admin\",\"password\":\"$ADMIN_PASSWORD\"}"
-login_rps=()
+login_rps=(); verify_ms=(); bounds=(); login_ratios=()
 for run in $(seq 1 "$RUNS"); do
+    read -r ms bound < <(bcrypt_bound)
     wrk_run "login-$run" -t1 -c8 -d"$DURATION" --timeout 10s --latency -s "$ROOT/bench/lua/post.lua" \
         "$BASE/api/v1/login"
-    login_rps+=("$(rps_of "$RESULTS/login-$run.txt")")
+    rps="$(rps_of "$RESULTS/login-$run.txt")"
+    login_rps+=("$rps"); verify_ms+=("$ms"); bounds+=("$bound"); login_ratios+=("$(ratio "$rps" "$bound")")
 done
+VERIFY_MS="$(median "${verify_ms[@]}")"
+LOGIN_BOUND="$(median "${bounds[@]}")"
 LOGIN_RPS="$(median "${login_rps[@]}")"
-SPREAD+=("login=${login_rps[*]}")
+SPREAD+=("login=${login_rps[*]}" "login_bound=${bounds[*]}")
 
 log "logins: /me latency while 8 connections log in"
 burst_p99=(); burst_rps=(); burst_login=()
@@ -61,7 +68,7 @@ report_logins() {
     info "bcrypt_verify_ms (cost ${TOKEND_BCRYPT_COST:-10}, nice 9, x$CPUS)" "$VERIFY_MS"
     info "login_bound_per_s (cpus / verify)" "$LOGIN_BOUND"
     info "login_per_s" "$LOGIN_RPS"
-    check "login_vs_bound" "$(ratio "$LOGIN_RPS" "$LOGIN_BOUND")" ge 0.95
+    check "login_vs_bound (median of runs)" "$(median "${login_ratios[@]}")" ge 0.95
     check "me_p99_ms_during_logins" "$(median "${burst_p99[@]}")" lt 10
     info "me_rps_during_logins" "$(median "${burst_rps[@]}")"
     info "login_per_s_during_me_load" "$(median "${burst_login[@]}")"

@@ -20,12 +20,12 @@ mkdir -p "$RESULTS"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/tokend-profile.XXXXXX")"
 trap 'stop_server; rm -rf "$WORK"' EXIT
 
-export TOKEND_ADMIN_USERNAME=admin TOKEND_ADMIN_PASSWORD="profile-admin-pw" RUST_LOG=warn
+export TOKEND_ADMIN_USERNAME=admin TOKEND_ADMIN_PASSWORD="profile-admin-pw" RUST_LOG=info
 PREFIX="$(printf 'p%.0s' $(seq 1 33))"
 # A store whose tokens 0..N-1 are the cache misses of the second profile.
 start_server "$WORK"
 stop_server
-"$BIN" bench seed --users 100 --tokens "$N" --prefix "$PREFIX" >"$WORK/users" 2>/dev/null
+TOKEND_DATA_DIR="$WORK" "$BIN" bench seed --users 100 --tokens "$N" --prefix "$PREFIX" >"$WORK/users"
 port="$(free_port)"
 BASE="http://127.0.0.1:$port"
 TOKEND_DATA_DIR="$WORK" TOKEND_BIND="127.0.0.1:$port" TOKEND_WORKERS=1 \
@@ -62,7 +62,7 @@ sleep 1
 
 # Dumps are numbered in order: .1 is the cached path, .2 the cache misses.
 for dump in "$RESULTS"/callgrind.*.[12]; do
-    callgrind_annotate --threshold=100 "$dump" >"$dump.txt"
+    callgrind_annotate --auto=no --threshold=100 "$dump" >"$dump.txt"
     case "$dump" in *.1) mode="cached token";; *) mode="a new token each request (database lookup)";; esac
     python3 - "$dump.txt" "$N" "$mode" <<'PY' | tee -a "$RESULTS/breakdown.txt"
 import re, sys
