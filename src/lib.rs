@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod backup;
+pub mod bench;
 pub mod blocking;
 pub mod clock;
 pub mod config;

@@ -31,6 +31,9 @@ enum Command {
     /// Operator commands on the database in TOKEND_DATA_DIR (safe while the server runs).
     #[command(subcommand)]
     Admin(AdminCli),
+    /// Helpers of bench/run.sh (see src/bench.rs); not for production stores.
+    #[command(subcommand, hide = true)]
+    Bench(tokend::bench::BenchCommand),
 }
 
 #[derive(Subcommand)]
@@ -273,6 +276,16 @@ fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Admin(cmd) => admin(config, cmd.into()),
+        Command::Bench(cmd) => match tokend::bench::run(&config, cmd) {
+            Ok(out) => {
+                println!("{out}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("tokend bench: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Backup { path } => match tokend::backup::run(&config, &path) {
             Ok(bytes) => {
                 println!("backed up {} to {} ({bytes} bytes)", config.database_path().display(), path.display());

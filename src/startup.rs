@@ -96,7 +96,8 @@ impl Application {
         self.port
     }
 
-    /// Serves until the server is stopped, purging expired tokens periodically.
+    /// Serves until the server is stopped, purging expired tokens (and refreshing the query
+    /// planner's statistics) periodically.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let purge = tokio::spawn(purge_expired_tokens(self.state.clone()));
         let watch = tokio::spawn(watch_other_writers(self.state.db.clone()));
@@ -213,6 +214,10 @@ async fn purge_expired_tokens(state: AppState) {
             Ok(0) => {}
             Ok(n) => log::info!("purged {n} expired tokens"),
             Err(e) => log::warn!("purging expired tokens failed: {e}"),
+        }
+        let db = state.db.clone();
+        if let Err(e) = crate::blocking::run(move || db.optimize()).await {
+            log::warn!("refreshing the query planner's statistics failed: {e}");
         }
     }
 }

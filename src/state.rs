@@ -8,6 +8,7 @@ use crate::auth::password::PasswordHasher;
 use crate::auth::vault::{Vault, VaultError};
 use crate::config::Config;
 use crate::db::Db;
+use crate::db::users::UserRecord;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -17,6 +18,8 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     pub vault: Arc<Vault>,
     pub auth_cache: Arc<AuthCache>,
+    /// SAYMON API token hash → owner, as `auth_cache` is for Rocket.Chat tokens.
+    pub saymon_auth_cache: Arc<AuthCache<UserRecord>>,
     pub login_guard: Arc<LoginGuard>,
     pub rate_limiter: Arc<RateLimiter>,
     /// Sends e-mail 2FA codes; refuses everything when SMTP is not configured.
@@ -37,6 +40,7 @@ impl AppState {
             passwords,
             vault,
             auth_cache: Arc::default(),
+            saymon_auth_cache: Arc::default(),
             login_guard,
             rate_limiter,
             mailer,

@@ -1,6 +1,7 @@
 //! SAYMON credentials: the per-user API token (a UUIDv4, as SAYMON issues) and cookie
 //! sessions. Both are stored by SHA-256 and every mint and revocation is audited.
 
+use super::cache::AuthEntry;
 use crate::auth::token::{PlainToken, TokenHash};
 use crate::clock::{Millis, now_ms};
 use crate::db::audit::{self, Actor, AuditEvent};
@@ -8,6 +9,7 @@ use crate::db::saymon;
 use crate::db::users::UserRecord;
 use crate::error::Result;
 use crate::state::AppState;
+use std::sync::Arc;
 
 fn event(kind: &'static str, what: &'static str, user: &UserRecord, label: Option<String>, detail: &str) -> AuditEvent {
     AuditEvent {
@@ -71,11 +73,23 @@ pub async fn revoke_api_token(state: &AppState, actor: &Actor, user: &UserRecord
 
 /// The active owner of a presented API token.
 pub async fn user_by_api_token(state: &AppState, presented: &str) -> Result<Option<UserRecord>> {
+    Ok(api_token_entry(state, presented).await?.map(|entry| entry.owner.clone()))
+}
+
+/// The cached entry of a presented API token's active owner: served from memory until the
+/// next committed write (which may have revoked the token or deactivated the user).
+pub async fn api_token_entry(state: &AppState, presented: &str) -> Result<Option<Arc<AuthEntry<UserRecord>>>> {
     if !is_uuid(presented) {
         return Ok(None);
     }
     let hash = TokenHash::of(&presented.to_ascii_lowercase());
-    state.db.read(move |c| saymon::user_by_api_token(c, &hash)).await
+    // Read before the lookup: a write that commits meanwhile makes this entry stale at once.
+    let generation = state.db.generation();
+    if let Some(entry) = state.saymon_auth_cache.get(hash.as_bytes(), generation) {
+        return Ok(Some(entry));
+    }
+    let owner = state.db.read(move |c| saymon::user_by_api_token(c, &hash)).await?;
+    Ok(owner.map(|user| state.saymon_auth_cache.put(*hash.as_bytes(), generation, user)))
 }
 
 /// A session just opened: the id for the `sid` cookie and, with CSRF on, the `csrf` value.

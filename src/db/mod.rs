@@ -1,8 +1,10 @@
-//! The SQLite store: an r2d2 pool whose every connection gets the same pragmas, and the
-//! two helpers through which all queries run on the blocking pool. This module tree is
-//! the only place in tokend that contains SQL.
+//! The SQLite store: an r2d2 pool of read connections and one writer thread (group commit,
+//! see `writer`), every connection with the same pragmas, and the helpers through which all
+//! queries run off the async workers. This module tree is the only place in tokend that
+//! contains SQL.
 
 pub mod audit;
+pub mod bench_seed;
 pub mod email_2fa;
 pub mod inventory;
 pub mod migrations;
@@ -14,6 +16,7 @@ pub mod tokens;
 pub mod totp;
 pub mod two_factor;
 pub mod users;
+mod writer;
 
 use crate::config::{Config, Synchronous};
 use crate::error::{Error, Result};
@@ -31,6 +34,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<SqliteConnectionManager>,
+    /// Where `write` sends its work: one thread batching writes into shared commits.
+    writer: writer::Writer,
     /// Bumped after every committed write (and when another process is seen to write),
     /// so anything cached from the database knows when it may be stale.
     generation: Arc<AtomicU64>,
@@ -73,29 +78,33 @@ impl Db {
         }
         probe.query_row("PRAGMA schema_version", [], |_| Ok(())).map_err(|e| classify(&shown, e.to_string()))?;
         drop(probe);
-        let db = Db::open_pool(&path, config.synchronous, config.db_pool_size)
-            .map_err(|e| classify(&shown, e.to_string()))?;
+        let db = Db::open_pool(&path, config.synchronous, config.db_pool_size).map_err(|e| classify(&shown, e))?;
         let mut conn = db.pool.get().map_err(|e| classify(&shown, e.to_string()))?;
         migrations::apply(&mut conn, &shown)?;
         seed::roles_and_permissions(&mut conn).map_err(|e| classify(&shown, e.to_string()))?;
+        drop(conn);
+        // Statistics from when the store was small (e.g. one user) lead the planner to scan
+        // tables it should search; refresh any that are out of date before serving.
+        if let Err(e) = db.optimize() {
+            log::warn!("refreshing the query planner's statistics failed: {e}");
+        }
         Ok(db)
     }
 
-    fn open_pool(path: &Path, synchronous: Synchronous, size: u32) -> std::result::Result<Db, r2d2::Error> {
-        let pragmas = format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
-            synchronous.pragma_value()
-        );
-        let manager = SqliteConnectionManager::file(path).with_init(move |c| {
-            c.busy_timeout(BUSY_TIMEOUT)?;
-            c.execute_batch(&pragmas)
-        });
+    /// The read pool and the writer thread; an error is the cause as text, for `classify`.
+    fn open_pool(path: &Path, synchronous: Synchronous, size: u32) -> std::result::Result<Db, String> {
+        let manager = SqliteConnectionManager::file(path).with_init(move |c| configure(c, synchronous));
         let pool = Pool::builder()
             .max_size(size)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
-            .build(manager)?;
-        Ok(Db { pool, generation: Arc::new(AtomicU64::new(0)), path: path.to_path_buf() })
+            .build(manager)
+            .map_err(|e| e.to_string())?;
+        let conn = Connection::open(path).map_err(|e| e.to_string())?;
+        configure(&conn, synchronous).map_err(|e| e.to_string())?;
+        let generation = Arc::new(AtomicU64::new(0));
+        let writer = writer::Writer::start(conn, generation.clone()).map_err(|e| e.to_string())?;
+        Ok(Db { pool, writer, generation, path: path.to_path_buf() })
     }
 
     /// Runs read-only work on a pooled connection, off the async workers.
@@ -108,16 +117,16 @@ impl Db {
         crate::blocking::run(move || db.read_now(work)).await
     }
 
-    /// Runs `work` in one `BEGIN IMMEDIATE` transaction (so it never fails half-way on a
-    /// lock upgrade), committed before the result is returned: nothing is acknowledged
-    /// before it is durable. On error everything is rolled back.
+    /// Runs `work` in a `BEGIN IMMEDIATE` transaction (so it never fails half-way on a lock
+    /// upgrade) shared with the other writes queued meanwhile, each in its own savepoint:
+    /// on error only `work`'s changes are rolled back. The result is returned after the
+    /// commit: nothing is acknowledged before it is durable.
     pub async fn write<T, F>(&self, work: F) -> Result<T>
     where
         F: FnOnce(&Transaction) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let db = self.clone();
-        crate::blocking::run(move || db.write_now(work)).await
+        self.writer.submit(work).await
     }
 
     /// `read` for callers that are already on a blocking thread (CLI, startup).
@@ -126,7 +135,8 @@ impl Db {
         work(&conn)
     }
 
-    /// `write` for callers that are already on a blocking thread (CLI, startup).
+    /// `write` for callers that are already on a blocking thread (CLI, startup): its own
+    /// transaction on a pooled connection, outside the writer's batches.
     pub fn write_now<T>(&self, work: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
         let mut conn = self.pool.get()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -157,11 +167,29 @@ impl Db {
         Ok(Connection::open(&self.path)?)
     }
 
+    /// Re-analyses every table whose size changed a lot since its statistics were taken
+    /// (SQLite's advice for long-lived connections: at start, then periodically). The
+    /// analysis limit keeps it to milliseconds even on a store of millions of tokens.
+    pub fn optimize(&self) -> Result<()> {
+        let conn = self.pool.get()?;
+        conn.execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;").map_err(Error::from)
+    }
+
     /// Folds the WAL back into the main file so a stopped server leaves one tidy file.
     pub fn checkpoint(&self) -> Result<()> {
         let conn = self.pool.get()?;
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;").map_err(Error::from)
     }
+}
+
+/// The pragmas of every connection, the pool's and the writer's. The busy timeout makes a
+/// connection wait for another process's write lock (`tokend admin`) before giving up (503).
+fn configure(conn: &Connection, synchronous: Synchronous) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+        synchronous.pragma_value()
+    ))
 }
 
 #[cfg(unix)]
@@ -174,6 +202,10 @@ fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
 fn restrict_to_owner(_: &Path) -> std::io::Result<()> {
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod plan_tests;
 
 fn classify(path: &str, cause: String) -> OpenError {
     if cause.contains("not a database") || cause.contains("malformed") {

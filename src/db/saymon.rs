@@ -1,6 +1,6 @@
 //! SAYMON credentials: one API token per user and cookie sessions, both by SHA-256.
 
-use super::users::{USER_COLUMNS, UserRecord, roles_of, user_from_row};
+use super::users::{UserRecord, find_active_by_id};
 use crate::auth::token::TokenHash;
 use crate::clock::Millis;
 use crate::error::Result;
@@ -35,45 +35,31 @@ pub fn api_token_last_part(conn: &Connection, user_id: &str) -> Result<Option<St
         .optional()?)
 }
 
-fn active_user_where(
-    conn: &Connection,
-    join: &str,
-    condition: &str,
-    args: impl rusqlite::Params,
-) -> Result<Option<UserRecord>> {
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM {join} JOIN users u ON u.id = x.user_id WHERE {condition} AND u.active = 1"
-    );
-    let found = conn.prepare_cached(&sql)?.query_row(args, |r| user_from_row(r, 0)).optional()?;
-    match found {
-        Some(mut user) => {
-            user.roles = roles_of(conn, &user.id)?;
-            Ok(Some(user))
-        }
+pub(crate) const API_TOKEN_OWNER: &str = "SELECT user_id FROM saymon_tokens WHERE token_hash = ?1";
+pub(crate) const SESSION_BY_HASH: &str =
+    "SELECT user_id, csrf_hash FROM saymon_sessions WHERE session_hash = ?1 AND expires_at > ?2";
+
+/// The active owner of an API token: the token's `user_id`, then the user by primary key
+/// (no join, see `users::find_active_by_id`).
+pub fn user_by_api_token(conn: &Connection, hash: &TokenHash) -> Result<Option<UserRecord>> {
+    let owner: Option<String> =
+        conn.prepare_cached(API_TOKEN_OWNER)?.query_row([hash.as_bytes()], |r| r.get(0)).optional()?;
+    match owner {
+        Some(id) => find_active_by_id(conn, &id),
         None => Ok(None),
     }
 }
 
-/// The active owner of an API token.
-pub fn user_by_api_token(conn: &Connection, hash: &TokenHash) -> Result<Option<UserRecord>> {
-    active_user_where(conn, "saymon_tokens x", "x.token_hash = ?1", [hash.as_bytes()])
-}
-
 /// A session that is still valid, with its owner (active) and CSRF hash.
 pub fn session(conn: &Connection, hash: &TokenHash, now: Millis) -> Result<Option<(UserRecord, Option<Vec<u8>>)>> {
-    let Some(user) = active_user_where(
-        conn,
-        "saymon_sessions x",
-        "x.session_hash = ?1 AND x.expires_at > ?2",
-        params![hash.as_bytes(), now],
-    )?
-    else {
-        return Ok(None);
-    };
-    let csrf: Option<Vec<u8>> = conn
-        .prepare_cached("SELECT csrf_hash FROM saymon_sessions WHERE session_hash = ?1")?
-        .query_row([hash.as_bytes()], |r| r.get(0))?;
-    Ok(Some((user, csrf)))
+    let found: Option<(String, Option<Vec<u8>>)> = conn
+        .prepare_cached(SESSION_BY_HASH)?
+        .query_row(params![hash.as_bytes(), now], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match found {
+        Some((owner, csrf)) => Ok(find_active_by_id(conn, &owner)?.map(|user| (user, csrf))),
+        None => Ok(None),
+    }
 }
 
 /// Opens a session and keeps at most `cap` sessions per user (the oldest go first).

@@ -1,6 +1,6 @@
 //! Rocket.Chat credentials: login tokens and personal access tokens, stored by SHA-256.
 
-use super::users::{USER_COLUMNS, UserRecord, roles_of, user_from_row};
+use super::users::{UserRecord, find_active_by_id};
 use crate::auth::token::TokenHash;
 use crate::clock::Millis;
 use crate::error::Result;
@@ -28,39 +28,35 @@ pub struct TokenOwner {
     pub bypass_2fa: bool,
 }
 
-/// The hot path of every authenticated request: one indexed lookup by hash, joined to an
-/// active owner, filtered by expiry, plus the owner's roles. `user_id` must match too.
+pub(crate) const TOKEN_BY_HASH: &str = "SELECT user_id, kind, created_at, expires_at, bypass_2fa FROM tokens
+     WHERE token_hash = ?1 AND (?2 IS NULL OR user_id = ?2) AND (expires_at IS NULL OR expires_at > ?3)";
+
+/// The hot path of every authenticated request: one lookup by hash on the unique index,
+/// filtered by expiry (and `user_id` when given), then the owner if active, with roles.
+/// Two statements rather than a join: see `users::find_active_by_id`. A revocation that
+/// commits between them is seen by the next request (it bumps the write generation).
 pub fn authenticate(
     conn: &Connection,
     user_id: Option<&str>,
     hash: &TokenHash,
     now: Millis,
 ) -> Result<Option<TokenOwner>> {
-    let sql = format!(
-        "SELECT t.kind, t.created_at, t.expires_at, t.bypass_2fa, {USER_COLUMNS}
-         FROM tokens t JOIN users u ON u.id = t.user_id
-         WHERE t.token_hash = ?1 AND (?2 IS NULL OR t.user_id = ?2) AND u.active = 1
-           AND (t.expires_at IS NULL OR t.expires_at > ?3)"
-    );
-    let found = conn
-        .prepare_cached(&sql)?
+    let token = conn
+        .prepare_cached(TOKEN_BY_HASH)?
         .query_row(params![hash.as_bytes(), user_id, now], |r| {
-            Ok(TokenOwner {
-                kind: TokenKind::parse(&r.get::<_, String>(0)?),
-                created_at: r.get(1)?,
-                expires_at: r.get(2)?,
-                bypass_2fa: r.get(3)?,
-                user: user_from_row(r, 4)?,
-            })
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })
         .optional()?;
-    match found {
-        Some(mut owner) => {
-            owner.user.roles = roles_of(conn, &owner.user.id)?;
-            Ok(Some(owner))
-        }
-        None => Ok(None),
-    }
+    let Some((owner_id, kind, created_at, expires_at, bypass_2fa)) = token else {
+        return Ok(None);
+    };
+    Ok(find_active_by_id(conn, &owner_id)?.map(|user| TokenOwner {
+        user,
+        kind: TokenKind::parse(&kind),
+        created_at,
+        expires_at,
+        bypass_2fa,
+    }))
 }
 
 /// Stores a new login token and, in the same transaction, evicts the user's oldest login

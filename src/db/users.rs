@@ -59,8 +59,13 @@ pub fn roles_of(conn: &Connection, user_id: &str) -> Result<Vec<String>> {
     Ok(roles)
 }
 
+/// The `USER_COLUMNS` of the users matching `condition`.
+pub(crate) fn users_where(condition: &str) -> String {
+    format!("SELECT {USER_COLUMNS} FROM users u WHERE {condition}")
+}
+
 fn find_where(conn: &Connection, condition: &str, value: &str) -> Result<Option<UserRecord>> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE {condition}");
+    let sql = users_where(condition);
     let user = conn.prepare_cached(&sql)?.query_row([value], |r| user_from_row(r, 0)).optional()?;
     match user {
         Some(mut user) => {
@@ -69,6 +74,14 @@ fn find_where(conn: &Connection, condition: &str, value: &str) -> Result<Option<
         }
         None => Ok(None),
     }
+}
+
+/// The user `id` if active. Credential lookups find the owner's id first and then the owner
+/// with this primary-key lookup, instead of joining: a join's plan depends on the table
+/// statistics, and stale ones (a store analysed when it held one user) made SQLite scan
+/// every user for every token lookup.
+pub fn find_active_by_id(conn: &Connection, id: &str) -> Result<Option<UserRecord>> {
+    Ok(find_by_id(conn, id)?.filter(|u| u.active))
 }
 
 pub fn find_by_id(conn: &Connection, id: &str) -> Result<Option<UserRecord>> {

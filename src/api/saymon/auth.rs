@@ -3,6 +3,7 @@
 //! refused without falling through to the others. Rocket.Chat tokens mean nothing here.
 
 use super::error::{SaymonError, SaymonResult};
+use crate::accounts::cache::AuthEntry;
 use crate::accounts::{self, LoginName, PasswordCheck, saymon};
 use crate::api::strict_json::parse_form;
 use crate::auth::password::PasswordDigest;
@@ -18,6 +19,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
 /// How the caller authenticated.
@@ -32,6 +34,8 @@ pub struct Principal {
     pub user: UserRecord,
     pub via: Via,
     pub client_addr: Option<String>,
+    /// For an API token: its cache entry, which also keeps the rendered `users/current`.
+    pub cached: Option<Arc<AuthEntry<UserRecord>>>,
 }
 
 impl Principal {
@@ -121,17 +125,18 @@ async fn authenticate(state: web::Data<AppState>, req: HttpRequest) -> SaymonRes
         if !state.config.saymon_api_token {
             return Err(SaymonError::InvalidApiToken);
         }
-        let user = match token {
-            Some(t) => saymon::user_by_api_token(&state, &t).await?,
+        let entry = match token {
+            Some(t) => saymon::api_token_entry(&state, &t).await?,
             None => None,
         };
-        let user = user.ok_or(SaymonError::InvalidApiToken)?;
-        return Ok(Principal { user, via: Via::ApiToken, client_addr });
+        let entry = entry.ok_or(SaymonError::InvalidApiToken)?;
+        let user = entry.owner.clone();
+        return Ok(Principal { user, via: Via::ApiToken, client_addr, cached: Some(entry) });
     }
     if let Some(credentials) = basic_credentials(&req) {
         let (login, password) = credentials?;
         let user = check_login(&state, &login, &password, client_addr.as_deref()).await?;
-        return Ok(Principal { user, via: Via::Basic, client_addr });
+        return Ok(Principal { user, via: Via::Basic, client_addr, cached: None });
     }
     if let Some(cookie) = req.cookie("sid") {
         let sid = cookie.value().to_string();
@@ -140,7 +145,7 @@ async fn authenticate(state: web::Data<AppState>, req: HttpRequest) -> SaymonRes
         if state.config.saymon_csrf && !safe && !csrf_matches(&req, csrf_hash.as_deref()) {
             return Err(SaymonError::WrongCsrfToken);
         }
-        return Ok(Principal { user, via: Via::Session { sid }, client_addr });
+        return Ok(Principal { user, via: Via::Session { sid }, client_addr, cached: None });
     }
     Err(SaymonError::NotLoggedIn)
 }

@@ -7,14 +7,25 @@ use super::views::{self, STATUS_ACTIVE, STATUS_BLOCKED};
 use crate::accounts::{self, CreateUserError, PolicyViolation, UserDraft};
 use crate::db::{roles, users};
 use crate::state::AppState;
+use actix_web::http::header::ContentType;
+use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-/// §4.1: the caller's own full user object.
+/// §4.1: the caller's own full user object. With an API token it is rendered once per
+/// cache entry, i.e. until the next write (which may change permissions or the token).
 pub async fn current(state: web::Data<AppState>, me: Principal) -> SaymonResult<HttpResponse> {
+    if let Some(body) = me.cached.as_ref().and_then(|entry| entry.me_body.get()) {
+        return Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body.clone()));
+    }
     let user = me.user.clone();
     let doc = state.db.read(move |c| views::full(c, &user)).await?;
-    Ok(HttpResponse::Ok().json(doc))
+    let body = Bytes::from(serde_json::to_vec(&doc).map_err(|_| SaymonError::Internal)?);
+    if let Some(entry) = &me.cached {
+        // A concurrent request may have rendered it first; both bodies are the same.
+        let _ = entry.me_body.set(body.clone());
+    }
+    Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body))
 }
 
 /// §4.2: every user; full objects only for holders of `manage-users`.

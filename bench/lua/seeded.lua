@@ -1,0 +1,58 @@
+-- Requests authenticated with tokens of a store filled by `tokend bench seed`: token i is
+-- $BENCH_PREFIX followed by i in 10 digits and belongs to line (i % users) + 1 of
+-- $BENCH_USERS_FILE. Which token each request presents ($BENCH_PICK):
+--   random      drawn uniformly from tokens $BENCH_FIRST .. $BENCH_FIRST + $BENCH_SPAN - 1;
+--   sequential  each token once, split between wrk's threads, from $BENCH_FIRST for run 1
+--               and $BENCH_PER_RUN tokens further for each later run ($BENCH_RUN).
+-- $BENCH_METHOD $BENCH_PATH (GET /api/v1/me); $BENCH_SEEDED_BODY=pat sends a PAT name unique
+-- across threads and runs ($BENCH_TAG and $BENCH_RUN keep runs apart).
+local prefix = os.getenv("BENCH_PREFIX")
+local pick = os.getenv("BENCH_PICK") or "random"
+local method = os.getenv("BENCH_METHOD") or "GET"
+local path = os.getenv("BENCH_PATH") or "/api/v1/me"
+local pat_body = os.getenv("BENCH_SEEDED_BODY") == "pat"
+local run = tonumber(os.getenv("BENCH_RUN") or "1")
+local span = tonumber(os.getenv("BENCH_SPAN") or "1000")
+local first = tonumber(os.getenv("BENCH_FIRST") or "0")
+if pick == "sequential" then
+    first = first + (run - 1) * tonumber(os.getenv("BENCH_PER_RUN") or "0")
+end
+local users = {}
+for id in io.lines(os.getenv("BENCH_USERS_FILE")) do
+    if id ~= "" then users[#users + 1] = id end
+end
+
+local threads = 0
+function setup(thread)
+    thread:set("index", threads)
+    threads = threads + 1
+end
+
+local step, next_token, sent
+function init(args)
+    step = tonumber(os.getenv("BENCH_THREADS") or "1")
+    next_token = first + index
+    sent = 0
+    math.randomseed(os.time() * 1000 + index)
+end
+
+function request()
+    local i
+    if pick == "sequential" then
+        i = next_token
+        next_token = next_token + step
+    else
+        i = first + math.random(0, span - 1)
+    end
+    local headers = {
+        ["X-User-Id"] = users[(i % #users) + 1],
+        ["X-Auth-Token"] = string.format("%s%010d", prefix, i),
+    }
+    local body = nil
+    if pat_body then
+        sent = sent + 1
+        headers["Content-Type"] = "application/json"
+        body = string.format('{"tokenName":"b%s-%d-%d-%d"}', os.getenv("BENCH_TAG") or "", run, index, sent)
+    end
+    return wrk.format(method, path, headers, body)
+end

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Instruction counts per authenticated request (valgrind --tool=callgrind): GET /api/v1/me
+# with one login token (the cached path) and with a different token on every request (each
+# one a cache miss, i.e. a database lookup), split by where the instructions are spent.
+# Builds `cargo build --profile profiling` (release with symbols). See bench/README.md.
+#
+# Knobs: PROFILE_REQUESTS (2000), PROFILE_SKIP_BUILD (use the existing profiling binary).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+N="${PROFILE_REQUESTS:-2000}"
+BIN="$ROOT/target/profiling/tokend"
+RESULTS="$ROOT/bench/results/profile-$(date -u +%Y%m%dT%H%M%SZ)"
+DURATION=1s THREADS=1 CONNS=1 RUNS=1
+source "$ROOT/bench/lib.sh"
+command -v valgrind >/dev/null || die "valgrind is missing (apt-get install valgrind)"
+[ -n "${PROFILE_SKIP_BUILD:-}" ] || cargo build --profile profiling
+mkdir -p "$RESULTS"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/tokend-profile.XXXXXX")"
+trap 'stop_server; rm -rf "$WORK"' EXIT
+
+export TOKEND_ADMIN_USERNAME=admin TOKEND_ADMIN_PASSWORD="profile-admin-pw" RUST_LOG=info
+PREFIX="$(printf 'p%.0s' $(seq 1 33))"
+# A store whose tokens 0..N-1 are the cache misses of the second profile.
+start_server "$WORK"
+stop_server
+TOKEND_DATA_DIR="$WORK" "$BIN" bench seed --users 100 --tokens "$N" --prefix "$PREFIX" >"$WORK/users"
+port="$(free_port)"
+BASE="http://127.0.0.1:$port"
+TOKEND_DATA_DIR="$WORK" TOKEND_BIND="127.0.0.1:$port" TOKEND_WORKERS=1 \
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$RESULTS/callgrind.%p" \
+    "$BIN" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 600); do curl -sf -o /dev/null "$BASE/api/info" && break; sleep 0.1; done
+read -r ME_ID ME_TOKEN <<<"$(login admin "$TOKEND_ADMIN_PASSWORD")"
+
+# profile NAME: N requests over one keep-alive connection with callgrind collecting.
+profile() {
+    # Warm-up outside the count: the login token's cache entry and rendered body exist.
+    curl -sf -o /dev/null -H "X-User-Id: $ME_ID" -H "X-Auth-Token: $ME_TOKEN" "$BASE/api/v1/me"
+    callgrind_control -i on "$SERVER_PID" >/dev/null
+    python3 - "$port" "$N" "$1" "$ME_ID" "$ME_TOKEN" "$WORK/users" "$PREFIX" <<'PY'
+import http.client, sys
+port, n, mode, uid, token, users_file, prefix = sys.argv[1:]
+users = [l.strip() for l in open(users_file) if l.strip()]
+c = http.client.HTTPConnection("127.0.0.1", int(port))
+for i in range(int(n)):
+    if mode == "miss":
+        uid, token = users[i % len(users)], f"{prefix}{i:010d}"
+    c.request("GET", "/api/v1/me", headers={"X-User-Id": uid, "X-Auth-Token": token})
+    r = c.getresponse(); r.read()
+    assert r.status == 200, r.status
+PY
+    callgrind_control -i off "$SERVER_PID" >/dev/null
+    callgrind_control -d "$1" "$SERVER_PID" >/dev/null # also zeroes the counters
+}
+profile hit
+profile miss
+stop_server
+sleep 1
+
+# Dumps are numbered in order: .1 is the cached path, .2 the cache misses.
+for dump in "$RESULTS"/callgrind.*.[12]; do
+    callgrind_annotate --auto=no --threshold=100 "$dump" >"$dump.txt"
+    case "$dump" in *.1) mode="cached token";; *) mode="a new token each request (database lookup)";; esac
+    python3 - "$dump.txt" "$N" "$mode" <<'PY' | tee -a "$RESULTS/breakdown.txt"
+import re, sys
+path, n, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+groups = [
+    ("hashing (sha2)", r"sha2|sha256"),
+    ("database (sqlite, rusqlite, r2d2)", r"sqlite3\.c|rusqlite|r2d2|libsqlite3"),
+    ("json (serde_json)", r"serde_json|serde::"),
+    ("thread hand-off (blocking pool, futex)", r"tokio::runtime::blocking|parking_lot|futex|std::sync::mpmc|Condvar"),
+    ("allocator (malloc/free)", r"malloc|free|realloc|calloc|_int_|cfree"),
+    ("memory copies (libc)", r"memcpy|memmove|memset|memcmp|strlen"),
+    ("logging (env_logger, access log)", r"env_logger|log::|middleware::logger"),
+    ("actix, tokio, tokend and the rest", r""),
+]
+total, sums = 0, {g: 0 for g, _ in groups}
+for line in open(path):
+    m = re.match(r"\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*)$", line)
+    if not m or "PROGRAM TOTALS" in line:
+        if "PROGRAM TOTALS" in line:
+            total = int(line.split()[0].replace(",", ""))
+        continue
+    ir, name = int(m.group(1).replace(",", "")), m.group(2)
+    for g, pattern in groups:
+        if re.search(pattern, name):
+            sums[g] += ir
+            break
+print(f"{mode}: {total / n:,.0f} instructions per request (callgrind, {n} requests)")
+for g, _ in groups:
+    print(f"  {g:42s} {sums[g] / n:>10,.0f}  {100 * sums[g] / max(total, 1):5.1f} %")
+PY
+done
+echo "raw: $RESULTS"

@@ -1,0 +1,77 @@
+//! Fills a benchmark store quickly: many users and login tokens in one transaction, without
+//! HTTP or bcrypt. Token plaintexts are derived from a caller-chosen prefix and their index
+//! so the load generator can rebuild them; only their SHA-256 is stored, as for any token.
+
+use crate::auth::random;
+use crate::auth::token::{TOKEN_LENGTH, TokenHash};
+use crate::clock::Millis;
+use crate::error::{Error, Result};
+use rusqlite::{Connection, params};
+
+/// Digits of the token index at the end of every seeded token.
+pub const INDEX_DIGITS: usize = 10;
+/// Length of the prefix: with the index, a token has the length of a real one.
+pub const PREFIX_LENGTH: usize = TOKEN_LENGTH - INDEX_DIGITS;
+
+/// The plaintext of seeded token number `index` (what the load generator sends).
+pub fn token(prefix: &str, index: u64) -> String {
+    format!("{prefix}{index:0width$}", width = INDEX_DIGITS)
+}
+
+/// Creates `users` users (`bench-0`, `bench-1`, ...; role `user`, no password) and `tokens`
+/// login tokens, token `i` belonging to user `i % users`. Returns the users' ids in order.
+/// Refuses a store that holds anything but its first admin: seeding is for benchmark
+/// stores, never for one that serves real accounts.
+pub fn seed(
+    conn: &Connection,
+    users: u64,
+    tokens: u64,
+    prefix: &str,
+    now: Millis,
+    lifetime: Millis,
+) -> Result<Vec<String>> {
+    let existing: i64 = conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+    if existing > 1 {
+        return Err(Error::Conflict(format!("the store already has {existing} users; seed a fresh one")));
+    }
+    if users == 0 || prefix.len() != PREFIX_LENGTH || !prefix.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::Conflict(format!(
+            "need at least one user and a prefix of {PREFIX_LENGTH} letters or digits"
+        )));
+    }
+    let mut ids = Vec::with_capacity(users as usize);
+    let mut add_user = conn.prepare(
+        "INSERT INTO users (id, username, name, active, created_at, updated_at) VALUES (?1, ?2, ?2, 1, ?3, ?3)",
+    )?;
+    let mut add_role = conn.prepare("INSERT INTO user_roles (user_id, role_id) VALUES (?1, 'user')")?;
+    for i in 0..users {
+        let id = random::user_id();
+        add_user.execute(params![id, format!("bench-{i}"), now])?;
+        add_role.execute([&id])?;
+        ids.push(id);
+    }
+    let mut add_token = conn.prepare(
+        "INSERT INTO tokens (user_id, token_hash, kind, last_part, created_at, expires_at)
+         VALUES (?1, ?2, 'login', ?3, ?4, ?5)",
+    )?;
+    for i in 0..tokens {
+        let plain = token(prefix, i);
+        let hash = TokenHash::of(&plain);
+        let owner = &ids[(i % users) as usize];
+        add_token.execute(params![owner, hash.as_bytes(), &plain[plain.len() - 6..], now, now + lifetime])?;
+    }
+    Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeded_tokens_have_the_shape_of_real_ones() {
+        let prefix = "a".repeat(PREFIX_LENGTH);
+        let t = token(&prefix, 42);
+        assert!(crate::auth::token::is_plausible(&t));
+        assert!(t.ends_with("0000000042"));
+    }
+}
