@@ -275,6 +275,14 @@ pub const TOKEND_BIN: &str = env!("CARGO_BIN_EXE_tokend");
 /// `tokend <args>` with no tokend setting inherited from the environment, data in `data_dir`.
 pub fn tokend_command(data_dir: &std::path::Path, args: &[&str]) -> std::process::Command {
     let mut cmd = std::process::Command::new(TOKEND_BIN);
+    without_inherited_settings(&mut cmd);
+    cmd.args(args).env("TOKEND_DATA_DIR", data_dir);
+    cmd
+}
+
+/// Removes every tokend setting `cmd` would inherit, so a developer's environment never
+/// changes what a test starts.
+pub fn without_inherited_settings(cmd: &mut std::process::Command) {
     for (name, _) in std::env::vars() {
         if name.starts_with("TOKEND_")
             || name.starts_with("CREATE_TOKENS_FOR_USERS")
@@ -284,8 +292,6 @@ pub fn tokend_command(data_dir: &std::path::Path, args: &[&str]) -> std::process
             cmd.env_remove(name);
         }
     }
-    cmd.args(args).env("TOKEND_DATA_DIR", data_dir);
-    cmd
 }
 
 /// A `tokend` server process on a free port with stdout and stderr in one log file;

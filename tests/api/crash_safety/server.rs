@@ -25,15 +25,7 @@ impl CrashServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let log = OpenOptions::new().create(true).append(true).open(log_path).expect("open server log");
         let mut cmd = Command::new(binary());
-        for (name, _) in std::env::vars() {
-            if name.starts_with("TOKEND_")
-                || name.starts_with("CREATE_TOKENS_FOR_USERS")
-                || name == "MAX_RESUME_LOGIN_TOKENS"
-                || name == "RUST_LOG"
-            {
-                cmd.env_remove(name);
-            }
-        }
+        crate::helpers::without_inherited_settings(&mut cmd);
         cmd.env("TOKEND_DATA_DIR", data_dir)
             .env("TOKEND_BIND", format!("127.0.0.1:{port}"))
             .env("TOKEND_WORKERS", "2")
