@@ -12,78 +12,10 @@ use crate::clock::Millis;
 
 mod limits;
 mod smtp;
+mod variables;
 pub use limits::{RateLimitScope, RateLimitSettings, RequestLimits};
 pub use smtp::SmtpSettings;
-
-/// Every variable tokend reads, with its default and meaning. `--help`, the README table and
-/// the unknown-variable warning are all driven by this list.
-pub const VARIABLES: &[(&str, &str, &str)] = &[
-    ("TOKEND_DATA_DIR", "./data", "directory holding tokend.sqlite3"),
-    ("TOKEND_BIND", "127.0.0.1:3000", "listen address (host:port)"),
-    ("TOKEND_ADMIN_USERNAME", "admin", "first admin, created only on an empty database"),
-    ("TOKEND_ADMIN_PASSWORD", "generated", "first admin's password; generated and printed once if unset"),
-    ("TOKEND_LOGIN_EXPIRATION_DAYS", "90", "login-token lifetime in days"),
-    ("MAX_RESUME_LOGIN_TOKENS", "50", "login tokens kept per user (oldest evicted)"),
-    ("TOKEND_BCRYPT_COST", "10", "bcrypt cost for new password hashes (10..=31)"),
-    (
-        "TOKEND_SQLITE_SYNCHRONOUS",
-        "full",
-        "full: acknowledged writes survive power loss; normal: faster, may lose the last commits on power loss",
-    ),
-    ("TOKEND_PASSWORD_MIN_LENGTH", "8", "minimum password length in characters"),
-    ("TOKEND_SITE_URL", "http://localhost:3000", "public base URL, used for avatarUrl in user objects"),
-    ("TOKEND_RC_VERSION", "7.10.0 (8.0.0 in secret mode)", "Rocket.Chat version reported by /api/info"),
-    ("CREATE_TOKENS_FOR_USERS", "unset", "exactly 'yes' or 'true' enables users.createToken (Rocket.Chat 7.x mode)"),
-    (
-        "CREATE_TOKENS_FOR_USERS_SECRET",
-        "unset",
-        "enables users.createToken in Rocket.Chat 8.x mode: the body's secret must equal it",
-    ),
-    ("TOKEND_2FA", "on", "off disables every two-factor challenge"),
-    ("TOKEND_2FA_TOTP_WINDOW", "1", "TOTP steps accepted either side of now (0 or 1)"),
-    (
-        "TOKEND_2FA_REMEMBER_SECS",
-        "1800",
-        "after a passed 2FA check the same client is trusted this long; 0 disables it",
-    ),
-    (
-        "TOKEND_SMTP_URL",
-        "unset",
-        "SMTP server for e-mail 2FA codes: smtp://[user:pass@]host[:25], smtp://host:587?tls=required (STARTTLS) or smtps://host:465; unset: no e-mail 2FA",
-    ),
-    (
-        "TOKEND_SMTP_FROM",
-        "unset",
-        "sender of e-mail 2FA codes, e.g. 'tokend <noreply@example.com>'; required with TOKEND_SMTP_URL",
-    ),
-    ("TOKEND_2FA_EMAIL_CODE_SECS", "3600", "lifetime of an e-mailed 2FA code in seconds"),
-    ("TOKEND_2FA_EMAIL_MAX_ATTEMPTS", "5", "wrong guesses allowed per e-mailed 2FA code"),
-    ("TOKEND_LOGIN_BLOCKING", "on", "off disables failed-login blocking"),
-    ("TOKEND_LOGIN_BLOCK_USER_ATTEMPTS", "10", "failed logins of one account before it is blocked"),
-    ("TOKEND_LOGIN_BLOCK_USER_MINUTES", "5", "how long an account stays blocked after its last failure"),
-    ("TOKEND_LOGIN_BLOCK_IP_ATTEMPTS", "50", "failed logins from one address before it is blocked"),
-    ("TOKEND_LOGIN_BLOCK_IP_MINUTES", "5", "how long an address stays blocked after its last failure"),
-    ("TOKEND_LOGIN_BLOCK_IP_ALLOWLIST", "empty", "comma-separated addresses never blocked by address"),
-    ("TOKEND_MAX_PERSONAL_ACCESS_TOKENS", "100", "personal access tokens per user"),
-    ("TOKEND_SAYMON_API_TOKEN", "on", "off refuses SAYMON ?api-token= authentication"),
-    ("TOKEND_SAYMON_CSRF", "off", "on enables SAYMON's CSRF cookie/header check for cookie sessions"),
-    (
-        "TOKEND_RATE_LIMIT",
-        "on",
-        "REST rate limiter: on (sign-in and token-minting routes), all (every API route, as Rocket.Chat) or off",
-    ),
-    ("TOKEND_RATE_LIMIT_CALLS", "10", "calls per client address, route and method in one rate-limit window"),
-    ("TOKEND_RATE_LIMIT_WINDOW_SECS", "60", "length of the rate-limit window in seconds"),
-    (
-        "TOKEND_FORWARDED_COUNT",
-        "0",
-        "proxies in front of tokend whose X-Forwarded-For entries are trusted (Rocket.Chat's HTTP_FORWARDED_COUNT)",
-    ),
-    ("TOKEND_REQUEST_TIMEOUT_SECS", "10", "time a client has to send a request's headers, and then its body"),
-    ("TOKEND_WORKERS", "number of CPUs", "HTTP worker threads"),
-    ("TOKEND_DB_POOL_SIZE", "8", "SQLite connections in the pool"),
-    ("TOKEND_PURGE_INTERVAL_SECS", "600", "how often expired tokens are purged"),
-];
+pub use variables::VARIABLES;
 
 pub const DATABASE_FILE_NAME: &str = "tokend.sqlite3";
 
