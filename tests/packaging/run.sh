@@ -120,7 +120,7 @@ fi
 part "snapcraft.yaml: schema, part validator, contract" \
     "$VENV/bin/python" -W error "$HERE/snap_check.py" validate "$REPO"
 
-part "docs: the Configuration table covers src/config.rs and the snap keys" \
+part "docs: the Configuration table covers src/config/variables.rs and the snap keys" \
     "$VENV/bin/python" -W error "$HERE/snap_check.py" docs "$REPO"
 
 # ------------------------------------------------------------------ 3. prime tree, snap pack

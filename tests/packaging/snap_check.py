@@ -211,8 +211,8 @@ def prime(repo, binary, out):
 
 
 def config_variables(repo):
-    """The names in src/config.rs `VARIABLES`, plus RUST_LOG (read by env_logger)."""
-    text = read(os.path.join(repo, "src", "config.rs"))
+    """The names in `VARIABLES` (src/config/variables.rs), plus RUST_LOG (read by env_logger)."""
+    text = read(os.path.join(repo, "src", "config", "variables.rs"))
     block = text[text.index("pub const VARIABLES") :]
     block = block[: block.index("];")]
     return re.findall(r'\(\s*"([A-Z][A-Z0-9_]*)",', block) + ["RUST_LOG"]
@@ -244,7 +244,7 @@ def docs(repo):
     check("a Configuration table (env variable | snap key | default | meaning) exists", bool(rows))
     names = config_variables(repo)
     missing = [n for n in names if n not in rows]
-    check(f"the table has a row for each of the {len(names) - 1} variables of src/config.rs, and RUST_LOG", not missing, f"missing: {missing}")
+    check(f"the table has a row for each of the {len(names) - 1} variables of src/config/variables.rs, and RUST_LOG", not missing, f"missing: {missing}")
     extra = [n for n in rows if n not in names]
     check("the table has no variable tokend does not read", not extra, f"unknown: {extra}")
     documented_keys = set(re.findall(r"`([a-z][a-z0-9-]*)`", " ".join(cells[1] for cells in rows.values())))
