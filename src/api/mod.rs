@@ -9,6 +9,12 @@ pub mod route_table;
 pub mod saymon;
 pub mod strict_json;
 
+/// Whether `path` belongs to the SAYMON dialect; everything else answers in Rocket.Chat's.
+/// What runs before routing (limits, the rate limiter) picks its error envelope by this.
+pub fn is_saymon_path(path: &str) -> bool {
+    path.starts_with("/node/")
+}
+
 /// `(path, method)` of every route tokend serves, both dialects.
 pub fn endpoints() -> Vec<(&'static str, actix_web::http::Method)> {
     rocketchat::endpoints().into_iter().chain(saymon::endpoints()).collect()

@@ -45,19 +45,19 @@ pub async fn enforce(
     };
     match refusal {
         Some((status, message)) => {
-            let response = refuse(req.path(), status, message);
+            let response = refuse(req.path(), status, message.into());
             Ok(req.into_response(response))
         }
         None => next.call(req).await.map(ServiceResponse::map_into_boxed_body),
     }
 }
 
-/// A request-limit refusal in the envelope of the dialect `path` belongs to.
-pub fn refuse(path: &str, status: StatusCode, message: &'static str) -> HttpResponse {
-    if path.starts_with("/node/") {
+/// A request-limit (or rate-limit) refusal in the envelope of the dialect `path` belongs to.
+pub fn refuse(path: &str, status: StatusCode, message: String) -> HttpResponse {
+    if crate::api::is_saymon_path(path) {
         SaymonError::RequestLimit(status, message).error_response()
     } else {
-        RcError::Status(status, message.into()).error_response()
+        RcError::Status(status, message).error_response()
     }
 }
 

@@ -257,3 +257,27 @@ async fn saymon_auth_token_minting_is_counted_per_route_pattern_for_basic_caller
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["code"], json!("TooManyRequests"));
 }
+
+#[tokio::test]
+async fn a_saymon_api_token_exempts_its_holder_only_while_the_scheme_is_on() {
+    for scheme_on in [true, false] {
+        let app = limited_app(1, |c| c.saymon_api_token = scheme_on).await;
+        let bob = app.create_user("bob", "bob-password", &["user"]).await;
+        let admin_token: String = {
+            let path = format!("/node/api/users/{}/auth-token", app.admin.user_id);
+            let response =
+                app.basic(reqwest::Method::POST, &path, ADMIN_USERNAME, ADMIN_PASSWORD).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "Basic is counted: the first call is allowed");
+            response.json().await.unwrap()
+        };
+        let path = with_query(&format!("/node/api/users/{bob}/auth-token"), &[("api-token", &admin_token)]);
+        let response = app.client.post(app.url(&path)).send().await.unwrap();
+        if scheme_on {
+            assert_eq!(response.status(), StatusCode::OK);
+            assert!(rate_headers(&response).is_none(), "the holder of api-bypass-rate-limit is not counted");
+        } else {
+            // The scheme is off, so the token proves nothing: counted, and over the limit.
+            assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        }
+    }
+}

@@ -6,8 +6,9 @@ mod windows;
 
 use crate::accounts;
 use crate::api::client_addr;
-use crate::api::rocketchat::error::RcError;
-use crate::api::saymon::error::SaymonError;
+use crate::api::request_limits;
+use crate::api::rocketchat::caller;
+use crate::api::saymon::auth as saymon_auth;
 use crate::config::{RateLimitScope, RateLimitSettings};
 use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
@@ -15,7 +16,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpRequest, ResponseError, web};
+use actix_web::{HttpRequest, web};
 pub use windows::{Verdict, Windows};
 
 /// The sign-in and token-minting routes: what `TOKEND_RATE_LIMIT=on` counts.
@@ -77,14 +78,11 @@ pub async fn enforce(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let client = client_addr::client_ip(req.request());
+    let state = req.app_data::<web::Data<AppState>>().cloned().filter(|s| s.rate_limiter.scope != RateLimitScope::Off);
+    let client = state.as_ref().and_then(|_| client_addr::client_ip(req.request()));
     let (Some(state), Some(client)) = (state, client) else {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
-    if state.rate_limiter.scope == RateLimitScope::Off {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
-    }
     let now = crate::clock::now_ms();
     let presents_credentials = presents_credentials(req.request());
     if presents_credentials {
@@ -131,11 +129,7 @@ fn too_many_requests(path: &str, wait_secs: u64) -> actix_web::HttpResponse {
     let message = format!(
         "Error, too many requests. Please slow down. You must wait {wait_secs} seconds before trying this endpoint again."
     );
-    if path.starts_with("/node/") {
-        SaymonError::TooManyRequests(message).error_response()
-    } else {
-        RcError::Status(StatusCode::TOO_MANY_REQUESTS, message).error_response()
-    }
+    request_limits::refuse(path, StatusCode::TOO_MANY_REQUESTS, message)
 }
 
 fn add_headers(headers: &mut actix_web::http::header::HeaderMap, verdict: &Verdict) {
@@ -161,15 +155,17 @@ async fn bypasses_rate_limit(state: &AppState, req: &HttpRequest) -> bool {
                 _ => return false,
             }
         }
-        Some(Credentials::SaymonApiToken(token)) => match accounts::saymon::user_by_api_token(state, &token).await {
-            Ok(Some(user)) => user.id,
-            _ => return false,
-        },
+        Some(Credentials::SaymonApiToken(token)) if state.config.saymon_api_token => {
+            match accounts::saymon::api_token_entry(state, &token).await {
+                Ok(Some(entry)) => entry.owner.id.clone(),
+                _ => return false,
+            }
+        }
         Some(Credentials::SaymonSession(sid)) => match accounts::saymon::session(state, &sid).await {
             Ok(Some((user, _))) => user.id,
             _ => return false,
         },
-        None => return false,
+        _ => return false,
     };
     accounts::has_permission(state, &user_id, "api-bypass-rate-limit").await.unwrap_or(false)
 }
@@ -189,14 +185,15 @@ enum Credentials {
     SaymonSession(String),
 }
 
+/// The credentials the request's own dialect would authenticate it with, read the way that
+/// dialect reads them (a repeated header or api-token counts as none).
 fn credentials(req: &HttpRequest) -> Option<Credentials> {
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    if !req.path().starts_with("/node/") {
-        return Some(Credentials::RocketChat { user_id: header("x-user-id")?, token: header("x-auth-token")? });
+    if !crate::api::is_saymon_path(req.path()) {
+        let (user_id, token) = caller::presented_credentials(req)?;
+        return Some(Credentials::RocketChat { user_id, token });
     }
-    let query = crate::api::strict_json::parse_form(req.query_string().as_bytes()).ok();
-    if let Some(token) = query.as_ref().and_then(|q| q.get("api-token")).and_then(|v| v.as_str()) {
-        return Some(Credentials::SaymonApiToken(token.to_string()));
+    match saymon_auth::presented_api_token(req) {
+        Some(token) => token.map(Credentials::SaymonApiToken),
+        None => req.cookie("sid").map(|c| Credentials::SaymonSession(c.value().to_string())),
     }
-    req.cookie("sid").map(|c| Credentials::SaymonSession(c.value().to_string()))
 }

@@ -75,16 +75,20 @@ fn single_header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     first.to_str().ok().filter(|v| !v.is_empty())
 }
 
+/// The `X-User-Id` + `X-Auth-Token` pair, each sent exactly once, if the request has one.
+pub fn presented_credentials(req: &HttpRequest) -> Option<(String, String)> {
+    Some((single_header(req, "x-user-id")?.to_string(), single_header(req, "x-auth-token")?.to_string()))
+}
+
 impl FromRequest for Caller {
     type Error = RcError;
     type Future = Pin<Box<dyn Future<Output = RcResult<Self>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let user_id = single_header(req, "x-user-id").map(str::to_string);
-        let token = single_header(req, "x-auth-token").map(str::to_string);
+        let presented = presented_credentials(req);
         Box::pin(async move {
-            let (Some(state), Some(user_id), Some(token)) = (state, user_id, token) else {
+            let (Some(state), Some((user_id, token))) = (state, presented) else {
                 return Err(RcError::NotLoggedIn);
             };
             match accounts::authenticate_token(&state, Some(user_id), &token).await? {

@@ -112,16 +112,19 @@ pub fn csrf_matches(req: &HttpRequest, csrf_hash: Option<&[u8]>) -> bool {
     !sent.is_empty() && csrf_hash.is_some_and(|h| bool::from(TokenHash::of(sent).as_bytes().ct_eq(h)))
 }
 
-async fn authenticate(state: web::Data<AppState>, req: HttpRequest) -> SaymonResult<Principal> {
-    let client_addr = crate::api::client_addr::client_addr(&req);
-    let query = parse_form(req.query_string().as_bytes());
-    let api_token = match &query {
+/// The `?api-token=` of the request: `None` when there is none, `Some(None)` when one is
+/// there but unusable (repeated, or in a query that does not parse) and so authenticates nobody.
+pub fn presented_api_token(req: &HttpRequest) -> Option<Option<String>> {
+    match parse_form(req.query_string().as_bytes()) {
         Ok(q) => q.get("api-token").map(|v| v.as_str().map(str::to_string)),
-        // A repeated api-token (or any unparsable query) authenticates nobody.
         Err(_) if req.query_string().contains("api-token") => Some(None),
         Err(_) => None,
-    };
-    if let Some(token) = api_token {
+    }
+}
+
+async fn authenticate(state: web::Data<AppState>, req: HttpRequest) -> SaymonResult<Principal> {
+    let client_addr = crate::api::client_addr::client_addr(&req);
+    if let Some(token) = presented_api_token(&req) {
         if !state.config.saymon_api_token {
             return Err(SaymonError::InvalidApiToken);
         }

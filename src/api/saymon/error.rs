@@ -29,10 +29,9 @@ pub enum SaymonError {
     /// 429: too many failed logins from this account or address (failed-login blocking).
     TooManyFailedLogins,
     PayloadTooLarge,
-    /// 429 from the REST rate limiter, with Rocket.Chat's wording of the wait.
-    TooManyRequests(String),
-    /// 408/414/431: the request took too long to arrive, or its URL or headers are too long.
-    RequestLimit(StatusCode, &'static str),
+    /// 408/414/429/431: the request took too long to arrive, its URL or headers are too long,
+    /// or the rate limiter refused it (with Rocket.Chat's wording of the wait).
+    RequestLimit(StatusCode, String),
     UnsupportedMediaType,
     Unavailable,
     Internal,
@@ -48,6 +47,7 @@ fn limit_code(status: StatusCode) -> &'static str {
     match status {
         StatusCode::REQUEST_TIMEOUT => "RequestTimeout",
         StatusCode::URI_TOO_LONG => "UriTooLong",
+        StatusCode::TOO_MANY_REQUESTS => "TooManyRequests",
         StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "RequestHeaderFieldsTooLarge",
         _ => "BadRequest",
     }
@@ -72,8 +72,7 @@ impl SaymonError {
             SaymonError::TooManyFailedLogins => {
                 ("TooManyRequests", "Too many failed logins: try again in a few minutes".into())
             }
-            SaymonError::TooManyRequests(m) => ("TooManyRequests", m.clone()),
-            SaymonError::RequestLimit(_, m) => (limit_code(self.status_code()), m.to_string()),
+            SaymonError::RequestLimit(status, m) => (limit_code(*status), m.clone()),
             SaymonError::UnsupportedMediaType => ("UnsupportedMediaType", "Send the body as application/json".into()),
             SaymonError::Unavailable => ("ServiceUnavailable", "Service temporarily unavailable".into()),
             SaymonError::Internal => ("Internal", "Internal error".into()),
@@ -102,7 +101,7 @@ impl ResponseError for SaymonError {
             SaymonError::Conflict(_) => StatusCode::CONFLICT,
             SaymonError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             SaymonError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            SaymonError::TooManyFailedLogins | SaymonError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            SaymonError::TooManyFailedLogins => StatusCode::TOO_MANY_REQUESTS,
             SaymonError::RequestLimit(status, _) => *status,
             SaymonError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             SaymonError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -36,7 +36,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for SaymonBody<T> {
         Box::pin(async move {
             let bytes = bytes.await.map_err(|e| match e {
                 BodyReadError::TooLarge => SaymonError::PayloadTooLarge,
-                BodyReadError::TimedOut => SaymonError::RequestLimit(StatusCode::REQUEST_TIMEOUT, BODY_TIMED_OUT),
+                BodyReadError::TimedOut => {
+                    SaymonError::RequestLimit(StatusCode::REQUEST_TIMEOUT, BODY_TIMED_OUT.into())
+                }
                 BodyReadError::Unreadable => SaymonError::BadRequest("Could not read the request body".into()),
             })?;
             let value = parse_body(content_type.as_deref(), &bytes).map_err(|e| match e {
