@@ -151,3 +151,17 @@ CREATE TABLE email_2fa (
     code_expires_at INTEGER,
     attempts        INTEGER NOT NULL DEFAULT 0
 ) STRICT;
+
+-- The secret-verification budget: failed (or in-flight) checks of passwords and second
+-- factors per account and per client address. `key` is a keyed hash of the account (user
+-- id, or the name submitted for an unknown one) or of the address: 32 bytes whatever the
+-- client sent, and no plaintext name. Rows whose window has passed are purged.
+CREATE TABLE secret_failures (
+    scope    TEXT NOT NULL CHECK (scope IN ('account', 'address')),
+    key      BLOB NOT NULL,
+    failures INTEGER NOT NULL,
+    last_at  INTEGER NOT NULL,
+    PRIMARY KEY (scope, key)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX secret_failures_by_time ON secret_failures(last_at);

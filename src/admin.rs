@@ -3,12 +3,12 @@
 //! the actor `cli`. Secrets are printed only by `mint-token`, once.
 
 use crate::accounts;
+use crate::accounts::Accounts;
 use crate::clock::iso;
 use crate::db::audit::{self, Actor, AuditEvent};
 use crate::db::inventory::{self, KindFilter};
 use crate::db::users::{self, UserRecord};
 use crate::error::Error;
-use crate::state::AppState;
 use std::fmt::Write as _;
 
 #[derive(Debug)]
@@ -29,7 +29,7 @@ pub enum AdminError {
     Store(#[from] Error),
 }
 
-async fn find_user(state: &AppState, key: &str) -> Result<UserRecord, AdminError> {
+async fn find_user(state: &Accounts, key: &str) -> Result<UserRecord, AdminError> {
     let k = key.to_string();
     let found = state
         .db
@@ -42,7 +42,7 @@ async fn find_user(state: &AppState, key: &str) -> Result<UserRecord, AdminError
 }
 
 /// Runs one command and returns what to print on stdout.
-pub async fn run(state: &AppState, command: AdminCommand) -> Result<String, AdminError> {
+pub async fn run(state: &Accounts, command: AdminCommand) -> Result<String, AdminError> {
     let mut out = String::new();
     match command {
         AdminCommand::MintToken { user } => {
@@ -50,7 +50,8 @@ pub async fn run(state: &AppState, command: AdminCommand) -> Result<String, Admi
             if !user.active {
                 return Err(AdminError::Inactive(user.username));
             }
-            let (token, expires) = accounts::mint_login_token(state, &Actor::cli(), &user, "cli mint-token").await?;
+            let (token, expires) =
+                accounts::mint_login_token(state, &accounts::Acting::operator(), &user, "cli mint-token").await?;
             let _ = writeln!(out, "userId:    {}\nauthToken: {}\nexpires:   {}", user.id, token.expose(), iso(expires));
             let _ = writeln!(out, "Use it as the X-User-Id and X-Auth-Token headers. It is shown only this once.");
         }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::accounts::login_guard::GuardSettings;
+use crate::accounts::budget::GuardSettings;
 use crate::clock::Millis;
 
 mod limits;

@@ -1,5 +1,5 @@
 //! The one domain error. It knows nothing about HTTP: each dialect's adapter
-//! (`api::rocketchat::RcError`, later SAYMON's) decides the status code and body.
+//! (`api::rocketchat::RcError`, `api::saymon::SaymonError`) decides the status code and body.
 
 use rusqlite::ErrorCode;
 
@@ -15,6 +15,10 @@ pub enum Error {
     /// Anything else: a bug or an unexpected state. Logged in full, answered opaquely.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A rule of the domain core refused the operation (`accounts::Refusal`). Returned from
+    /// inside a write, it also rolls that write back. Each dialect renders it in its shape.
+    #[error("refused: {0:?}")]
+    Refused(crate::accounts::Refusal),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -30,6 +34,10 @@ impl Error {
             }
             Error::Conflict(cause) | Error::Internal(cause) => {
                 log::error!("internal error: {cause}");
+                false
+            }
+            Error::Refused(refusal) => {
+                log::error!("a refusal reached the generic error path: {refusal:?}");
                 false
             }
         }

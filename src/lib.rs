@@ -14,5 +14,4 @@ pub mod error;
 pub mod healthcheck;
 pub mod mail;
 pub mod startup;
-pub mod state;
 pub mod web;

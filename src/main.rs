@@ -177,7 +177,7 @@ fn admin(config: Config, command: AdminCommand) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let state = match tokend::state::AppState::new(config, db) {
+    let state = match tokend::accounts::Accounts::new(config, db) {
         Ok(state) => state,
         Err(e) => {
             eprintln!("tokend: {e}");

@@ -1,6 +1,7 @@
 //! Builds the application the same way for `main` and for tests: open and migrate the
 //! store, create the first admin if the store is empty, bind (port 0 in tests), serve.
 
+use crate::api::state::AppState;
 use crate::api::{rate_limit, request_limits, rocketchat, saymon as saymon_api};
 use crate::auth::password::PasswordDigest;
 use crate::auth::random;
@@ -8,7 +9,6 @@ use crate::clock::now_ms;
 use crate::config::{Config, ConfigError};
 use crate::db::users::NewUser;
 use crate::db::{Db, OpenError, saymon, tokens, users};
-use crate::state::AppState;
 use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
@@ -43,7 +43,7 @@ pub struct Application {
 impl Application {
     pub fn build(config: Config) -> Result<Application, StartupError> {
         let db = Db::open(&config)?;
-        let state = AppState::new(config, db)?;
+        let state = AppState::new(crate::accounts::Accounts::new(config, db)?);
         bootstrap_admin(&state)?;
         let addr = state.config.bind;
         let listener = TcpListener::bind(addr).map_err(|cause| StartupError::Bind { addr: addr.to_string(), cause })?;
@@ -214,6 +214,9 @@ async fn purge_expired_tokens(state: AppState) {
             Ok(0) => {}
             Ok(n) => log::info!("purged {n} expired tokens"),
             Err(e) => log::warn!("purging expired tokens failed: {e}"),
+        }
+        if let Err(e) = crate::accounts::budget::purge(&state).await {
+            log::warn!("purging old failed-check counters failed: {e}");
         }
         let db = state.db.clone();
         if let Err(e) = crate::blocking::run(move || db.optimize()).await {

@@ -2,14 +2,15 @@
 //! codes by mail (stored as keyed hashes, with a deadline and a limit on wrong guesses),
 //! and checking them.
 
-use crate::auth::token::TokenHash;
+use super::Accounts;
+use super::acting::Acting;
+use super::revocation::{self, Current, Event};
+use super::two_factor::Passed;
 use crate::clock::{Millis, now_ms};
-use crate::db::audit::Actor;
 use crate::db::email_2fa::{self as store, CodeCheck};
 use crate::db::users::UserRecord;
 use crate::error::Result;
 use crate::mail::MailError;
-use crate::state::AppState;
 
 pub const CODE_DIGITS: usize = 6;
 pub const SUBJECT: &str = "Authentication code";
@@ -30,12 +31,12 @@ pub enum Issued {
 }
 
 /// Where codes for `user` would go: a verified address, and a server to send through.
-pub fn can_receive(state: &AppState, user: &UserRecord) -> bool {
+pub fn can_receive(state: &Accounts, user: &UserRecord) -> bool {
     state.mailer.is_configured() && user.email_verified && user.email.is_some()
 }
 
 /// The method is on for this user: switched on, a verified address, SMTP configured.
-pub async fn is_enabled(state: &AppState, user_id: &str) -> Result<bool> {
+pub async fn is_enabled(state: &Accounts, user_id: &str) -> Result<bool> {
     if !state.mailer.is_configured() {
         return Ok(false);
     }
@@ -43,13 +44,13 @@ pub async fn is_enabled(state: &AppState, user_id: &str) -> Result<bool> {
     state.db.read(move |c| store::is_enabled(c, &id)).await
 }
 
-/// `users.2fa.enableEmail`: on, and the user's other login tokens end (`keep` and PATs
-/// survive), audited like the same step of TOTP enrolment.
+/// `users.2fa.enableEmail`: on, with the revocations of `Event::SecondFactorEnrolled`
+/// (the credential in use survives), audited like the same step of TOTP enrolment.
 pub async fn enable(
-    state: &AppState,
-    actor: &Actor,
+    state: &Accounts,
+    acting: &Acting,
     user: &UserRecord,
-    keep: Option<TokenHash>,
+    current: Current,
 ) -> Result<std::result::Result<usize, EnableError>> {
     if user.email.is_none() || !user.email_verified {
         return Ok(Err(EnableError::NoVerifiedEmail));
@@ -57,20 +58,20 @@ pub async fn enable(
     if !state.mailer.is_configured() {
         return Ok(Err(EnableError::MailUnavailable));
     }
-    let (actor, user) = (actor.clone(), user.clone());
+    let (actor, user) = (acting.actor.clone(), user.clone());
     let revoked = state
         .db
         .write(move |tx| {
             let now = now_ms();
             store::set_enabled(tx, &user.id, true, now)?;
-            super::revoke::revoke_other_login_tokens_in(tx, &actor, &user, keep, "e-mail 2FA enabled")
+            revocation::apply_in(tx, &actor, &user, Event::SecondFactorEnrolled, current, Some("e-mail 2FA enabled"))
         })
         .await?;
     Ok(Ok(revoked))
 }
 
-/// `users.2fa.disableEmail`: off; any pending code is forgotten.
-pub async fn disable(state: &AppState, user_id: &str) -> Result<()> {
+/// `users.2fa.disableEmail`: off; any pending code is forgotten. Gated (`Passed`).
+pub async fn disable(state: &Accounts, user_id: &str, _gate: &Passed) -> Result<()> {
     let id = user_id.to_string();
     state.db.write(move |tx| store::set_enabled(tx, &id, false, now_ms())).await
 }
@@ -78,7 +79,7 @@ pub async fn disable(state: &AppState, user_id: &str) -> Result<()> {
 /// `processInvalidCode`: the live code if it may still be guessed at, else a fresh one,
 /// sent now. Deciding and storing is one transaction, so concurrent challenges send one code.
 pub async fn process_invalid_code(
-    state: &AppState,
+    state: &Accounts,
     user: &UserRecord,
 ) -> Result<std::result::Result<Issued, MailError>> {
     let code = generate_code();
@@ -104,7 +105,7 @@ pub async fn process_invalid_code(
 }
 
 /// `users.2fa.sendEmailCode`: a fresh code, whatever was pending.
-pub async fn send_code(state: &AppState, user: &UserRecord) -> Result<std::result::Result<Millis, MailError>> {
+pub async fn send_code(state: &Accounts, user: &UserRecord) -> Result<std::result::Result<Millis, MailError>> {
     let code = generate_code();
     let hash = code_hash(state, &user.id, &code);
     let (id, lifetime) = (user.id.clone(), lifetime_ms(state));
@@ -120,7 +121,8 @@ pub async fn send_code(state: &AppState, user: &UserRecord) -> Result<std::resul
 }
 
 /// Checks a typed code; everything but ASCII digits is ignored (`123-456` = `123456`).
-pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<CodeCheck> {
+/// Unbudgeted: callers go through `two_factor::verify`.
+pub(super) async fn verify(state: &Accounts, user_id: &str, code: &str) -> Result<CodeCheck> {
     let hash = code_hash(state, user_id, &digits_of(code));
     let (id, max) = (user_id.to_string(), state.config.email_code_max_attempts);
     state.db.write(move |tx| store::check_code(tx, &id, &hash, now_ms(), max)).await
@@ -128,7 +130,7 @@ pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<CodeC
 
 /// Mails `code` to the user; a code that could not be delivered is withdrawn.
 async fn deliver(
-    state: &AppState,
+    state: &Accounts,
     user: &UserRecord,
     code: &str,
     hash: &[u8; 32],
@@ -152,11 +154,11 @@ async fn deliver(
     }
 }
 
-fn lifetime_ms(state: &AppState) -> Millis {
+fn lifetime_ms(state: &Accounts) -> Millis {
     state.config.email_code_lifetime.as_millis() as Millis
 }
 
-fn code_hash(state: &AppState, user_id: &str, digits: &str) -> [u8; 32] {
+fn code_hash(state: &Accounts, user_id: &str, digits: &str) -> [u8; 32] {
     state.vault.keyed_hash(&[b"email-2fa", user_id.as_bytes(), digits.as_bytes()])
 }
 

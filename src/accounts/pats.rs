@@ -1,13 +1,15 @@
 //! Personal access tokens: generate, regenerate, remove, list — each change audited in
 //! the same transaction as the change itself.
 
+use super::Accounts;
+use super::acting::Acting;
+use super::two_factor::Passed;
 use crate::auth::token::PlainToken;
 use crate::clock::now_ms;
-use crate::db::audit::{self, Actor, AuditEvent};
+use crate::db::audit::{self, AuditEvent};
 use crate::db::pats::{self, PatRecord};
 use crate::db::users::UserRecord;
 use crate::error::Result;
-use crate::state::AppState;
 
 /// Longest accepted token name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
@@ -35,19 +37,21 @@ fn event(kind: &'static str, user: &UserRecord, name: &str, detail: &str) -> Aud
     }
 }
 
-/// Creates a PAT named `name`. Duplicate names and the per-user cap are checked inside the
-/// write transaction, so concurrent requests cannot both pass.
+/// Creates a PAT named `name` for the acting user. Duplicate names and the per-user cap are
+/// checked inside the write transaction, so concurrent requests cannot both pass.
 pub async fn generate(
-    state: &AppState,
-    actor: &Actor,
+    state: &Accounts,
+    acting: &Acting,
     user: &UserRecord,
     name: &str,
     bypass_2fa: bool,
+    _gate: &Passed,
 ) -> Result<Result<PlainToken, PatError>> {
+    acting.require_session()?;
     let token = PlainToken::generate();
     let (hash, max) = (token.hash(), state.config.max_personal_access_tokens);
     let pat = PatRecord { name: name.to_string(), created_at: now_ms(), last_part: token.last_part(), bypass_2fa };
-    let (actor, user) = (actor.clone(), user.clone());
+    let (actor, user) = (acting.actor.clone(), user.clone());
     let outcome = state
         .db
         .write(move |tx| {
@@ -72,15 +76,17 @@ pub async fn generate(
 
 /// Replaces the PAT named `name` with a new secret, keeping its `bypassTwoFactor`.
 pub async fn regenerate(
-    state: &AppState,
-    actor: &Actor,
+    state: &Accounts,
+    acting: &Acting,
     user: &UserRecord,
     name: &str,
+    _gate: &Passed,
 ) -> Result<Result<PlainToken, PatError>> {
+    acting.require_session()?;
     let token = PlainToken::generate();
     let hash = token.hash();
     let last_part = token.last_part();
-    let (actor, user, name) = (actor.clone(), user.clone(), name.to_string());
+    let (actor, user, name) = (acting.actor.clone(), user.clone(), name.to_string());
     let outcome = state
         .db
         .write(move |tx| {
@@ -99,8 +105,15 @@ pub async fn regenerate(
     Ok(outcome.map(|()| token))
 }
 
-pub async fn remove(state: &AppState, actor: &Actor, user: &UserRecord, name: &str) -> Result<Result<(), PatError>> {
-    let (actor, user, name) = (actor.clone(), user.clone(), name.to_string());
+pub async fn remove(
+    state: &Accounts,
+    acting: &Acting,
+    user: &UserRecord,
+    name: &str,
+    _gate: &Passed,
+) -> Result<Result<(), PatError>> {
+    acting.require_session()?;
+    let (actor, user, name) = (acting.actor.clone(), user.clone(), name.to_string());
     state
         .db
         .write(move |tx| {
@@ -113,7 +126,7 @@ pub async fn remove(state: &AppState, actor: &Actor, user: &UserRecord, name: &s
         .await
 }
 
-pub async fn list(state: &AppState, user_id: &str) -> Result<Vec<PatRecord>> {
+pub async fn list(state: &Accounts, user_id: &str) -> Result<Vec<PatRecord>> {
     let user_id = user_id.to_string();
     state.db.read(move |c| pats::list(c, &user_id)).await
 }

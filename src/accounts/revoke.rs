@@ -1,36 +1,33 @@
-//! Revoking Rocket.Chat tokens, each revocation audited in its own transaction.
+//! Ending sessions on request: logout, an administrator's `users.logout`, and "sign out my
+//! other clients". What each kills is the revocation policy's (`revocation`) to say.
 
+use super::acting::Acting;
+use super::revocation::{self, Current, Event};
+use super::{Accounts, ceiling};
 use crate::auth::token::TokenHash;
 use crate::clock::now_ms;
-use crate::db::audit::{self, Actor, AuditEvent};
+use crate::db::audit::{self, AuditEvent};
 use crate::db::tokens::{self, TokenKind};
 use crate::db::users::{self, UserRecord};
 use crate::error::Result;
-use crate::state::AppState;
-
-/// The audit record of a revocation of `subject`'s tokens of `kind`.
-pub(crate) fn revoked(subject: &UserRecord, kind: &'static str, detail: String) -> AuditEvent {
-    AuditEvent {
-        event: "token.revoked",
-        subject_id: Some(subject.id.clone()),
-        subject: Some(subject.username.clone()),
-        token_kind: Some(kind),
-        token_label: None,
-        detail: Some(detail),
-    }
-}
 
 /// Logout: removes the one token that authenticated the request.
 pub async fn revoke_token(
-    state: &AppState,
-    actor: &Actor,
+    state: &Accounts,
+    acting: &Acting,
     owner: &UserRecord,
     hash: TokenHash,
     kind: TokenKind,
 ) -> Result<()> {
-    let kind = if kind == TokenKind::Pat { "pat" } else { "login" };
-    let event = revoked(owner, kind, "logout".into());
-    let (actor, id) = (actor.clone(), owner.id.clone());
+    let event = AuditEvent {
+        event: "token.revoked",
+        subject_id: Some(owner.id.clone()),
+        subject: Some(owner.username.clone()),
+        token_kind: Some(if kind == TokenKind::Pat { "pat" } else { "login" }),
+        token_label: None,
+        detail: Some("logout".into()),
+    };
+    let (actor, id) = (acting.actor.clone(), owner.id.clone());
     state
         .db
         .write(move |tx| {
@@ -42,50 +39,31 @@ pub async fn revoke_token(
         .await
 }
 
-/// Admin `users.logout`: every credential of the user in both dialects, PATs included.
-/// False if no such user.
-pub async fn revoke_all(state: &AppState, actor: &Actor, user_id: &str, detail: &'static str) -> Result<bool> {
-    let (actor, id) = (actor.clone(), user_id.to_string());
+/// `users.logout`: every credential of the user, in both dialects (`Event::LoggedOutByAdmin`),
+/// under the privilege ceiling when it is someone else. False if there is no such user.
+pub async fn log_out_user(state: &Accounts, acting: &Acting, user_id: &str) -> Result<bool> {
+    let (acting, id) = (acting.clone(), user_id.to_string());
     state
         .db
         .write(move |tx| {
             let Some(user) = users::find_by_id(tx, &id)? else {
                 return Ok(false);
             };
-            let n = users::revoke_everything(tx, &id)?;
-            audit::record(tx, &actor, &revoked(&user, "all", format!("{detail}: {n} token(s)")), now_ms())?;
+            ceiling::may_act_on(tx, &acting, &id)?;
+            revocation::apply_in(tx, &acting.actor, &user, Event::LoggedOutByAdmin, Current::None, None)?;
             Ok(true)
         })
         .await
 }
 
-/// In the caller's transaction: removes `owner`'s login tokens except `keep` (all of them
-/// without one; PATs survive) and audits it as `why`. Returns how many were removed.
-pub(crate) fn revoke_other_login_tokens_in(
-    tx: &rusqlite::Connection,
-    actor: &Actor,
+/// "Sign out my other clients" (`Event::SignedOutOthers`): the credential in use survives.
+pub async fn sign_out_others(
+    state: &Accounts,
+    acting: &Acting,
     owner: &UserRecord,
-    keep: Option<TokenHash>,
-    why: &str,
+    current: Current,
+    why: &'static str,
 ) -> Result<usize> {
-    let n = match keep {
-        Some(keep) => tokens::delete_other_login_tokens(tx, &owner.id, &keep)?,
-        None => tokens::delete_login_tokens_of(tx, &owner.id)?,
-    };
-    if n > 0 {
-        audit::record(tx, actor, &revoked(owner, "login", format!("{why}: {n} token(s)")), now_ms())?;
-    }
-    Ok(n)
-}
-
-/// The user's login tokens except the one in use (PATs survive).
-pub async fn revoke_other_login_tokens(
-    state: &AppState,
-    actor: &Actor,
-    owner: &UserRecord,
-    keep: TokenHash,
-    detail: &'static str,
-) -> Result<usize> {
-    let (actor, owner) = (actor.clone(), owner.clone());
-    state.db.write(move |tx| revoke_other_login_tokens_in(tx, &actor, &owner, Some(keep), detail)).await
+    let (actor, owner) = (acting.actor.clone(), owner.clone());
+    state.db.write(move |tx| revocation::apply_in(tx, &actor, &owner, Event::SignedOutOthers, current, Some(why))).await
 }

@@ -1,14 +1,17 @@
 //! SAYMON credentials: the per-user API token (a UUIDv4, as SAYMON issues) and cookie
 //! sessions. Both are stored by SHA-256 and every mint and revocation is audited.
 
+use super::Accounts;
+use super::acting::Acting;
 use super::cache::AuthEntry;
+use super::ceiling;
+use super::refusal::Refusal;
 use crate::auth::token::{PlainToken, TokenHash};
 use crate::clock::{Millis, now_ms};
 use crate::db::audit::{self, Actor, AuditEvent};
-use crate::db::saymon;
 use crate::db::users::UserRecord;
+use crate::db::{saymon, users};
 use crate::error::Result;
-use crate::state::AppState;
 use std::sync::Arc;
 
 fn event(kind: &'static str, what: &'static str, user: &UserRecord, label: Option<String>, detail: &str) -> AuditEvent {
@@ -27,58 +30,76 @@ pub fn is_uuid(text: &str) -> bool {
     text.len() == 36 && uuid::Uuid::try_parse(text).is_ok()
 }
 
-/// Mints the user's API token, replacing (and killing) the previous one.
-pub async fn issue_api_token(state: &AppState, actor: &Actor, user: &UserRecord) -> Result<String> {
+/// Mints the API token of the user `target_id` for `acting` (under the privilege ceiling;
+/// never for a deactivated user), replacing (and killing) the previous one. `None` if
+/// there is no such user. A refusal is audited.
+pub async fn issue_api_token(
+    state: &Accounts,
+    acting: &Acting,
+    target_id: &str,
+) -> Result<Option<(UserRecord, String)>> {
     let token = uuid::Uuid::new_v4().to_string();
     let hash = TokenHash::of(&token);
     let last_part = token[token.len() - 4..].to_string();
-    let (actor, user, label) = (actor.clone(), user.clone(), last_part.clone());
-    state
+    let (guard, id, label) = (acting.clone(), target_id.to_string(), last_part.clone());
+    let target = find(state, target_id).await?;
+    let issued = state
         .db
         .write(move |tx| {
-            let now = now_ms();
-            if saymon::replace_api_token(tx, &user.id, &hash, &last_part, now)? {
-                audit::record(
-                    tx,
-                    &actor,
-                    &event("saymon", "token.revoked", &user, None, "replaced by a new auth-token"),
-                    now,
-                )?;
+            let Some(user) = users::find_by_id(tx, &id)? else {
+                return Ok(None);
+            };
+            ceiling::may_act_on(tx, &guard, &user.id)?;
+            if !user.active {
+                return Err(Refusal::TargetInactive.into());
             }
-            audit::record(tx, &actor, &event("saymon", "token.created", &user, Some(label), "auth-token"), now)
+            let (actor, now) = (&guard.actor, now_ms());
+            if saymon::replace_api_token(tx, &user.id, &hash, &last_part, now)? {
+                let revoked = event("saymon", "token.revoked", &user, None, "replaced by a new auth-token");
+                audit::record(tx, actor, &revoked, now)?;
+            }
+            audit::record(tx, actor, &event("saymon", "token.created", &user, Some(label), "auth-token"), now)?;
+            Ok(Some(user))
         })
-        .await?;
-    Ok(token)
+        .await;
+    let issued = super::tokens::audit_refusal(state, acting, target.as_ref(), "saymon", issued).await?;
+    Ok(issued.map(|user| (user, token)))
 }
 
-/// Revokes the user's API token; false if there was none.
-pub async fn revoke_api_token(state: &AppState, actor: &Actor, user: &UserRecord) -> Result<bool> {
-    let (actor, user) = (actor.clone(), user.clone());
+async fn find(state: &Accounts, id: &str) -> Result<Option<UserRecord>> {
+    let id = id.to_string();
+    state.db.read(move |c| users::find_by_id(c, &id)).await
+}
+
+/// Revokes the API token of the user `target_id` (under the privilege ceiling). `None` if
+/// there is no such user, else whether a token existed.
+pub async fn revoke_api_token(state: &Accounts, acting: &Acting, target_id: &str) -> Result<Option<bool>> {
+    let (acting, id) = (acting.clone(), target_id.to_string());
     state
         .db
         .write(move |tx| {
+            let Some(user) = users::find_by_id(tx, &id)? else {
+                return Ok(None);
+            };
+            ceiling::may_act_on(tx, &acting, &user.id)?;
             let existed = saymon::delete_api_token(tx, &user.id)?;
             if existed {
-                audit::record(
-                    tx,
-                    &actor,
-                    &event("saymon", "token.revoked", &user, None, "auth-token deleted"),
-                    now_ms(),
-                )?;
+                let revoked = event("saymon", "token.revoked", &user, None, "auth-token deleted");
+                audit::record(tx, &acting.actor, &revoked, now_ms())?;
             }
-            Ok(existed)
+            Ok(Some(existed))
         })
         .await
 }
 
 /// The active owner of a presented API token.
-pub async fn user_by_api_token(state: &AppState, presented: &str) -> Result<Option<UserRecord>> {
+pub async fn user_by_api_token(state: &Accounts, presented: &str) -> Result<Option<UserRecord>> {
     Ok(api_token_entry(state, presented).await?.map(|entry| entry.owner.clone()))
 }
 
 /// The cached entry of a presented API token's active owner: served from memory until the
 /// next committed write (which may have revoked the token or deactivated the user).
-pub async fn api_token_entry(state: &AppState, presented: &str) -> Result<Option<Arc<AuthEntry<UserRecord>>>> {
+pub async fn api_token_entry(state: &Accounts, presented: &str) -> Result<Option<Arc<AuthEntry<UserRecord>>>> {
     if !is_uuid(presented) {
         return Ok(None);
     }
@@ -98,7 +119,7 @@ pub struct NewSession {
     pub csrf: Option<PlainToken>,
 }
 
-pub async fn open_session(state: &AppState, actor: &Actor, user: &UserRecord, how: &'static str) -> Result<NewSession> {
+pub async fn open_session(state: &Accounts, actor: &Actor, user: &UserRecord, how: &'static str) -> Result<NewSession> {
     let sid = uuid::Uuid::new_v4().to_string();
     let csrf = state.config.saymon_csrf.then(PlainToken::generate);
     let (hash, csrf_hash) = (TokenHash::of(&sid), csrf.as_ref().map(PlainToken::hash));
@@ -119,7 +140,7 @@ pub async fn open_session(state: &AppState, actor: &Actor, user: &UserRecord, ho
 }
 
 /// A valid session's owner and its CSRF hash.
-pub async fn session(state: &AppState, sid: &str) -> Result<Option<(UserRecord, Option<Vec<u8>>)>> {
+pub async fn session(state: &Accounts, sid: &str) -> Result<Option<(UserRecord, Option<Vec<u8>>)>> {
     if !is_uuid(sid) {
         return Ok(None);
     }
@@ -128,7 +149,7 @@ pub async fn session(state: &AppState, sid: &str) -> Result<Option<(UserRecord, 
 }
 
 /// Ends a session if it exists (logging out twice is not an error).
-pub async fn close_session(state: &AppState, actor: &Actor, user: &UserRecord, sid: &str) -> Result<()> {
+pub async fn close_session(state: &Accounts, actor: &Actor, user: &UserRecord, sid: &str) -> Result<()> {
     let hash = TokenHash::of(&sid.to_ascii_lowercase());
     let (actor, user) = (actor.clone(), user.clone());
     state

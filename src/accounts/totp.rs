@@ -1,20 +1,24 @@
 //! TOTP for a user: enrolment (a pending seed confirmed by its first code), verification
 //! with replay protection, backup codes, disabling. Seeds are sealed in the vault.
 
-use crate::auth::token::TokenHash;
+use super::Accounts;
+use super::acting::Acting;
+use super::budget::{self, AccountKey};
+use super::revocation::{self, Current, Event};
+use super::two_factor::{self, Method, Passed, Verdict};
 use crate::auth::totp::{self, BACKUP_CODE_LENGTH};
 use crate::clock::now_ms;
-use crate::db::audit::Actor;
 use crate::db::totp as store;
 use crate::db::users::UserRecord;
 use crate::error::Result;
-use crate::state::AppState;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum TotpError {
     AlreadyEnabled,
     NotEnabled,
     InvalidCode,
+    /// Too many failed secret checks: the code was not looked at.
+    Blocked(super::Blocked),
 }
 
 pub struct Enrolment {
@@ -26,12 +30,17 @@ fn now_secs() -> u64 {
     (now_ms() / 1000).max(0) as u64
 }
 
-fn backup_hash(state: &AppState, user_id: &str, code: &str) -> [u8; 32] {
+fn backup_hash(state: &Accounts, user_id: &str, code: &str) -> [u8; 32] {
     state.vault.keyed_hash(&[b"totp-backup", user_id.as_bytes(), code.as_bytes()])
 }
 
 /// `2fa:enable`: a new pending seed and its otpauth URL. Enabled TOTP must be disabled first.
-pub async fn start_enrolment(state: &AppState, user: &UserRecord) -> Result<std::result::Result<Enrolment, TotpError>> {
+/// Gated (`Passed`): otherwise a stolen login token could enrol the thief's own seed.
+pub async fn start_enrolment(
+    state: &Accounts,
+    user: &UserRecord,
+    _gate: &Passed,
+) -> Result<std::result::Result<Enrolment, TotpError>> {
     let secret = totp::generate_secret();
     let sealed = state.vault.seal(&secret, user.id.as_bytes());
     let id = user.id.clone();
@@ -53,13 +62,14 @@ pub async fn start_enrolment(state: &AppState, user: &UserRecord) -> Result<std:
 }
 
 /// `2fa:validateTempToken`: the first code confirms the enrolment. Returns the backup codes
-/// (shown once). The user's other login tokens are revoked; `keep` and PATs survive.
+/// (shown once). Revocation: `Event::SecondFactorEnrolled` (the credential in use survives).
 pub async fn confirm_enrolment(
-    state: &AppState,
-    actor: &Actor,
+    state: &Accounts,
+    acting: &Acting,
     user: &UserRecord,
-    keep: Option<TokenHash>,
+    current: Current,
     code: &str,
+    _gate: &Passed,
 ) -> Result<std::result::Result<Vec<String>, TotpError>> {
     let id = user.id.clone();
     let row = state.db.read(move |c| store::get(c, &id)).await?.unwrap_or_default();
@@ -67,27 +77,34 @@ pub async fn confirm_enrolment(
     let (false, Some(seed)) = (row.enabled, seed) else {
         return Ok(Err(if row.enabled { TotpError::AlreadyEnabled } else { TotpError::InvalidCode }));
     };
+    let attempt = match budget::begin(state, AccountKey::User(&user.id), acting.client_addr()).await? {
+        Ok(attempt) => attempt,
+        Err(by) => return Ok(Err(TotpError::Blocked(by))),
+    };
     let Some(step) = totp::matching_step(&seed, code.trim(), now_secs(), state.config.totp_window) else {
+        attempt.failed().await?;
         return Ok(Err(TotpError::InvalidCode));
     };
+    attempt.passed().await?;
     let codes = totp::generate_backup_codes();
     let hashes: Vec<[u8; 32]> = codes.iter().map(|c| backup_hash(state, &user.id, c)).collect();
-    let (actor, user) = (actor.clone(), user.clone());
+    let (actor, user) = (acting.actor.clone(), user.clone());
     state
         .db
         .write(move |tx| {
             let now = now_ms();
             store::enable(tx, &user.id, step as i64, now)?;
             store::replace_backup_codes(tx, &user.id, &hashes)?;
-            super::revoke::revoke_other_login_tokens_in(tx, &actor, &user, keep, "TOTP enabled")
+            revocation::apply_in(tx, &actor, &user, Event::SecondFactorEnrolled, current, Some("TOTP enabled"))
         })
         .await?;
     Ok(Ok(codes))
 }
 
 /// True when `code` is a current TOTP code (not replayed) or an unused backup code
-/// (8 characters), which is then used up.
-pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<bool> {
+/// (8 characters), which is then used up. Unbudgeted: callers go through
+/// `two_factor::verify`, which reserves the attempt first.
+pub(super) async fn verify(state: &Accounts, user_id: &str, code: &str) -> Result<bool> {
     let code = code.trim().to_string();
     let id = user_id.to_string();
     if code.chars().count() == BACKUP_CODE_LENGTH {
@@ -107,18 +124,37 @@ pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<bool>
     state.db.write(move |tx| store::consume_step(tx, &id, step as i64)).await
 }
 
-pub async fn is_enabled(state: &AppState, user_id: &str) -> Result<bool> {
+pub async fn is_enabled(state: &Accounts, user_id: &str) -> Result<bool> {
     let id = user_id.to_string();
     state.db.read(move |c| store::is_enabled(c, &id)).await
 }
 
-/// `2fa:disable`: needs a valid code (TOTP or backup).
-pub async fn disable(state: &AppState, user: &UserRecord, code: &str) -> Result<std::result::Result<(), TotpError>> {
+/// A TOTP or backup code of `user`, checked against the budget.
+async fn check_code(
+    state: &Accounts,
+    user: &UserRecord,
+    code: &str,
+    client_addr: Option<&str>,
+) -> Result<std::result::Result<(), TotpError>> {
     if !is_enabled(state, &user.id).await? {
         return Ok(Err(TotpError::NotEnabled));
     }
-    if !verify(state, &user.id, code).await? {
-        return Ok(Err(TotpError::InvalidCode));
+    Ok(match two_factor::verify(state, user, Method::Totp, code, client_addr).await? {
+        Verdict::Valid => Ok(()),
+        Verdict::Blocked(by) => Err(TotpError::Blocked(by)),
+        Verdict::Invalid | Verdict::TooManyAttempts => Err(TotpError::InvalidCode),
+    })
+}
+
+/// `2fa:disable`: needs a valid code (TOTP or backup).
+pub async fn disable(
+    state: &Accounts,
+    user: &UserRecord,
+    code: &str,
+    client_addr: Option<&str>,
+) -> Result<std::result::Result<(), TotpError>> {
+    if let Err(e) = check_code(state, user, code, client_addr).await? {
+        return Ok(Err(e));
     }
     let id = user.id.clone();
     state.db.write(move |tx| store::disable(tx, &id)).await?;
@@ -127,15 +163,13 @@ pub async fn disable(state: &AppState, user: &UserRecord, code: &str) -> Result<
 
 /// `2fa:regenerateCodes`: twelve new backup codes for a valid code; the old ones die.
 pub async fn regenerate_codes(
-    state: &AppState,
+    state: &Accounts,
     user: &UserRecord,
     code: &str,
+    client_addr: Option<&str>,
 ) -> Result<std::result::Result<Vec<String>, TotpError>> {
-    if !is_enabled(state, &user.id).await? {
-        return Ok(Err(TotpError::NotEnabled));
-    }
-    if !verify(state, &user.id, code).await? {
-        return Ok(Err(TotpError::InvalidCode));
+    if let Err(e) = check_code(state, user, code, client_addr).await? {
+        return Ok(Err(e));
     }
     let codes = totp::generate_backup_codes();
     let hashes: Vec<[u8; 32]> = codes.iter().map(|c| backup_hash(state, &user.id, c)).collect();
@@ -144,13 +178,20 @@ pub async fn regenerate_codes(
     Ok(Ok(codes))
 }
 
-pub async fn backup_codes_remaining(state: &AppState, user_id: &str) -> Result<i64> {
+pub async fn backup_codes_remaining(state: &Accounts, user_id: &str) -> Result<i64> {
     let id = user_id.to_string();
     state.db.read(move |c| store::backup_codes_remaining(c, &id)).await
 }
 
-/// `users.resetTOTP`: turns TOTP off without a code (an admin's, or the user's own reset).
-pub async fn reset(state: &AppState, user_id: &str) -> Result<bool> {
-    let id = user_id.to_string();
-    state.db.write(move |tx| store::disable(tx, &id)).await
+/// `users.resetTOTP`: turns TOTP off without a code — the user's own reset, or an admin's
+/// under the privilege ceiling. Gated (`Passed`).
+pub async fn reset(state: &Accounts, acting: &Acting, user_id: &str, _gate: &Passed) -> Result<bool> {
+    let (id, acting) = (user_id.to_string(), acting.clone());
+    state
+        .db
+        .write(move |tx| {
+            super::ceiling::may_act_on(tx, &acting, &id)?;
+            store::disable(tx, &id)
+        })
+        .await
 }

@@ -3,7 +3,7 @@
 //! per-address decision (rate limits, failed-login blocking, the 2FA remember window, the
 //! audit log) uses this one answer.
 
-use crate::state::AppState;
+use crate::api::state::AppState;
 use actix_web::HttpRequest;
 use actix_web::http::header::HeaderMap;
 use actix_web::web;

@@ -7,6 +7,7 @@ pub mod request_limits;
 pub mod rocketchat;
 pub mod route_table;
 pub mod saymon;
+pub mod state;
 pub mod strict_json;
 
 /// Whether `path` belongs to the SAYMON dialect; everything else answers in Rocket.Chat's.

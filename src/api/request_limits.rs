@@ -5,7 +5,7 @@
 
 use crate::api::rocketchat::error::RcError;
 use crate::api::saymon::error::SaymonError;
-use crate::state::AppState;
+use crate::api::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;

@@ -6,5 +6,4 @@ pub mod password;
 pub mod random;
 pub mod token;
 pub mod totp;
-pub mod two_factor;
 pub mod vault;

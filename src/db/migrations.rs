@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/0002_audit_and_two_factor.sql")),
     (3, include_str!("../../migrations/0003_saymon.sql")),
     (4, include_str!("../../migrations/0004_two_factor_methods.sql")),
+    (5, include_str!("../../migrations/0005_secret_budget.sql")),
 ];
 
 pub fn latest_version() -> i64 {

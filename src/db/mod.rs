@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod bench_seed;
+pub mod budget;
 pub mod email_2fa;
 pub mod inventory;
 pub mod migrations;

@@ -100,3 +100,11 @@ pub fn delete_sessions_of(conn: &Connection, user_id: &str) -> Result<usize> {
 pub fn purge_expired_sessions(conn: &Connection, now: Millis) -> Result<usize> {
     Ok(conn.execute("DELETE FROM saymon_sessions WHERE expires_at <= ?1", [now])?)
 }
+
+/// The user's sessions except the one with hash `keep`.
+pub fn delete_other_sessions(conn: &Connection, user_id: &str, keep: &TokenHash) -> Result<usize> {
+    Ok(conn.execute(
+        "DELETE FROM saymon_sessions WHERE user_id = ?1 AND session_hash <> ?2",
+        params![user_id, keep.as_bytes()],
+    )?)
+}

@@ -114,3 +114,8 @@ pub fn delete_other_login_tokens(conn: &Connection, user_id: &str, keep: &TokenH
 pub fn purge_expired(conn: &Connection, now: Millis) -> Result<usize> {
     Ok(conn.execute("DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?1", [now])?)
 }
+
+/// Every personal access token of the user.
+pub fn delete_pats_of(conn: &Connection, user_id: &str) -> Result<usize> {
+    Ok(conn.execute("DELETE FROM tokens WHERE user_id = ?1 AND kind = 'pat'", [user_id])?)
+}

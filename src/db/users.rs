@@ -201,28 +201,16 @@ pub fn update_profile(conn: &Connection, id: &str, c: &UserChanges, now: Millis)
     Ok(())
 }
 
-/// Sets a new password hash and removes the user's login tokens and SAYMON sessions (PATs
-/// and the SAYMON API token survive a password change: DESIGN decision 6), in the caller's
-/// transaction. Returns how many were revoked.
-pub fn set_password(conn: &Connection, id: &str, hash: &str, now: Millis) -> Result<usize> {
+/// Sets a new password hash. What it revokes is `accounts::revocation`'s to decide.
+pub fn set_password(conn: &Connection, id: &str, hash: &str, now: Millis) -> Result<()> {
     conn.execute("UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1", params![id, hash, now])?;
-    Ok(super::tokens::delete_login_tokens_of(conn, id)? + super::saymon::delete_sessions_of(conn, id)?)
+    Ok(())
 }
 
-/// Deactivation removes every credential of the user, PATs and SAYMON ones included;
-/// reactivation restores none.
-/// Returns how many tokens were revoked.
-pub fn set_active(conn: &Connection, id: &str, active: bool, now: Millis) -> Result<usize> {
+/// Sets the active flag. What deactivation revokes is `accounts::revocation`'s to decide.
+pub fn set_active(conn: &Connection, id: &str, active: bool, now: Millis) -> Result<()> {
     conn.execute("UPDATE users SET active = ?2, updated_at = ?3 WHERE id = ?1", params![id, active, now])?;
-    if active { Ok(0) } else { revoke_everything(conn, id) }
-}
-
-/// Every credential of the user in both dialects: login tokens, PATs, SAYMON sessions and
-/// the SAYMON API token. Returns how many were removed.
-pub fn revoke_everything(conn: &Connection, id: &str) -> Result<usize> {
-    let sessions = super::saymon::delete_sessions_of(conn, id)?;
-    let api_token = usize::from(super::saymon::delete_api_token(conn, id)?);
-    Ok(super::tokens::delete_all_of(conn, id)? + sessions + api_token)
+    Ok(())
 }
 
 pub fn touch_last_login(conn: &Connection, id: &str, now: Millis) -> Result<()> {

@@ -6,9 +6,10 @@ use super::error::RcResult;
 use super::extract::RcQuery;
 use super::session::ok;
 use super::users::pagination;
+use crate::accounts::AuditRecord;
+use crate::accounts::directory;
+use crate::api::state::AppState;
 use crate::clock::iso;
-use crate::db::audit::{self, AuditRecord};
-use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -41,8 +42,7 @@ pub async fn list(
     caller.require(&state, "view-audit-log").await?;
     let (offset, limit) = pagination(q.count.as_deref(), q.offset.as_deref())?;
     let (user, event) = (q.user.filter(|s| !s.is_empty()), q.event.filter(|s| !s.is_empty()));
-    let (rows, total) =
-        state.db.read(move |c| audit::page(c, user.as_deref(), event.as_deref(), offset, limit)).await?;
+    let (rows, total) = directory::audit_page(&state, user, event, offset, limit).await?;
     let events: Vec<Value> = rows.iter().map(document).collect();
     Ok(ok(json!({"events": events, "count": events.len(), "offset": offset, "total": total})))
 }

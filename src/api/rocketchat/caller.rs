@@ -3,12 +3,11 @@
 //! cookies, no query-string tokens, no SAYMON tokens.
 
 use super::error::{RcError, RcResult};
-use crate::accounts;
 use crate::accounts::cache::AuthEntry;
+use crate::accounts::revocation::Current;
+use crate::accounts::{self, Acting, Credential, TokenKind, TokenOwner, UserRecord};
+use crate::api::state::AppState;
 use crate::auth::token::{PlainToken, TokenHash};
-use crate::db::tokens::{TokenKind, TokenOwner};
-use crate::db::users::UserRecord;
-use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use std::future::Future;
@@ -48,11 +47,21 @@ impl Caller {
         self.owner().kind == TokenKind::Pat
     }
 
-    /// Token management and changes to the caller's own credentials need a login token: a
-    /// leaked PAT — above all a `bypassTwoFactor` one — must not mint more tokens or take the
-    /// account over (spec/security.md §6 item 40; Rocket.Chat honours PATs there).
-    pub fn require_login_token(&self) -> RcResult<()> {
-        if self.is_pat() { Err(RcError::meteor(LOGIN_TOKEN_REQUIRED, LOGIN_TOKEN_REQUIRED_REASON)) } else { Ok(()) }
+    /// Who acts, for the core's rules: this user, from this address, with this credential.
+    pub fn acting(&self, req: &HttpRequest) -> Acting {
+        let credential = if self.is_pat() { Credential::Pat } else { Credential::LoginToken };
+        Acting::user(self.id(), &self.user().username, crate::api::client_addr::client_addr(req), credential)
+    }
+
+    /// The credential in use, which "all but the current" revocations spare.
+    pub fn current(&self) -> Current {
+        Current::LoginToken(self.token_hash())
+    }
+
+    /// The core's rule that a PAT cannot manage tokens or its own credentials
+    /// (`Acting::require_session`), applied early so it is answered before any 2FA challenge.
+    pub fn require_login_token(&self, req: &HttpRequest) -> RcResult<()> {
+        Ok(self.acting(req).require_session()?)
     }
 
     pub async fn has(&self, state: &AppState, permission: &'static str) -> RcResult<bool> {

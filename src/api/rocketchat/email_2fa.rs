@@ -4,20 +4,20 @@
 use super::caller::Caller;
 use super::error::{RcError, RcResult};
 use super::extract::RcBody;
-use super::gate::{actor, delivery_failed, require_two_factor};
+use super::gate::{delivery_failed, require_two_factor};
 use super::session::ok;
+use crate::accounts::directory::{self, UserKey};
 use crate::accounts::email_2fa::{self, EnableError};
-use crate::auth::two_factor::Options;
-use crate::db::users;
-use crate::state::AppState;
+use crate::accounts::two_factor::Options;
+use crate::api::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 /// `POST users.2fa.enableEmail`: needs a verified address; the caller's other login tokens
 /// end (this one and PATs survive).
 pub async fn enable(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> RcResult<HttpResponse> {
-    caller.require_login_token()?;
-    match email_2fa::enable(&state, &actor(&caller, &req), caller.user(), Some(caller.token_hash())).await? {
+    caller.require_login_token(&req)?;
+    match email_2fa::enable(&state, &caller.acting(&req), caller.user(), caller.current()).await? {
         Ok(revoked) => {
             log::info!("e-mail 2FA enabled for user {} ({revoked} other login token(s) revoked)", caller.id());
             Ok(ok(json!({})))
@@ -39,9 +39,10 @@ fn mail_unavailable() -> RcError {
 
 /// `POST users.2fa.disableEmail`: 2FA-gated, and a remembered check does not count.
 pub async fn disable(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> RcResult<HttpResponse> {
-    caller.require_login_token()?;
-    require_two_factor(&state, &caller, &req, Options { disable_remember_me: true, ..Options::default() }).await?;
-    email_2fa::disable(&state, caller.id()).await?;
+    caller.require_login_token(&req)?;
+    let options = Options { disable_remember_me: true, ..Options::default() };
+    let gate = require_two_factor(&state, &caller, &req, options).await?;
+    email_2fa::disable(&state, caller.id(), &gate).await?;
     log::info!("e-mail 2FA disabled for user {}", caller.id());
     Ok(ok(json!({})))
 }
@@ -63,12 +64,8 @@ pub async fn send_code(
     let user = match caller {
         Some(caller) => Some(caller.user().clone()),
         None => {
-            state
-                .db
-                .read(move |c| {
-                    if name.contains('@') { users::find_by_email(c, &name) } else { users::find_by_username(c, &name) }
-                })
-                .await?
+            let key = if name.contains('@') { UserKey::Email(name) } else { UserKey::Username(name) };
+            directory::find(&state, key).await?
         }
     };
     let Some(user) = user.filter(|u| u.active && email_2fa::can_receive(&state, u)) else {

@@ -142,7 +142,16 @@ impl ResponseError for RcError {
 
 impl From<crate::error::Error> for RcError {
     fn from(err: crate::error::Error) -> Self {
-        if err.log_and_is_unavailable() { RcError::Unavailable } else { RcError::Internal }
+        match err {
+            crate::error::Error::Refused(refusal) => refusal.into(),
+            err => {
+                if err.log_and_is_unavailable() {
+                    RcError::Unavailable
+                } else {
+                    RcError::Internal
+                }
+            }
+        }
     }
 }
 

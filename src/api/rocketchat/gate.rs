@@ -1,20 +1,16 @@
-//! What gated routes share: the caller as an audit actor, and the Rocket.Chat face of the
-//! 2FA mechanism (`totp-required` / `totp-invalid` as HTTP 400, spec §10.1).
+//! The Rocket.Chat face of the second-factor gate (`totp-required` / `totp-invalid` as HTTP
+//! 400, spec §10.1); the decision itself is the core's (`accounts::two_factor`).
 
 use super::caller::Caller;
 use super::error::{RcError, RcResult};
-use crate::auth::two_factor::{self, Attempt, Challenge, Decision, Options};
-use crate::db::audit::Actor;
-use crate::state::AppState;
+use crate::accounts::Refusal;
+use crate::accounts::two_factor::{self, Attempt, Challenge, Decision, Options, Passed};
+use crate::api::state::AppState;
 use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 pub use crate::api::client_addr::client_addr;
-
-pub fn actor(caller: &Caller, req: &HttpRequest) -> Actor {
-    Actor::user(caller.id(), &caller.user().username, client_addr(req))
-}
 
 fn header(req: &HttpRequest, name: &str) -> Option<String> {
     req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
@@ -44,21 +40,25 @@ pub fn delivery_failed() -> RcError {
     )
 }
 
-/// Passes, or answers with the challenge the client must meet (`x-2fa-code`).
+/// Passes (with the proof the gated operation needs), or answers with the challenge the
+/// client must meet (`x-2fa-code`).
 pub async fn require_two_factor(
     state: &AppState,
     caller: &Caller,
     req: &HttpRequest,
     options: Options,
-) -> RcResult<()> {
+) -> RcResult<Passed> {
     let user_agent = header(req, "user-agent").unwrap_or_default();
+    let addr = client_addr(req);
     let attempt = Attempt {
         code: header(req, "x-2fa-code"),
         method: header(req, "x-2fa-method"),
-        fingerprint: two_factor::client_fingerprint(&user_agent, &client_addr(req).unwrap_or_default()),
+        fingerprint: two_factor::client_fingerprint(&user_agent, addr.as_deref().unwrap_or_default()),
+        client_addr: addr,
     };
     match two_factor::check(state, caller.owner(), &caller.token_hash(), &attempt, options).await? {
-        Decision::Pass => Ok(()),
+        Decision::Pass(passed) => Ok(passed),
+        Decision::Blocked(by) => Err(Refusal::Blocked(by).into()),
         Decision::Required(c) => {
             Err(RcError::meteor_with_details("totp-required", "TOTP Required", challenge_details(&c)))
         }

@@ -7,7 +7,7 @@ use super::error::{RcError, RcResult};
 use super::extract::RcBody;
 use super::session::ok;
 use super::totp::{self, OpError};
-use crate::state::AppState;
+use crate::api::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -66,27 +66,39 @@ async fn dispatch(
     };
     let missing_code = || meteor_error(json!("invalid-totp"), "");
     let outcome = match name {
-        "2fa:enable" => totp::enable(state, caller).await,
+        "2fa:enable" => totp::enable(state, caller, req).await,
         "2fa:validateTempToken" => match first_code(params) {
             Some(code) => totp::validate(state, caller, req, code).await,
             None => return Err(missing_code()),
         },
         "2fa:disable" => match first_code(params) {
-            Some(code) => totp::disable(state, caller, code).await.map(Value::Bool),
+            Some(code) => totp::disable(state, caller, req, code).await.map(Value::Bool),
             None => return Err(missing_code()),
         },
         "2fa:regenerateCodes" => match first_code(params) {
-            Some(code) => totp::regenerate(state, caller, code).await,
+            Some(code) => totp::regenerate(state, caller, req, code).await,
             None => return Err(missing_code()),
         },
         _ => totp::remaining(state, caller).await,
     };
     outcome.map_err(|e| match e {
         OpError::Meteor(code, reason) => meteor_error(json!(code), reason),
-        OpError::Rc(e) => {
-            log::warn!("method {name} failed: {e}");
-            meteor_error(json!(500), "Internal server error")
-        }
+        // A refusal in the REST envelope (the 2FA gate, the budget, a PAT): the same error
+        // as a Meteor error, details and all.
+        OpError::Rc(e) => match *e {
+            RcError::Failure { error, error_type: Some(code), details } => {
+                let reason = error.strip_suffix(&format!(" [{code}]")).unwrap_or(&error).to_string();
+                let mut e = meteor_error(json!(code), &reason);
+                if let (Some(details), Value::Object(map)) = (details, &mut e) {
+                    map.insert("details".into(), details);
+                }
+                e
+            }
+            e => {
+                log::warn!("method {name} failed: {e}");
+                meteor_error(json!(500), "Internal server error")
+            }
+        },
     })
 }
 

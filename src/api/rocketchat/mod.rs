@@ -12,6 +12,7 @@ pub mod login_request;
 pub mod method_call;
 pub mod pats;
 pub mod permissions;
+pub mod refusal;
 pub mod roles;
 pub mod session;
 pub mod target;

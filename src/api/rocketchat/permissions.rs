@@ -5,10 +5,10 @@ use super::error::{RcError, RcResult};
 use super::extract::{RcBody, RcQuery, decode};
 use super::session::ok;
 use super::views;
-use crate::clock::{now_ms, parse_iso};
-use crate::db::roles;
-use crate::state::AppState;
-use actix_web::{HttpResponse, web};
+use crate::accounts::roles::{self, PermissionUpdateError};
+use crate::api::state::AppState;
+use crate::clock::parse_iso;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -37,7 +37,7 @@ pub async fn list_all(
             RcError::meteor("error-roomId-param-invalid", "The \"updatedSince\" query parameter must be a valid date.")
         })?),
     };
-    let all = state.db.read(move |c| roles::list_permissions(c, since)).await?;
+    let all = roles::list_permissions(&state, since).await?;
     let update: Vec<Value> = all.iter().map(views::permission_document).collect();
     Ok(ok(json!({"update": update, "remove": []})))
 }
@@ -56,8 +56,14 @@ struct PermissionChange {
     roles: Vec<String>,
 }
 
-/// §11.3: needs `access-permissions`; all changes are validated, then applied together.
-pub async fn update(state: web::Data<AppState>, caller: Caller, RcBody(body): RcBody<Value>) -> RcResult<HttpResponse> {
+/// §11.3: needs `access-permissions`; all changes are validated, then applied together. The
+/// core lets a caller edit only permissions they hold (the privilege ceiling).
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    RcBody(body): RcBody<Value>,
+) -> RcResult<HttpResponse> {
     caller.require(&state, "access-permissions").await?;
     let invalid_body = || RcError::failure_typed("Invalid body params", "error-invalid-body-params");
     let body: UpdateBody = decode(body).map_err(|_| invalid_body())?;
@@ -69,27 +75,14 @@ pub async fn update(state: web::Data<AppState>, caller: Caller, RcBody(body): Rc
             return Err(invalid_body());
         }
     }
-    let outcome = state
-        .db
-        .write(move |tx| {
-            for change in &body.permissions {
-                if !roles::permission_exists(tx, &change.id)? {
-                    return Ok(Err(RcError::failure_typed("Invalid permission", "error-invalid-permission")));
-                }
-                for role in &change.roles {
-                    if !roles::role_exists(tx, role)? {
-                        return Ok(Err(RcError::failure_typed("Invalid role", "error-invalid-role")));
-                    }
-                }
-            }
-            let now = now_ms();
-            for change in &body.permissions {
-                roles::set_permission_roles(tx, &change.id, &change.roles, now)?;
-            }
-            Ok(Ok(roles::list_permissions(tx, None)?))
-        })
-        .await?;
-    let all = outcome?;
+    let changes = body.permissions.into_iter().map(|c| (c.id, c.roles)).collect();
+    let outcome = roles::update_permissions(&state, &caller.acting(&req), changes).await?;
+    let all = outcome.map_err(|e| match e {
+        PermissionUpdateError::UnknownPermission => {
+            RcError::failure_typed("Invalid permission", "error-invalid-permission")
+        }
+        PermissionUpdateError::UnknownRole => RcError::failure_typed("Invalid role", "error-invalid-role"),
+    })?;
     log::info!("permissions.update by {}", caller.id());
     let docs: Vec<Value> = all.iter().map(views::permission_document).collect();
     Ok(ok(json!({"permissions": docs})))

@@ -8,17 +8,18 @@ use super::session::ok;
 use super::target::{self, UserParams};
 use super::users::pagination;
 use super::views;
+use crate::accounts::RoleRecord;
+use crate::accounts::roles::{self, MembershipError};
+use crate::api::state::AppState;
 use crate::auth::random;
 use crate::clock::now_ms;
-use crate::db::roles::{self, RoleRecord};
-use crate::state::AppState;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// §11.4: every role.
 pub async fn list(state: web::Data<AppState>, _caller: Caller) -> RcResult<HttpResponse> {
-    let all = state.db.read(roles::list_roles).await?;
+    let all = roles::list(&state).await?;
     let docs: Vec<Value> = all.iter().map(views::role_document).collect();
     Ok(ok(json!({"roles": docs})))
 }
@@ -52,18 +53,7 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, RcBody(body): Rc
         mandatory_2fa: body.mandatory2fa,
         updated_at: now_ms(),
     };
-    let stored = role.clone();
-    let created = state
-        .db
-        .write(move |tx| {
-            if roles::find_role(tx, &stored.name)?.is_some() {
-                return Ok(false);
-            }
-            roles::insert_role(tx, &stored)?;
-            Ok(true)
-        })
-        .await?;
-    if !created {
+    if !roles::create(&state, role.clone()).await? {
         return Err(RcError::meteor("error-duplicate-role-names-not-allowed", "Role name already exists"));
     }
     log::info!("roles.create: {} created role {}", caller.id(), role.id);
@@ -93,10 +83,12 @@ impl MembershipBody {
     }
 }
 
-/// §11.6, in the newest handler's order: user, role id, role, membership, then permissions.
+/// §11.6, in the newest handler's order: user, role id, role, membership, then permissions;
+/// the core applies the privilege ceiling to the target and to what it then holds.
 pub async fn add_user_to_role(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     RcBody(body): RcBody<Value>,
 ) -> RcResult<HttpResponse> {
     let body: MembershipBody = decode(body)?;
@@ -105,12 +97,11 @@ pub async fn add_user_to_role(
     if role_key.is_empty() {
         return Err(RcError::failure("error-invalid-role-properties"));
     }
-    let Some(role) = state.db.read(move |c| roles::find_role(c, &role_key)).await? else {
+    let Some(role) = roles::find(&state, &role_key).await? else {
         return Err(RcError::failure_typed("error-role-not-found", "Role not found"));
     };
-    let (uid, rid) = (user.id.clone(), role.id.clone());
-    if state.db.read(move |c| roles::user_has_role(c, &uid, &rid)).await? {
-        return Err(RcError::meteor("error-user-already-in-role", "User already in role"));
+    if roles::user_has_role(&state, &user.id, &role.id).await? {
+        return Err(already_in_role());
     }
     if !caller.has(&state, "access-permissions").await? {
         return Err(RcError::action_not_allowed("Accessing permissions is not allowed"));
@@ -123,16 +114,21 @@ pub async fn add_user_to_role(
         // of the given room. Granting it globally would widen its permissions to everywhere.
         return Err(RcError::meteor("error-invalid-user", "User is not part of given room"));
     }
-    let (uid, rid) = (user.id.clone(), role.id.clone());
-    state.db.write(move |tx| roles::add_user_to_role(tx, &uid, &rid, now_ms())).await?;
+    roles::add_user(&state, &caller.acting(&req), &user.id, &role.id).await?.map_err(|_| already_in_role())?;
     log::info!("roles.addUserToRole: {} added {} to {}", caller.id(), user.id, role.id);
     Ok(ok(json!({"role": views::role_document(&role)})))
 }
 
-/// §11.6 related: needs `access-permissions`; the last active admin keeps the role.
+fn already_in_role() -> RcError {
+    RcError::meteor("error-user-already-in-role", "User already in role")
+}
+
+/// §11.6 related: needs `access-permissions`; the core applies the privilege ceiling and
+/// keeps the last active admin in the role.
 pub async fn remove_user_from_role(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     RcBody(body): RcBody<Value>,
 ) -> RcResult<HttpResponse> {
     caller.require(&state, "access-permissions").await?;
@@ -144,24 +140,15 @@ pub async fn remove_user_from_role(
     let user = target::resolve(&state, &body.target())
         .await
         .map_err(|_| RcError::meteor("error-invalid-user", "There is no user with this username"))?;
-    let Some(role) = state.db.read(move |c| roles::find_role(c, &role_key)).await? else {
+    let Some(role) = roles::find(&state, &role_key).await? else {
         return Err(RcError::meteor("error-invalid-roleId", "This role does not exist"));
     };
-    let (uid, rid) = (user.id.clone(), role.id.clone());
-    let outcome = state
-        .db
-        .write(move |tx| {
-            if !roles::user_has_role(tx, &uid, &rid)? {
-                return Ok(Err(RcError::meteor("error-user-not-in-role", "User is not in this role")));
-            }
-            if rid == "admin" && roles::count_other_active_holders(tx, "admin", &uid)? == 0 {
-                return Ok(Err(RcError::meteor("error-admin-required", "You need to have at least one admin")));
-            }
-            roles::remove_user_from_role(tx, &uid, &rid, now_ms())?;
-            Ok(Ok(()))
-        })
-        .await?;
-    outcome?;
+    match roles::remove_user(&state, &caller.acting(&req), &user.id, &role.id).await? {
+        Ok(()) => {}
+        Err(MembershipError::NotInRole | MembershipError::AlreadyInRole) => {
+            return Err(RcError::meteor("error-user-not-in-role", "User is not in this role"));
+        }
+    }
     log::info!("roles.removeUserFromRole: {} removed {} from {}", caller.id(), user.id, role.id);
     Ok(ok(json!({"role": views::role_document(&role)})))
 }
@@ -189,16 +176,7 @@ pub async fn get_users_in_role(
         return Err(RcError::meteor("error-not-allowed", "Not allowed"));
     }
     let (offset, limit) = pagination(q.count.as_deref(), q.offset.as_deref())?;
-    let found = state
-        .db
-        .read(move |c| {
-            let Some(role) = roles::find_role(c, &role_key)? else {
-                return Ok(None);
-            };
-            let members = roles::users_in_role(c, &role.id, offset, limit)?;
-            Ok(Some((members, roles::count_users_in_role(c, &role.id)?)))
-        })
-        .await?;
+    let found = roles::members(&state, &role_key, offset, limit).await?;
     let Some((members, total)) = found else {
         return Err(RcError::meteor("error-invalid-roleId", ""));
     };

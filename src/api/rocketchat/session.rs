@@ -3,16 +3,14 @@
 use super::caller::Caller;
 use super::error::{RcError, RcResult};
 use super::extract::RcBody;
-use super::gate::{actor, client_addr};
-use super::gate::{challenge_details, delivery_failed};
+use super::gate::{challenge_details, client_addr, delivery_failed};
 use super::login_request::{self, LoginRequest};
+use super::refusal::blocked_message;
 use super::views;
-use crate::accounts::login_guard::Blocked;
-use crate::accounts::{self, PasswordCheck, revoke};
-use crate::auth::two_factor::{self, Decision};
-use crate::db::audit::Actor;
-use crate::db::users::UserRecord;
-use crate::state::AppState;
+use crate::accounts::login::{LoginOutcome, password_login};
+use crate::accounts::two_factor::{self, Decision};
+use crate::accounts::{self, UserRecord, revoke};
+use crate::api::state::AppState;
 use actix_web::http::header::ContentType;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -23,14 +21,13 @@ pub async fn info(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(json!({"version": state.config.rc_version, "success": true}))
 }
 
-/// §5: every body form of §5.1; failures are 401 with the ambiguous body of §5.3.
+/// §5: every body form of §5.1; failures are 401 with the ambiguous body of §5.3. The
+/// password and any second factor are checked by the core, against the budget.
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     RcBody(body): RcBody<Value>,
 ) -> RcResult<HttpResponse> {
-    let addr = client_addr(&req);
-    let ip = addr.as_deref();
     match login_request::parse(&body)? {
         LoginRequest::Resume(token) => {
             // A resume login returns the same token; nothing new is stored.
@@ -39,37 +36,22 @@ pub async fn login(
             login_success(&state, &owner.owner.user, &token).await
         }
         LoginRequest::Password { who, digest, code } => {
-            match accounts::check_password(&state, who, digest, ip).await? {
-                PasswordCheck::Valid(user) => {
-                    // §10.5: the code may come in the body or in x-2fa-code. A challenge or a wrong
-                    // code counts as a failed login, as in Rocket.Chat.
-                    let code = code.or_else(|| header(&req, "x-2fa-code"));
-                    if let Err(refusal) = login_second_factor(&state, &user, code).await {
-                        accounts::login_failed(&state, &user.id, ip);
-                        return Err(refusal);
-                    }
-                    accounts::login_succeeded(&state, &user.id, ip);
-                    let actor = Actor::user(&user.id, &user.username, client_addr(&req));
-                    let (token, _) = accounts::mint_login_token(&state, &actor, &user, "login").await?;
-                    log::info!("login: user {} ({}) logged in with a password", user.id, user.username.escape_debug());
-                    login_success(&state, &user, token.expose()).await
-                }
-                PasswordCheck::Inactive(_) => Err(RcError::Login {
+            // §10.5: the code may come in the body or in x-2fa-code.
+            let code = code.or_else(|| header(&req, "x-2fa-code"));
+            match password_login(&state, who, digest, code, client_addr(&req)).await? {
+                LoginOutcome::LoggedIn { user, token, .. } => login_success(&state, &user, token.expose()).await,
+                LoginOutcome::SecondFactor(decision) => Err(second_factor_refusal(decision)),
+                LoginOutcome::Inactive => Err(RcError::Login {
                     error: "error-user-is-not-activated".into(),
                     message: "User is not activated".into(),
                     details: None,
                 }),
-                PasswordCheck::Failed => {
+                LoginOutcome::Failed => {
                     log::info!("login: failed password login");
                     Err(RcError::login_unauthorized())
                 }
-                PasswordCheck::Blocked(by) => {
-                    let (error, message) = match by {
-                        Blocked::ByIp => ("error-login-blocked-for-ip", "Login has been temporarily blocked For IP"),
-                        Blocked::ByUser => {
-                            ("error-login-blocked-for-user", "Login has been temporarily blocked For User")
-                        }
-                    };
+                LoginOutcome::Blocked(by) => {
+                    let (error, message) = blocked_message(by);
                     let details = Some(json!({"function": "Accounts.validateLoginAttempt"}));
                     Err(RcError::Login { error: error.into(), message: message.into(), details })
                 }
@@ -84,21 +66,20 @@ fn header(req: &HttpRequest, name: &str) -> Option<String> {
 }
 
 /// The 2FA step of a password login: 401 `totp-required` / `totp-invalid` (spec §5.3).
-async fn login_second_factor(state: &AppState, user: &UserRecord, code: Option<String>) -> RcResult<()> {
-    let (error, message, challenge) = match two_factor::check_login(state, user, code).await? {
-        Decision::Pass => return Ok(()),
+fn second_factor_refusal(decision: Decision) -> RcError {
+    let (error, message, challenge) = match decision {
         Decision::Required(c) => ("totp-required", "TOTP Required", c),
-        Decision::Invalid(c) => {
-            log::info!("login: invalid second factor for user {}", user.id);
-            ("totp-invalid", "TOTP Invalid", c)
+        Decision::Invalid(c) => ("totp-invalid", "TOTP Invalid", c),
+        Decision::MaxAttempts(c) => ("totp-max-attempts", "TOTP Maximun Failed Attempts Reached", c),
+        Decision::DeliveryFailed => return delivery_failed(),
+        Decision::Blocked(by) => {
+            let (error, message) = blocked_message(by);
+            let details = Some(json!({"function": "Accounts.validateLoginAttempt"}));
+            return RcError::Login { error: error.into(), message: message.into(), details };
         }
-        Decision::MaxAttempts(c) => {
-            log::info!("login: too many wrong e-mail codes for user {}", user.id);
-            ("totp-max-attempts", "TOTP Maximun Failed Attempts Reached", c)
-        }
-        Decision::DeliveryFailed => return Err(delivery_failed()),
+        Decision::Pass(_) => return RcError::Internal,
     };
-    Err(RcError::Login { error: error.into(), message: message.into(), details: Some(challenge_details(&challenge)) })
+    RcError::Login { error: error.into(), message: message.into(), details: Some(challenge_details(&challenge)) }
 }
 
 async fn login_success(state: &AppState, user: &UserRecord, token: &str) -> RcResult<HttpResponse> {
@@ -122,8 +103,7 @@ async fn second_factors(state: &AppState, user_id: &str) -> RcResult<views::Seco
 
 /// §6.1: removes only the token that authenticated this request.
 pub async fn logout(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> RcResult<HttpResponse> {
-    revoke::revoke_token(&state, &actor(&caller, &req), caller.user(), caller.token_hash(), caller.owner().kind)
-        .await?;
+    revoke::revoke_token(&state, &caller.acting(&req), caller.user(), caller.token_hash(), caller.owner().kind).await?;
     Ok(HttpResponse::Ok().json(json!({"status": "success", "data": {"message": "You've been logged out!"}})))
 }
 

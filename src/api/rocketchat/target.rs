@@ -2,9 +2,9 @@
 //! validation failures read in Rocket.Chat's words (§9.2, §4).
 
 use super::error::{RcError, RcResult};
-use crate::accounts::{CreateUserError, PolicyViolation};
-use crate::db::users::{self, UserRecord};
-use crate::state::AppState;
+use crate::accounts::directory::{self, UserKey};
+use crate::accounts::{CreateUserError, PolicyViolation, UserRecord};
+use crate::api::state::AppState;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -17,14 +17,14 @@ pub struct UserParams {
 }
 
 impl UserParams {
-    fn given(&self) -> Vec<(bool, String)> {
+    fn given(&self) -> Vec<UserKey> {
         let trimmed = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         let mut out = Vec::new();
         if let Some(id) = trimmed(&self.user_id) {
-            out.push((true, id));
+            out.push(UserKey::Id(id));
         }
         for name in [trimmed(&self.username), trimmed(&self.user)].into_iter().flatten() {
-            out.push((false, name));
+            out.push(UserKey::Username(name));
         }
         out
     }
@@ -51,17 +51,7 @@ pub async fn resolve(state: &AppState, params: &UserParams) -> RcResult<UserReco
             "The required \"userId\" or \"username\" param was not provided",
         ));
     }
-    let found = state
-        .db
-        .read(move |conn| {
-            let mut found = Vec::new();
-            for (by_id, key) in &given {
-                let user = if *by_id { users::find_by_id(conn, key)? } else { users::find_by_username(conn, key)? };
-                found.push(user);
-            }
-            Ok(found)
-        })
-        .await?;
+    let found = directory::find_each(state, given).await?;
     let mut ids = found.iter().map(|u| u.as_ref().map(|u| u.id.clone()));
     let first = ids.next().flatten();
     if first.is_none() || ids.any(|id| id != first) {
@@ -85,6 +75,7 @@ pub fn create_error(err: CreateUserError, username: &str, email: &str) -> RcErro
             RcError::meteor("error-field-unavailable", &format!("{email} is already in use :("))
         }
         CreateUserError::UnknownRole(_) => RcError::action_not_allowed("The field Roles consist invalid role id"),
+        CreateUserError::UnknownPermission(p) => RcError::invalid_params(&format!("unknown permission {p:?}")),
         CreateUserError::Policy(violation) => policy_error(violation),
         CreateUserError::Store(e) => e.into(),
     }

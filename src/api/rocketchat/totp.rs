@@ -2,15 +2,16 @@
 //! (`2fa:enable`, `2fa:validateTempToken`, `2fa:disable`, `2fa:regenerateCodes`,
 //! `2fa:checkCodesRemaining`) and the newer REST routes (`users.enableTotp`, ...).
 
-use super::caller::{Caller, LOGIN_TOKEN_REQUIRED, LOGIN_TOKEN_REQUIRED_REASON};
+use super::caller::Caller;
 use super::error::{RcError, RcResult};
 use super::extract::RcBody;
-use super::gate::{actor, require_two_factor};
+use super::gate::{client_addr, require_two_factor};
 use super::session::ok;
 use super::target::{self, UserParams};
+use crate::accounts::Refusal;
 use crate::accounts::totp::{self, TotpError};
-use crate::auth::two_factor::Options;
-use crate::state::AppState;
+use crate::accounts::two_factor::Options;
+use crate::api::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -19,12 +20,18 @@ use serde_json::{Value, json};
 #[derive(Debug)]
 pub enum OpError {
     Meteor(&'static str, &'static str),
-    Rc(RcError),
+    Rc(Box<RcError>),
 }
 
 impl From<crate::error::Error> for OpError {
     fn from(e: crate::error::Error) -> Self {
-        OpError::Rc(e.into())
+        OpError::Rc(Box::new(e.into()))
+    }
+}
+
+impl From<RcError> for OpError {
+    fn from(e: RcError) -> Self {
+        OpError::Rc(Box::new(e))
     }
 }
 
@@ -32,7 +39,7 @@ impl From<OpError> for RcError {
     fn from(e: OpError) -> Self {
         match e {
             OpError::Meteor(code, reason) => RcError::meteor(code, reason),
-            OpError::Rc(e) => e,
+            OpError::Rc(e) => *e,
         }
     }
 }
@@ -43,25 +50,30 @@ fn totp_error(e: TotpError) -> OpError {
             OpError::Meteor("error-2fa-already-enabled", "Two-factor authentication is already enabled")
         }
         TotpError::NotEnabled | TotpError::InvalidCode => OpError::Meteor("invalid-totp", ""),
+        TotpError::Blocked(by) => RcError::from(Refusal::Blocked(by)).into(),
     }
 }
 
-/// Changing one's own second factor needs a login token (`Caller::require_login_token`).
-const PAT_REFUSED: OpError = OpError::Meteor(LOGIN_TOKEN_REQUIRED, LOGIN_TOKEN_REQUIRED_REASON);
+/// Changing one's own second factor needs a login token (`Acting::require_session`).
+fn session_required(caller: &Caller, req: &HttpRequest) -> Result<(), OpError> {
+    caller.require_login_token(req).map_err(OpError::from)
+}
 
-pub async fn enable(state: &AppState, caller: &Caller) -> Result<Value, OpError> {
-    if caller.is_pat() {
-        return Err(PAT_REFUSED);
-    }
-    let e = totp::start_enrolment(state, caller.user()).await?.map_err(totp_error)?;
+/// `2fa:enable` / `users.enableTotp`: gated, whichever way it is called — a stolen login
+/// token must not enrol the thief's own seed.
+pub async fn enable(state: &AppState, caller: &Caller, req: &HttpRequest) -> Result<Value, OpError> {
+    session_required(caller, req)?;
+    let gate = require_two_factor(state, caller, req, Options::default()).await.map_err(OpError::from)?;
+    let e = totp::start_enrolment(state, caller.user(), &gate).await?.map_err(totp_error)?;
     Ok(json!({"secret": e.secret, "url": e.url}))
 }
 
+/// `2fa:validateTempToken` / `users.validateTotp`: gated like `enable`.
 pub async fn validate(state: &AppState, caller: &Caller, req: &HttpRequest, code: &str) -> Result<Value, OpError> {
-    if caller.is_pat() {
-        return Err(PAT_REFUSED);
-    }
-    let codes = totp::confirm_enrolment(state, &actor(caller, req), caller.user(), Some(caller.token_hash()), code)
+    session_required(caller, req)?;
+    let gate = require_two_factor(state, caller, req, Options::default()).await.map_err(OpError::from)?;
+    let acting = caller.acting(req);
+    let codes = totp::confirm_enrolment(state, &acting, caller.user(), caller.current(), code, &gate)
         .await?
         .map_err(totp_error)?;
     log::info!("TOTP enabled for user {}", caller.id());
@@ -69,11 +81,9 @@ pub async fn validate(state: &AppState, caller: &Caller, req: &HttpRequest, code
 }
 
 /// Meteor's `2fa:disable` answers `false` for a wrong code rather than failing.
-pub async fn disable(state: &AppState, caller: &Caller, code: &str) -> Result<bool, OpError> {
-    if caller.is_pat() {
-        return Err(PAT_REFUSED);
-    }
-    match totp::disable(state, caller.user(), code).await? {
+pub async fn disable(state: &AppState, caller: &Caller, req: &HttpRequest, code: &str) -> Result<bool, OpError> {
+    session_required(caller, req)?;
+    match totp::disable(state, caller.user(), code, client_addr(req).as_deref()).await? {
         Ok(()) => {
             log::info!("TOTP disabled for user {}", caller.id());
             Ok(true)
@@ -83,11 +93,10 @@ pub async fn disable(state: &AppState, caller: &Caller, code: &str) -> Result<bo
     }
 }
 
-pub async fn regenerate(state: &AppState, caller: &Caller, code: &str) -> Result<Value, OpError> {
-    if caller.is_pat() {
-        return Err(PAT_REFUSED);
-    }
-    let codes = totp::regenerate_codes(state, caller.user(), code).await?.map_err(totp_error)?;
+pub async fn regenerate(state: &AppState, caller: &Caller, req: &HttpRequest, code: &str) -> Result<Value, OpError> {
+    session_required(caller, req)?;
+    let codes =
+        totp::regenerate_codes(state, caller.user(), code, client_addr(req).as_deref()).await?.map_err(totp_error)?;
     Ok(json!({"codes": codes}))
 }
 
@@ -106,9 +115,7 @@ pub struct CodeBody {
 
 /// `POST users.enableTotp` (2FA-gated) → `{secret, url}`.
 pub async fn rest_enable(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> RcResult<HttpResponse> {
-    caller.require_login_token()?;
-    require_two_factor(&state, &caller, &req, Options::default()).await?;
-    Ok(ok(enable(&state, &caller).await?))
+    Ok(ok(enable(&state, &caller, &req).await?))
 }
 
 /// `POST users.validateTotp {code}` (2FA-gated) → `{codes}`.
@@ -118,8 +125,6 @@ pub async fn rest_validate(
     req: HttpRequest,
     RcBody(b): RcBody<CodeBody>,
 ) -> RcResult<HttpResponse> {
-    caller.require_login_token()?;
-    require_two_factor(&state, &caller, &req, Options::default()).await?;
     Ok(ok(validate(&state, &caller, &req, &b.code).await?))
 }
 
@@ -127,18 +132,20 @@ pub async fn rest_validate(
 pub async fn rest_disable(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     RcBody(b): RcBody<CodeBody>,
 ) -> RcResult<HttpResponse> {
-    Ok(ok(json!({"disabled": disable(&state, &caller, &b.code).await?})))
+    Ok(ok(json!({"disabled": disable(&state, &caller, &req, &b.code).await?})))
 }
 
 /// `POST users.regenerateTotpCodes {code}` → `{codes}`.
 pub async fn rest_regenerate(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     RcBody(b): RcBody<CodeBody>,
 ) -> RcResult<HttpResponse> {
-    Ok(ok(regenerate(&state, &caller, &b.code).await?))
+    Ok(ok(regenerate(&state, &caller, &req, &b.code).await?))
 }
 
 /// `GET users.totpCodesRemaining` → `{remaining}`.
@@ -155,12 +162,13 @@ pub async fn rest_reset(
     RcBody(params): RcBody<UserParams>,
 ) -> RcResult<HttpResponse> {
     if params.is_empty() {
-        caller.require_login_token()?;
+        caller.require_login_token(&req)?;
     }
-    require_two_factor(&state, &caller, &req, Options { disable_remember_me: true, ..Options::default() }).await?;
+    let options = Options { disable_remember_me: true, ..Options::default() };
+    let gate = require_two_factor(&state, &caller, &req, options).await?;
     let target = if params.is_empty() { caller.user().clone() } else { target::resolve(&state, &params).await? };
     if target.id == caller.id() {
-        caller.require_login_token()?;
+        caller.require_login_token(&req)?;
     } else {
         if !caller.has(&state, "edit-other-user-totp").await? {
             return Err(RcError::meteor("error-not-allowed", "Not allowed"));
@@ -169,7 +177,7 @@ pub async fn rest_reset(
             return Err(RcError::meteor("error-two-factor-not-enabled", "Two factor authentication is not enabled"));
         }
     }
-    totp::reset(&state, &target.id).await?;
+    totp::reset(&state, &caller.acting(&req), &target.id, &gate).await?;
     log::info!("users.resetTOTP: {} reset the TOTP of {}", caller.id(), target.id);
     Ok(ok(json!({})))
 }

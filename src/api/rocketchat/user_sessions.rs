@@ -4,12 +4,10 @@
 use super::caller::Caller;
 use super::error::{RcError, RcResult};
 use super::extract::RcBody;
-use super::gate::actor;
 use super::session::ok;
-use crate::accounts::revoke;
+use crate::accounts::{TokenKind, revoke};
+use crate::api::state::AppState;
 use crate::clock::iso;
-use crate::db::tokens::TokenKind;
-use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -21,7 +19,8 @@ pub struct LogoutBody {
     user_id: Option<String>,
 }
 
-/// §6.2: removes every token of the target, PATs included. Others need `logout-other-user`.
+/// §6.2: removes every token of the target, PATs included. Others need `logout-other-user`
+/// (and the core's privilege ceiling).
 pub async fn logout_user(
     state: web::Data<AppState>,
     caller: Caller,
@@ -32,23 +31,22 @@ pub async fn logout_user(
     if target != caller.id() && !caller.has(&state, "logout-other-user").await? {
         return Err(RcError::Unauthorized(StatusCode::FORBIDDEN));
     }
-    if !revoke::revoke_all(&state, &actor(&caller, &req), &target, "users.logout").await? {
+    if !revoke::log_out_user(&state, &caller.acting(&req), &target).await? {
         return Err(RcError::meteor("error-invalid-user-id", "Invalid user id"));
     }
     log::info!("users.logout: {} logged out user {target}", caller.id());
     Ok(ok(json!({"message": format!("User {target} has been logged out!")})))
 }
 
-/// Removes the caller's other login tokens (PATs survive), keeping the one in use.
+/// Signs the caller's other clients out (the core's policy: other login tokens and SAYMON
+/// sessions end, PATs survive), keeping the token in use.
 async fn remove_other_login_tokens(
     state: &AppState,
     caller: &Caller,
     req: &HttpRequest,
     detail: &'static str,
 ) -> RcResult<()> {
-    let removed =
-        revoke::revoke_other_login_tokens(state, &actor(caller, req), caller.user(), caller.token_hash(), detail)
-            .await?;
+    let removed = revoke::sign_out_others(state, &caller.acting(req), caller.user(), caller.current(), detail).await?;
     log::info!("user {} removed {removed} other login tokens", caller.id());
     Ok(())
 }

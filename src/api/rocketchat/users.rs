@@ -3,15 +3,13 @@
 use super::caller::Caller;
 use super::error::{RcError, RcResult};
 use super::extract::{RcBody, RcQuery};
-use super::gate::require_two_factor;
 use super::session::ok;
 use super::target::{self, UserParams};
 use super::views;
-use crate::accounts::{self, UserDraft};
+use crate::accounts::directory;
+use crate::accounts::{self, UserDraft, roles};
+use crate::api::state::AppState;
 use crate::auth::random;
-use crate::auth::two_factor::Options;
-use crate::db::{roles, users};
-use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -45,15 +43,14 @@ pub struct CreateBody {
 }
 
 /// §9.2: checks in Rocket.Chat's order (name characters, permission, roles, required
-/// fields), then the shared account validation.
+/// fields), then the shared account validation; the core applies the privilege ceiling to
+/// what the new account holds. Not 2FA-gated: Rocket.Chat 7.x and 8.x are not.
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
     RcBody(body): RcBody<CreateBody>,
 ) -> RcResult<HttpResponse> {
-    // Newest Rocket.Chat marks users.create `twoFactorRequired` (§9.2).
-    require_two_factor(&state, &caller, &req, Options::default()).await?;
     if !body.name.is_empty() && !crate::auth::ids::is_valid_display_name(&body.name) {
         return Err(RcError::failure("Name contains invalid characters"));
     }
@@ -62,6 +59,10 @@ pub async fn create(
     }
     // Missing or empty `roles` means the default roles, as in Rocket.Chat's `saveNewUser`.
     let roles = body.roles.filter(|r| !r.is_empty()).unwrap_or_else(|| vec!["user".to_string()]);
+    // Any role but the default is an assignment, and needs `assign-roles` as in users.update.
+    if roles.iter().any(|r| r != "user") && !caller.has(&state, "assign-roles").await? {
+        return Err(RcError::action_not_allowed("Assign roles is not allowed"));
+    }
     check_role_assignment(&state, &caller, &roles).await?;
     for (value, field) in [(&body.name, "Name"), (&body.username, "Username")] {
         if value.trim().is_empty() {
@@ -87,21 +88,20 @@ pub async fn create(
         status_text: body.status_text,
         permissions: Vec::new(),
     };
-    let user = accounts::create_user(&state, draft).await.map_err(|e| target::create_error(e, &username, &email))?;
+    let user = accounts::create_user(&state, &caller.acting(&req), draft)
+        .await
+        .map_err(|e| target::create_error(e, &username, &email))?;
     log::info!("users.create: {} created user {} ({})", caller.id(), user.id, user.username.escape_debug());
     let privileged = caller.has(&state, "view-full-other-user-info").await?;
     Ok(ok(json!({"user": views::user_document(&user, privileged)})))
 }
 
 /// Roles must exist, and `admin` needs `assign-admin-role` (Rocket.Chat's `validateUserData`).
-pub async fn check_role_assignment(state: &AppState, caller: &Caller, roles: &[String]) -> RcResult<()> {
-    let wanted = roles.to_vec();
-    let all_exist =
-        state.db.read(move |c| wanted.iter().try_fold(true, |ok, r| Ok(ok && roles::role_exists(c, r)?))).await?;
-    if !all_exist {
+pub async fn check_role_assignment(state: &AppState, caller: &Caller, wanted: &[String]) -> RcResult<()> {
+    if !roles::all_exist(state, wanted).await? {
         return Err(RcError::action_not_allowed("The field Roles consist invalid role id"));
     }
-    if roles.iter().any(|r| r == "admin") && !caller.has(state, "assign-admin-role").await? {
+    if wanted.iter().any(|r| r == "admin") && !caller.has(state, "assign-admin-role").await? {
         return Err(RcError::action_not_allowed("Assigning admin is not allowed"));
     }
     Ok(())
@@ -173,7 +173,7 @@ fn sort_order(raw: Option<&str>) -> RcResult<Vec<(&'static str, bool)>> {
     };
     fields
         .iter()
-        .map(|(field, dir)| match (users::sort_column(field), dir.as_i64()) {
+        .map(|(field, dir)| match (directory::sort_column(field), dir.as_i64()) {
             (Some(col), Some(1)) => Ok((col, true)),
             (Some(col), Some(-1)) => Ok((col, false)),
             _ => Err(invalid()),
@@ -197,7 +197,7 @@ pub async fn list(
     let (offset, limit) = pagination(q.count.as_deref(), q.offset.as_deref())?;
     let order = sort_order(q.sort.as_deref())?;
     let privileged = caller.has(&state, "view-full-other-user-info").await?;
-    let (page, total) = state.db.read(move |c| users::page(c, &order, offset, limit)).await?;
+    let (page, total) = directory::page(&state, order, offset, limit).await?;
     let docs: Vec<Value> = page.iter().map(|u| views::user_document(u, privileged)).collect();
     Ok(ok(json!({"users": docs, "count": docs.len(), "offset": offset, "total": total})))
 }

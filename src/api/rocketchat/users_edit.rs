@@ -4,14 +4,15 @@
 use super::caller::Caller;
 use super::error::{RcError, RcResult};
 use super::extract::RcBody;
-use super::gate::{actor, require_two_factor};
+use super::gate::require_two_factor;
 use super::session::ok;
 use super::target::{self, UserParams};
 use super::users::check_role_assignment;
 use super::views;
-use crate::accounts::users::{UpdateUserError, UserUpdate, delete_user, update_user};
-use crate::auth::two_factor::Options;
-use crate::state::AppState;
+use crate::accounts::directory::{self, UserKey};
+use crate::accounts::two_factor::Options;
+use crate::accounts::user_edit::{UpdateUserError, UserUpdate, delete_user, update_user};
+use crate::api::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -86,16 +87,16 @@ pub async fn update(
 ) -> RcResult<HttpResponse> {
     let mut d = body.data;
     let is_self = body.user_id == caller.id();
-    // One's own password and e-mail are credentials: a PAT cannot change them.
+    // One's own password and e-mail are credentials: a PAT cannot change them (the core's
+    // rule, answered before the 2FA challenge).
     if is_self && (d.password.is_some() || d.email.is_some()) {
-        caller.require_login_token()?;
+        caller.require_login_token(&req)?;
     }
     // `twoFactorRequired: true` (§9.5): after body validation, before any other check.
     require_two_factor(&state, &caller, &req, Options::default()).await?;
     // Clients often send the whole user back: an unchanged role list or active flag is
     // not a change and needs no permission (as in Rocket.Chat).
-    let target_id = body.user_id.clone();
-    if let Some(current) = state.db.read(move |c| crate::db::users::find_by_id(c, &target_id)).await? {
+    if let Some(current) = directory::find(&state, UserKey::Id(body.user_id.clone())).await? {
         if d.roles.as_ref().is_some_and(|r| same_set(r, &current.roles)) {
             d.roles = None;
         }
@@ -145,7 +146,7 @@ pub async fn update(
         require_password_change: d.require_password_change,
         permissions: None,
     };
-    let user = update_user(&state, &actor(&caller, &req), &body.user_id, change).await.map_err(|e| match e {
+    let user = update_user(&state, &caller.acting(&req), &body.user_id, change).await.map_err(|e| match e {
         UpdateUserError::NotFound => RcError::failure("User not found"),
         UpdateUserError::LastAdmin => last_admin(),
         UpdateUserError::Create(e) => target::create_error(e, &username, &email),
@@ -173,7 +174,7 @@ pub async fn set_active_status(
 ) -> RcResult<HttpResponse> {
     caller.require(&state, "edit-other-user-active-status").await?;
     let change = UserUpdate { active: Some(body.active_status), ..Default::default() };
-    let user = update_user(&state, &actor(&caller, &req), &body.user_id, change).await.map_err(|e| match e {
+    let user = update_user(&state, &caller.acting(&req), &body.user_id, change).await.map_err(|e| match e {
         UpdateUserError::NotFound => target::user_not_found(),
         UpdateUserError::LastAdmin => last_admin(),
         UpdateUserError::Create(e) => target::create_error(e, "", ""),
@@ -202,7 +203,7 @@ pub async fn delete(
     caller.require(&state, "delete-user").await?;
     let params = UserParams { user_id: body.user_id, username: body.username, user: body.user };
     let user = target::resolve(&state, &params).await?;
-    match delete_user(&state, &actor(&caller, &req), &user.id).await {
+    match delete_user(&state, &caller.acting(&req), &user.id).await {
         Ok(true) => {
             log::info!("users.delete: {} deleted user {}", caller.id(), user.id);
             Ok(ok(json!({})))

@@ -1,9 +1,8 @@
 //! How Rocket.Chat shows users, roles and permissions (spec §1.5, §7, §9.3, §11). The
 //! password hash and tokens are never part of any view.
 
+use crate::accounts::{PermissionRecord, RoleRecord, UserRecord};
 use crate::clock::iso;
-use crate::db::roles::{PermissionRecord, RoleRecord};
-use crate::db::users::UserRecord;
 use serde_json::{Map, Value, json};
 use std::sync::LazyLock;
 

@@ -4,14 +4,12 @@
 
 use super::error::{SaymonError, SaymonResult};
 use crate::accounts::cache::AuthEntry;
-use crate::accounts::{self, LoginName, PasswordCheck, saymon};
+use crate::accounts::login::{SaymonLoginFailure, saymon_password_login};
+use crate::accounts::{self, Acting, Actor, Credential, LoginName, UserRecord, saymon};
+use crate::api::state::AppState;
 use crate::api::strict_json::parse_form;
 use crate::auth::password::PasswordDigest;
 use crate::auth::token::TokenHash;
-use crate::auth::two_factor;
-use crate::db::audit::Actor;
-use crate::db::users::UserRecord;
-use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -41,6 +39,16 @@ pub struct Principal {
 impl Principal {
     pub fn actor(&self) -> Actor {
         Actor::user(&self.user.id, &self.user.username, self.client_addr.clone())
+    }
+
+    /// Who acts, for the core's rules.
+    pub fn acting(&self) -> Acting {
+        let credential = match self.via {
+            Via::ApiToken => Credential::SaymonApiToken,
+            Via::Basic => Credential::SaymonPassword,
+            Via::Session { .. } => Credential::SaymonSession,
+        };
+        Acting { actor: self.actor(), credential }
     }
 
     pub async fn has(&self, state: &AppState, permission: &'static str) -> SaymonResult<bool> {
@@ -75,7 +83,8 @@ pub fn login_name(login: &str) -> LoginName {
     if login.contains('@') { LoginName::Email(login.to_string()) } else { LoginName::Username(login.to_string()) }
 }
 
-/// Checks a login/password pair; any failure is SAYMON's `InvalidCredentials`.
+/// Checks a login/password pair (the core refuses users with a second factor, which SAYMON
+/// cannot ask for); any failure but a lockout is SAYMON's `InvalidCredentials`.
 pub async fn check_login(
     state: &AppState,
     login: &str,
@@ -85,24 +94,11 @@ pub async fn check_login(
     if login.is_empty() || password.chars().count() > accounts::MAX_PASSWORD_CHARS {
         return Err(SaymonError::InvalidCredentials);
     }
-    match accounts::check_password(state, login_name(login), PasswordDigest::of_plaintext(password), client_addr)
-        .await?
-    {
-        // SAYMON has no second-factor protocol, so a password alone must not open an account
-        // protected by TOTP or e-mail codes; such users reach SAYMON through an API token.
-        PasswordCheck::Valid(user)
-            if state.config.two_factor_enabled && !two_factor::enabled_methods(state, &user.id).await?.is_empty() =>
-        {
-            log::info!("saymon: refused a password login of user {} who has two-factor authentication", user.id);
-            accounts::login_failed(state, &user.id, client_addr);
-            Err(SaymonError::InvalidCredentials)
-        }
-        PasswordCheck::Valid(user) => {
-            accounts::login_succeeded(state, &user.id, client_addr);
-            Ok(user)
-        }
-        PasswordCheck::Blocked(_) => Err(SaymonError::TooManyFailedLogins),
-        PasswordCheck::Inactive(_) | PasswordCheck::Failed => Err(SaymonError::InvalidCredentials),
+    let digest = PasswordDigest::of_plaintext(password);
+    match saymon_password_login(state, login_name(login), digest, client_addr).await? {
+        Ok(user) => Ok(user),
+        Err(SaymonLoginFailure::Blocked(_)) => Err(SaymonError::TooManyFailedLogins),
+        Err(SaymonLoginFailure::InvalidCredentials) => Err(SaymonError::InvalidCredentials),
     }
 }
 

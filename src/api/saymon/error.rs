@@ -116,7 +116,16 @@ impl ResponseError for SaymonError {
 
 impl From<crate::error::Error> for SaymonError {
     fn from(err: crate::error::Error) -> Self {
-        if err.log_and_is_unavailable() { SaymonError::Unavailable } else { SaymonError::Internal }
+        match err {
+            crate::error::Error::Refused(refusal) => refusal.into(),
+            err => {
+                if err.log_and_is_unavailable() {
+                    SaymonError::Unavailable
+                } else {
+                    SaymonError::Internal
+                }
+            }
+        }
     }
 }
 

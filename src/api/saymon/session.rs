@@ -4,8 +4,8 @@ use super::auth::{check_login, csrf_matches};
 use super::error::{SaymonError, SaymonResult};
 use super::extract::SaymonBody;
 use crate::accounts::saymon;
-use crate::db::audit::Actor;
-use crate::state::AppState;
+use crate::accounts::{Acting, Credential};
+use crate::api::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -44,8 +44,8 @@ pub async fn create(
             return Err(SaymonError::BadRequest("Mandatory \"password\" parameter is absent/empty.".into()));
         }
     };
-    let actor = Actor::user(&user.id, &user.username, client_addr(&req));
-    let session = saymon::open_session(&state, &actor, &user, how).await?;
+    let acting = Acting::user(&user.id, &user.username, client_addr(&req), Credential::Password);
+    let session = saymon::open_session(&state, &acting.actor, &user, how).await?;
     log::info!("saymon: user {} opened a session ({how})", user.id);
     let mut response = HttpResponse::Ok();
     response
@@ -66,8 +66,8 @@ pub async fn delete(state: web::Data<AppState>, req: HttpRequest) -> SaymonResul
             if state.config.saymon_csrf && !csrf_matches(&req, csrf_hash.as_deref()) {
                 return Err(SaymonError::WrongCsrfToken);
             }
-            let actor = Actor::user(&user.id, &user.username, client_addr(&req));
-            saymon::close_session(&state, &actor, &user, &sid).await?;
+            let acting = Acting::user(&user.id, &user.username, client_addr(&req), Credential::SaymonSession);
+            saymon::close_session(&state, &acting.actor, &user, &sid).await?;
         }
     }
     let mut expired = Cookie::build("sid", "").path("/").finish();

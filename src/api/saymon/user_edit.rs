@@ -4,13 +4,13 @@
 use super::auth::Principal;
 use super::error::{SaymonError, SaymonResult};
 use super::extract::{SaymonBody, user_id};
-use super::users::{account_error, active_from_status, check_grantable, empty};
+use super::users::{account_error, active_from_status, empty};
 use super::views;
-use crate::accounts::LoginName;
-use crate::accounts::users::{UpdateUserError, UserUpdate, delete_user, update_user};
-use crate::accounts::{PasswordCheck, check_password};
+use crate::accounts::directory;
+use crate::accounts::user_edit::{UpdateUserError, UserUpdate, delete_user, update_user};
+use crate::accounts::{LoginName, PasswordCheck, check_password};
+use crate::api::state::AppState;
 use crate::auth::password::PasswordDigest;
-use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
@@ -34,7 +34,8 @@ fn update_error(e: UpdateUserError, id: &str, login: &str) -> SaymonError {
     }
 }
 
-/// §4.5: needs `manage-users`; answers the updated user.
+/// §4.5: needs `manage-users`; answers the updated user. The core applies the privilege
+/// ceiling to the target and to the permissions it ends up with.
 pub async fn patch(
     state: web::Data<AppState>,
     me: Principal,
@@ -43,9 +44,6 @@ pub async fn patch(
 ) -> SaymonResult<HttpResponse> {
     me.require(&state, "manage-users").await?;
     let id = user_id(&path)?;
-    if let Some(permissions) = &body.permissions {
-        check_grantable(&state, &me, permissions).await?;
-    }
     let login = body.login.clone().unwrap_or_default();
     let change = UserUpdate {
         username: body.login,
@@ -55,9 +53,9 @@ pub async fn patch(
         active: body.status.map(active_from_status).transpose()?,
         ..Default::default()
     };
-    let user = update_user(&state, &me.actor(), &id, change).await.map_err(|e| update_error(e, &id, &login))?;
+    let user = update_user(&state, &me.acting(), &id, change).await.map_err(|e| update_error(e, &id, &login))?;
     log::info!("saymon: {} updated user {}", me.user.id, user.id);
-    let doc = state.db.read(move |c| views::full(c, &user)).await?;
+    let doc = views::full(&directory::saymon_profile(&state, user).await?);
     Ok(HttpResponse::Ok().json(doc))
 }
 
@@ -65,7 +63,7 @@ pub async fn patch(
 pub async fn delete(state: web::Data<AppState>, me: Principal, path: web::Path<String>) -> SaymonResult<HttpResponse> {
     me.require(&state, "manage-users").await?;
     let id = user_id(&path)?;
-    match delete_user(&state, &me.actor(), &id).await {
+    match delete_user(&state, &me.acting(), &id).await {
         Ok(true) => {
             log::info!("saymon: {} deleted user {id}", me.user.id);
             Ok(empty())
@@ -82,8 +80,9 @@ pub struct PasswordBody {
     new_password: String,
 }
 
-/// §4.7: one's own password with `currentPassword`; anyone's with `manage-users`. The
-/// user's login tokens and sessions are revoked; PATs and the API token survive.
+/// §4.7: one's own password with `currentPassword` (a secret check, so on the budget);
+/// anyone's with `manage-users`, under the privilege ceiling. Revocation: the core's
+/// password-change policy.
 pub async fn set_password(
     state: web::Data<AppState>,
     me: Principal,
@@ -107,7 +106,7 @@ pub async fn set_password(
         me.require(&state, "manage-users").await?;
     }
     let change = UserUpdate { password: Some(body.new_password), ..Default::default() };
-    update_user(&state, &me.actor(), &id, change).await.map_err(|e| update_error(e, &id, ""))?;
+    update_user(&state, &me.acting(), &id, change).await.map_err(|e| update_error(e, &id, ""))?;
     log::info!("saymon: {} changed the password of user {id}", me.user.id);
     Ok(empty())
 }

@@ -4,9 +4,9 @@ use super::auth::Principal;
 use super::error::{SaymonError, SaymonResult};
 use super::extract::{SaymonBody, user_id};
 use super::views::{self, STATUS_ACTIVE, STATUS_BLOCKED};
+use crate::accounts::directory::{self, UserKey};
 use crate::accounts::{self, CreateUserError, PolicyViolation, UserDraft};
-use crate::db::{roles, users};
-use crate::state::AppState;
+use crate::api::state::AppState;
 use actix_web::http::header::ContentType;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
@@ -18,8 +18,7 @@ pub async fn current(state: web::Data<AppState>, me: Principal) -> SaymonResult<
     if let Some(body) = me.cached.as_ref().and_then(|entry| entry.me_body.get()) {
         return Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body.clone()));
     }
-    let user = me.user.clone();
-    let doc = state.db.read(move |c| views::full(c, &user)).await?;
+    let doc = views::full(&directory::saymon_profile(&state, me.user.clone()).await?);
     let body = Bytes::from(serde_json::to_vec(&doc).map_err(|_| SaymonError::Internal)?);
     if let Some(entry) = &me.cached {
         // A concurrent request may have rendered it first; both bodies are the same.
@@ -31,15 +30,8 @@ pub async fn current(state: web::Data<AppState>, me: Principal) -> SaymonResult<
 /// §4.2: every user; full objects only for holders of `manage-users`.
 pub async fn list(state: web::Data<AppState>, me: Principal) -> SaymonResult<HttpResponse> {
     let full = me.has(&state, "manage-users").await?;
-    let docs = state
-        .db
-        .read(move |c| {
-            let (all, _) = users::page(c, &[("u.username", true)], 0, None)?;
-            all.iter()
-                .map(|u| if full { views::full(c, u) } else { Ok(views::limited(u)) })
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
+    let profiles = directory::saymon_profiles(&state).await?;
+    let docs: Vec<_> = profiles.iter().map(|p| if full { views::full(p) } else { views::limited(&p.user) }).collect();
     Ok(HttpResponse::Ok().json(docs))
 }
 
@@ -47,15 +39,11 @@ pub async fn list(state: web::Data<AppState>, me: Principal) -> SaymonResult<Htt
 pub async fn get(state: web::Data<AppState>, me: Principal, path: web::Path<String>) -> SaymonResult<HttpResponse> {
     let id = user_id(&path)?;
     let full = id == me.user.id || me.has(&state, "manage-users").await?;
-    let doc = state
-        .db
-        .read(move |c| match users::find_by_id(c, &id)? {
-            Some(u) if full => views::full(c, &u).map(Some),
-            Some(u) => Ok(Some(views::limited(&u))),
-            None => Ok(None),
-        })
-        .await?;
-    doc.map(|d| HttpResponse::Ok().json(d)).ok_or_else(|| SaymonError::NotFound(format!("User {} not found", path)))
+    let Some(user) = directory::find(&state, UserKey::Id(id)).await? else {
+        return Err(SaymonError::NotFound(format!("User {} not found", path)));
+    };
+    let doc = if full { views::full(&directory::saymon_profile(&state, user).await?) } else { views::limited(&user) };
+    Ok(HttpResponse::Ok().json(doc))
 }
 
 #[derive(Deserialize)]
@@ -79,6 +67,7 @@ pub fn account_error(e: CreateUserError, login: &str) -> SaymonError {
         CreateUserError::UsernameTaken => SaymonError::Conflict(format!("Login {login:?} is already in use")),
         CreateUserError::EmailTaken => SaymonError::Conflict("Email is already in use".into()),
         CreateUserError::UnknownRole(r) => SaymonError::BadRequest(format!("Unknown role {r:?}")),
+        CreateUserError::UnknownPermission(p) => SaymonError::BadRequest(format!("Unknown permission {p:?}")),
         CreateUserError::Policy(PolicyViolation::TooShort { min }) => {
             SaymonError::BadRequest(format!("Password does not match policy: minimum number of characters - {min}"))
         }
@@ -87,33 +76,6 @@ pub fn account_error(e: CreateUserError, login: &str) -> SaymonError {
         }
         CreateUserError::Store(e) => e.into(),
     }
-}
-
-/// Permissions to grant directly must exist, and (privilege ceiling) the caller must hold
-/// each of them.
-pub async fn check_grantable(state: &AppState, me: &Principal, wanted: &[String]) -> SaymonResult<()> {
-    let (wanted, id) = (wanted.to_vec(), me.user.id.clone());
-    let (unknown, missing) = state
-        .db
-        .read(move |c| {
-            let mine = roles::permissions_of_user(c, &id)?;
-            let mut unknown = None;
-            for p in &wanted {
-                if !roles::permission_exists(c, p)? {
-                    unknown = Some(p.clone());
-                    break;
-                }
-            }
-            Ok((unknown, wanted.iter().find(|p| !mine.contains(p)).cloned()))
-        })
-        .await?;
-    if let Some(p) = unknown {
-        return Err(SaymonError::BadRequest(format!("Unknown permission {p:?}")));
-    }
-    if let Some(p) = missing {
-        return Err(SaymonError::Forbidden(format!("You cannot grant the permission {p:?}, which you do not hold")));
-    }
-    Ok(())
 }
 
 /// `status` as SAYMON numbers it: 2 active, 3 blocked.
@@ -125,7 +87,8 @@ pub fn active_from_status(status: i64) -> SaymonResult<bool> {
     }
 }
 
-/// §4.4: needs `manage-users`. `login` may be omitted when `email` is given.
+/// §4.4: needs `manage-users`. `login` may be omitted when `email` is given. The core
+/// refuses permissions the caller does not hold (the privilege ceiling).
 pub async fn create(
     state: web::Data<AppState>,
     me: Principal,
@@ -139,7 +102,6 @@ pub async fn create(
     };
     let active = active_from_status(body.status.unwrap_or(STATUS_ACTIVE))?;
     let permissions = body.permissions.unwrap_or_default();
-    check_grantable(&state, &me, &permissions).await?;
     let draft = UserDraft {
         name: body.display_name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| views::masked_login(&login)),
         username: login.clone(),
@@ -151,8 +113,8 @@ pub async fn create(
         permissions,
         ..Default::default()
     };
-    let user = accounts::create_user(&state, draft).await.map_err(|e| account_error(e, &login))?;
-    let doc = state.db.read(move |c| views::full(c, &user)).await?;
+    let user = accounts::create_user(&state, &me.acting(), draft).await.map_err(|e| account_error(e, &login))?;
+    let doc = views::full(&directory::saymon_profile(&state, user).await?);
     log::info!("saymon: {} created user {}", me.user.id, doc["id"]);
     Ok(HttpResponse::Ok().json(doc))
 }

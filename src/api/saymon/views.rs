@@ -2,10 +2,8 @@
 //! `login` = username, `displayName` = name, `permissions` = effective permissions,
 //! `status` 2 (active) or 3 (blocked), `authenticationToken` masked or `null`.
 
-use crate::db::users::UserRecord;
-use crate::db::{roles, saymon};
-use crate::error::Result;
-use rusqlite::Connection;
+use crate::accounts::UserRecord;
+use crate::accounts::directory::SaymonProfile;
 use serde_json::{Map, Value, json};
 
 pub const STATUS_ACTIVE: i64 = 2;
@@ -19,9 +17,9 @@ pub fn masked_login(login: &str) -> String {
 }
 
 /// The full user object, for the user themself and for holders of `manage-users`.
-pub fn full(conn: &Connection, user: &UserRecord) -> Result<Value> {
-    let permissions = roles::permissions_of_user(conn, &user.id)?;
-    let token = saymon::api_token_last_part(conn, &user.id)?.map(|last| format!("****{last}"));
+pub fn full(profile: &SaymonProfile) -> Value {
+    let (user, permissions) = (&profile.user, &profile.permissions);
+    let token = profile.api_token_last_part.as_ref().map(|last| format!("****{last}"));
     let mut doc = Map::new();
     doc.insert("id".into(), json!(user.id));
     doc.insert("login".into(), json!(user.username));
@@ -35,7 +33,7 @@ pub fn full(conn: &Connection, user: &UserRecord) -> Result<Value> {
     doc.insert("eventFilter".into(), json!([]));
     doc.insert("permissions".into(), json!(permissions));
     doc.insert("contacts".into(), json!([]));
-    Ok(Value::Object(doc))
+    Value::Object(doc)
 }
 
 /// What callers without `manage-users` see of others: the id, and the display name as `login`.

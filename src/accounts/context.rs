@@ -1,9 +1,10 @@
-//! What every request handler can reach: configuration, the store, the password hasher,
-//! and the vault holding the key for sealed secrets.
+//! What every account operation can reach: configuration, the store, the password hasher,
+//! the vault holding the key for sealed secrets, the token caches, the secret-verification
+//! budget and the mailer. Nothing of HTTP lives here: the dialects wrap this in their own
+//! `api::state::Accounts`, next to the REST rate limiter.
 
-use crate::accounts::cache::AuthCache;
-use crate::accounts::login_guard::LoginGuard;
-use crate::api::rate_limit::RateLimiter;
+use super::budget::Budget;
+use super::cache::AuthCache;
 use crate::auth::password::PasswordHasher;
 use crate::auth::vault::{Vault, VaultError};
 use crate::config::Config;
@@ -12,38 +13,42 @@ use crate::db::users::UserRecord;
 use std::sync::Arc;
 
 #[derive(Clone)]
-pub struct AppState {
+pub struct Accounts {
     pub config: Arc<Config>,
-    pub db: Db,
+    /// The store. Only `accounts` (and the operator commands) run queries through it.
+    pub(crate) db: Db,
     pub passwords: PasswordHasher,
     pub vault: Arc<Vault>,
     pub auth_cache: Arc<AuthCache>,
     /// SAYMON API token hash → owner, as `auth_cache` is for Rocket.Chat tokens.
     pub saymon_auth_cache: Arc<AuthCache<UserRecord>>,
-    pub login_guard: Arc<LoginGuard>,
-    pub rate_limiter: Arc<RateLimiter>,
+    /// Every check of a password or second factor draws on it (`budget.rs`).
+    pub budget: Arc<Budget>,
     /// Sends e-mail 2FA codes; refuses everything when SMTP is not configured.
     pub mailer: crate::mail::Mailer,
 }
 
-impl AppState {
+impl Accounts {
     /// Opens (or creates) the key file beside the database.
     pub fn new(config: Config, db: Db) -> Result<Self, VaultError> {
         let vault = Arc::new(Vault::open_or_create(&config.data_dir)?);
         let passwords = PasswordHasher::new(config.bcrypt_cost);
         let mailer = crate::mail::Mailer::new(config.smtp.as_ref());
-        let login_guard = Arc::new(LoginGuard::new(config.login_guard.clone()));
-        let rate_limiter = Arc::new(RateLimiter::new(&config.limits.rate_limit));
-        Ok(AppState {
+        let budget = Arc::new(Budget::new(config.login_guard.clone()));
+        Ok(Accounts {
             config: Arc::new(config),
             db,
             passwords,
             vault,
             auth_cache: Arc::default(),
             saymon_auth_cache: Arc::default(),
-            login_guard,
-            rate_limiter,
+            budget,
             mailer,
         })
+    }
+
+    /// The store, for startup, the periodic purge and the operator commands.
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 }

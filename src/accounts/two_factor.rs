@@ -3,7 +3,9 @@
 //! errors. Methods: TOTP, e-mailed codes, and the password fallback for users without
 //! either.
 
-use crate::accounts::email_2fa::{self, Issued};
+use super::Accounts;
+use super::budget::{self, AccountKey, Blocked};
+use super::email_2fa::{self, Issued};
 use crate::auth::password::PasswordDigest;
 use crate::auth::token::TokenHash;
 use crate::clock::{Millis, now_ms};
@@ -12,7 +14,6 @@ use crate::db::tokens::TokenOwner;
 use crate::db::users::UserRecord;
 use crate::db::{two_factor as store, users};
 use crate::error::Result;
-use crate::state::AppState;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -45,7 +46,7 @@ impl Method {
 }
 
 /// The second factors the user has turned on, in Rocket.Chat's order of preference.
-pub async fn enabled_methods(state: &AppState, user_id: &str) -> Result<Vec<Method>> {
+pub async fn enabled_methods(state: &Accounts, user_id: &str) -> Result<Vec<Method>> {
     let mut methods = Vec::new();
     if crate::accounts::totp::is_enabled(state, user_id).await? {
         methods.push(Method::Totp);
@@ -56,13 +57,21 @@ pub async fn enabled_methods(state: &AppState, user_id: &str) -> Result<Vec<Meth
     Ok(methods)
 }
 
-/// What the client sent: `x-2fa-code`, `x-2fa-method`, and who it is (for the window).
+/// What the client sent: `x-2fa-code`, `x-2fa-method`, and who it is (for the window and
+/// the budget).
 #[derive(Clone, Debug)]
 pub struct Attempt {
     pub code: Option<String>,
     pub method: Option<String>,
     pub fingerprint: [u8; 32],
+    pub client_addr: Option<String>,
 }
+
+/// Proof that a request passed the second-factor gate. Only this module makes one, and the
+/// operations behind gated routes take one, so no route (REST or Meteor method) can reach
+/// them without passing the gate first.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Passed(());
 
 /// A fingerprint of the client: user agent and address, as Rocket.Chat binds its window.
 pub fn client_fingerprint(user_agent: &str, client_addr: &str) -> [u8; 32] {
@@ -86,35 +95,44 @@ pub struct Challenge {
     pub available_methods: Vec<&'static str>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Decision {
-    Pass,
+    Pass(Passed),
     Required(Challenge),
     Invalid(Challenge),
     /// Too many wrong e-mail codes: this code is dead (`totp-max-attempts`).
     MaxAttempts(Challenge),
     /// The e-mail with a code could not be sent (logged with the cause).
     DeliveryFailed,
+    /// Too many failed secret checks for the account or address: nothing was verified.
+    Blocked(Blocked),
+}
+
+fn pass() -> Decision {
+    Decision::Pass(Passed(()))
 }
 
 /// Decides a request by `owner` (authenticated with `token`) on a gated route. A passed
 /// check opens the remember window for this token and client unless the route forbids it.
 pub async fn check(
-    state: &AppState,
+    state: &Accounts,
     owner: &TokenOwner,
     token: &TokenHash,
     attempt: &Attempt,
     options: Options,
 ) -> Result<Decision> {
     if !state.config.two_factor_enabled {
-        return Ok(Decision::Pass);
+        return Ok(pass());
     }
     let methods = enabled_methods(state, &owner.user.id).await?;
     if is_authorised_for_token(state, owner, token, attempt, options, methods.is_empty()).await? {
-        return Ok(Decision::Pass);
+        return Ok(pass());
     }
     let decision = decide(state, &owner.user, &methods, attempt, options).await?;
-    if decision == Decision::Pass && !options.disable_remember_me && !state.config.two_factor_remember.is_zero() {
+    if matches!(decision, Decision::Pass(_))
+        && !options.disable_remember_me
+        && !state.config.two_factor_remember.is_zero()
+    {
         let until = now_ms() + state.config.two_factor_remember.as_millis() as Millis;
         let (hash, fingerprint) = (*token, attempt.fingerprint);
         state.db.write(move |tx| store::remember(tx, &hash, until, &fingerprint)).await?;
@@ -124,12 +142,17 @@ pub async fn check(
 
 /// §10.5: a password login of a user with TOTP/e-mail 2FA needs a code; others are not
 /// challenged (no password fallback), and no bypass applies.
-pub async fn check_login(state: &AppState, user: &UserRecord, code: Option<String>) -> Result<Decision> {
+pub async fn check_login(
+    state: &Accounts,
+    user: &UserRecord,
+    code: Option<String>,
+    client_addr: Option<&str>,
+) -> Result<Decision> {
     if !state.config.two_factor_enabled {
-        return Ok(Decision::Pass);
+        return Ok(pass());
     }
     let methods = enabled_methods(state, &user.id).await?;
-    let attempt = Attempt { code, method: None, fingerprint: [0; 32] };
+    let attempt = Attempt { code, method: None, fingerprint: [0; 32], client_addr: client_addr.map(str::to_string) };
     let options = Options { disable_password_fallback: true, ..Options::default() };
     decide(state, user, &methods, &attempt, options).await
 }
@@ -137,7 +160,7 @@ pub async fn check_login(state: &AppState, user: &UserRecord, code: Option<Strin
 /// §10.2 steps 4–7: pick the method, then challenge or verify. `processInvalidCode` (which
 /// may e-mail a fresh code) runs only when the request did not pass.
 async fn decide(
-    state: &AppState,
+    state: &Accounts,
     user: &UserRecord,
     methods: &[Method],
     attempt: &Attempt,
@@ -151,7 +174,7 @@ async fn decide(
     };
     let fallback = user.has_password && (!options.disable_password_fallback || options.require_second_factor);
     let Some(method) = named.or_else(|| methods.first().copied()).or(fallback.then_some(Method::Password)) else {
-        return Ok(Decision::Pass);
+        return Ok(pass());
     };
     let mut challenge = Challenge {
         method,
@@ -162,9 +185,10 @@ async fn decide(
     };
     let code = attempt.code.as_deref().filter(|c| !c.is_empty());
     if let Some(code) = code {
-        match verify(state, user, method, code).await? {
-            Verdict::Valid => return Ok(Decision::Pass),
+        match verify(state, user, method, code, attempt.client_addr.as_deref()).await? {
+            Verdict::Valid => return Ok(pass()),
             Verdict::TooManyAttempts => return Ok(Decision::MaxAttempts(challenge)),
+            Verdict::Blocked(by) => return Ok(Decision::Blocked(by)),
             Verdict::Invalid => {}
         }
     }
@@ -180,7 +204,7 @@ async fn decide(
 
 /// §10.4, in order: the token's bypass flag, the fresh-account grace, the remember window.
 async fn is_authorised_for_token(
-    state: &AppState,
+    state: &Accounts,
     owner: &TokenOwner,
     token: &TokenHash,
     attempt: &Attempt,
@@ -206,13 +230,35 @@ async fn is_authorised_for_token(
     Ok(matches!(window, Some((until, fp)) if until > now && bool::from(fp.as_slice().ct_eq(&attempt.fingerprint))))
 }
 
-enum Verdict {
+pub enum Verdict {
     Valid,
     Invalid,
     TooManyAttempts,
+    Blocked(Blocked),
 }
 
-async fn verify(state: &AppState, user: &UserRecord, method: Method, code: &str) -> Result<Verdict> {
+/// Checks one code of `user` by `method` against the secret-verification budget: every
+/// second-factor check of every route comes through here (or `verify_totp_or_backup`).
+pub async fn verify(
+    state: &Accounts,
+    user: &UserRecord,
+    method: Method,
+    code: &str,
+    client_addr: Option<&str>,
+) -> Result<Verdict> {
+    let attempt = match budget::begin(state, AccountKey::User(&user.id), client_addr).await? {
+        Ok(attempt) => attempt,
+        Err(by) => return Ok(Verdict::Blocked(by)),
+    };
+    let verdict = verify_unbudgeted(state, user, method, code).await?;
+    match verdict {
+        Verdict::Valid => attempt.passed().await?,
+        _ => attempt.failed().await?,
+    }
+    Ok(verdict)
+}
+
+async fn verify_unbudgeted(state: &Accounts, user: &UserRecord, method: Method, code: &str) -> Result<Verdict> {
     let valid = match method {
         Method::Totp => crate::accounts::totp::verify(state, &user.id, code).await?,
         Method::Email => {

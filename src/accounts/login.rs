@@ -1,0 +1,156 @@
+//! Password logins of both dialects, each check drawing on the secret-verification budget.
+//! An unknown user costs one bcrypt verify, like a wrong password, and gets the same answer.
+
+use super::acting::{Acting, Credential};
+use super::budget::{self, AccountKey, Blocked};
+use super::two_factor::{self, Decision};
+use super::{Accounts, LoginName};
+use crate::auth::password::PasswordDigest;
+use crate::auth::token::PlainToken;
+use crate::clock::Millis;
+use crate::db::users::{self as user_rows, UserRecord};
+use crate::error::Result;
+
+#[derive(Debug)]
+pub enum PasswordCheck {
+    Valid(UserRecord),
+    /// Right password, deactivated account.
+    Inactive(UserRecord),
+    /// Unknown user or wrong password: indistinguishable by design.
+    Failed,
+    /// Too many failures (spec §13); the password was not even checked.
+    Blocked(Blocked),
+}
+
+/// Verifies a password from a client at `client_addr` against the budget. A valid password
+/// takes its reservation back; anything else stays counted.
+pub async fn check_password(
+    state: &Accounts,
+    who: LoginName,
+    digest: PasswordDigest,
+    client_addr: Option<&str>,
+) -> Result<PasswordCheck> {
+    check(state, who, digest, client_addr, false).await
+}
+
+/// `check_password`, where `refuse_second_factor_users` turns a right password of a user
+/// with TOTP or e-mail 2FA into a counted failure (a channel without a 2FA protocol).
+async fn check(
+    state: &Accounts,
+    who: LoginName,
+    digest: PasswordDigest,
+    client_addr: Option<&str>,
+    refuse_second_factor_users: bool,
+) -> Result<PasswordCheck> {
+    let submitted = who.text().to_string();
+    let (user, hash) = state
+        .db
+        .read(move |conn| {
+            let user = match &who {
+                LoginName::Username(name) => user_rows::find_by_username(conn, name)?,
+                LoginName::Email(email) => user_rows::find_by_email(conn, email)?,
+                LoginName::Id(id) => user_rows::find_by_id(conn, id)?,
+            };
+            let hash = match &user {
+                Some(user) => user_rows::password_hash(conn, &user.id)?,
+                None => None,
+            };
+            Ok((user, hash))
+        })
+        .await?;
+    let key = match &user {
+        Some(u) => AccountKey::User(&u.id),
+        None => AccountKey::Name(&submitted),
+    };
+    let attempt = match budget::begin(state, key, client_addr).await? {
+        Ok(attempt) => attempt,
+        Err(blocked) => return Ok(PasswordCheck::Blocked(blocked)),
+    };
+    let matches = state.passwords.verify(digest, hash).await?;
+    let outcome = match (user, matches) {
+        (Some(user), true) if user.active => PasswordCheck::Valid(user),
+        (Some(user), true) => PasswordCheck::Inactive(user),
+        _ => PasswordCheck::Failed,
+    };
+    let outcome = match outcome {
+        PasswordCheck::Valid(user)
+            if refuse_second_factor_users && !two_factor::enabled_methods(state, &user.id).await?.is_empty() =>
+        {
+            log::info!("refused a password-only login of user {}, who has two-factor authentication", user.id);
+            PasswordCheck::Failed
+        }
+        other => other,
+    };
+    match &outcome {
+        PasswordCheck::Valid(_) => attempt.passed().await?,
+        _ => attempt.failed().await?,
+    }
+    Ok(outcome)
+}
+
+/// What a Rocket.Chat password login came to.
+pub enum LoginOutcome {
+    LoggedIn {
+        user: Box<UserRecord>,
+        token: PlainToken,
+        expires_at: Millis,
+    },
+    /// Right password; the second factor is missing, wrong, or could not be checked.
+    SecondFactor(Decision),
+    Inactive,
+    Failed,
+    Blocked(Blocked),
+}
+
+/// spec §5: password, then the second factor of a user who has one (the code from the body
+/// or `x-2fa-code`), then a new login token.
+pub async fn password_login(
+    state: &Accounts,
+    who: LoginName,
+    digest: PasswordDigest,
+    code: Option<String>,
+    client_addr: Option<String>,
+) -> Result<LoginOutcome> {
+    let user = match check_password(state, who, digest, client_addr.as_deref()).await? {
+        PasswordCheck::Valid(user) => user,
+        PasswordCheck::Inactive(_) => return Ok(LoginOutcome::Inactive),
+        PasswordCheck::Failed => return Ok(LoginOutcome::Failed),
+        PasswordCheck::Blocked(by) => return Ok(LoginOutcome::Blocked(by)),
+    };
+    match two_factor::check_login(state, &user, code, client_addr.as_deref()).await? {
+        Decision::Pass(_) => {}
+        other => return Ok(LoginOutcome::SecondFactor(other)),
+    }
+    budget::login_completed(state, &user.id, client_addr.as_deref()).await?;
+    let acting = Acting::user(&user.id, &user.username, client_addr, Credential::Password);
+    let (token, expires_at) = super::mint_login_token(state, &acting, &user, "login").await?;
+    log::info!("login: user {} ({}) logged in with a password", user.id, user.username.escape_debug());
+    Ok(LoginOutcome::LoggedIn { user: Box::new(user), token, expires_at })
+}
+
+/// Why a SAYMON password login failed; SAYMON answers every failure but a lockout alike.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SaymonLoginFailure {
+    InvalidCredentials,
+    Blocked(Blocked),
+}
+
+/// A SAYMON password login (HTTP Basic on each request, or opening a session). SAYMON has
+/// no second-factor protocol, so a password alone must not open an account protected by
+/// TOTP or e-mail codes: that counts as a failed check (it would otherwise be a password
+/// oracle around the second factor). Such users reach SAYMON with an API token.
+pub async fn saymon_password_login(
+    state: &Accounts,
+    who: LoginName,
+    digest: PasswordDigest,
+    client_addr: Option<&str>,
+) -> Result<std::result::Result<UserRecord, SaymonLoginFailure>> {
+    match check(state, who, digest, client_addr, state.config.two_factor_enabled).await? {
+        PasswordCheck::Valid(user) => {
+            budget::login_completed(state, &user.id, client_addr).await?;
+            Ok(Ok(user))
+        }
+        PasswordCheck::Blocked(by) => Ok(Err(SaymonLoginFailure::Blocked(by))),
+        PasswordCheck::Inactive(_) | PasswordCheck::Failed => Ok(Err(SaymonLoginFailure::InvalidCredentials)),
+    }
+}
