@@ -110,7 +110,9 @@ pub fn apply_in(
     if policy.api_keys {
         n += tokens::delete_pats_of(tx, &user.id)? + usize::from(saymon::delete_api_token(tx, &user.id)?);
     }
-    if n > 0 || policy.api_keys {
+    // Events about the whole account are always recorded; "sign out the others" only
+    // when it signed someone out.
+    if n > 0 || policy.sessions == Sessions::All {
         let kind = if policy.api_keys { "all" } else { "login" };
         let event = AuditEvent {
             event: "token.revoked",

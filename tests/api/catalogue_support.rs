@@ -21,7 +21,8 @@ impl Snapshot {
             .unwrap();
         let names: Vec<String> = tables.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
         let mut rows = Vec::new();
-        for table in names.iter().filter(|t| *t != "audit_log") {
+        // The audit log and the failed-check counters record attempts, refused ones included.
+        for table in names.iter().filter(|t| *t != "audit_log" && *t != "secret_failures") {
             let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
             let columns = stmt.column_count();
             let mut cursor = stmt.query([]).unwrap();

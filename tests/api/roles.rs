@@ -123,10 +123,15 @@ async fn roles_add_user_to_role_refuses_bad_roles_users_and_callers() {
     app.set_permission_roles("access-permissions", &["admin", "user"]).await;
     let refused = meteor_error("error-action-not-allowed", "Assigning admin is not allowed");
     assert_eq!(app.post(ADD, json!({"roleId": "admin", "username": "bob"}), Some(&bob)).await, (BAD, refused));
-    let (status, _) = app.post(ADD, json!({"roleId": "bot", "username": "carol"}), Some(&bob)).await;
+    // The privilege ceiling: `bot` holds api-bypass-rate-limit, which bob lacks; `guest`
+    // holds nothing bob lacks.
+    let (status, body) = app.post(ADD, json!({"roleId": "bot", "username": "carol"}), Some(&bob)).await;
+    assert_eq!((status, &body["errorType"]), (BAD, &json!("error-action-not-allowed")), "{body}");
+    assert_eq!(body["details"]["permission"], "api-bypass-rate-limit", "{body}");
+    let (status, _) = app.post(ADD, json!({"roleId": "guest", "username": "carol"}), Some(&bob)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(roles_of(&app, &bob.user_id).await, json!(["user"]));
-    assert_eq!(roles_of(&app, &carol_id).await, json!(["bot", "user"]));
+    assert_eq!(roles_of(&app, &carol_id).await, json!(["guest", "user"]));
 }
 
 #[tokio::test]

@@ -63,6 +63,11 @@ fn session_required(caller: &Caller, req: &HttpRequest) -> Result<(), OpError> {
 /// token must not enrol the thief's own seed.
 pub async fn enable(state: &AppState, caller: &Caller, req: &HttpRequest) -> Result<Value, OpError> {
     session_required(caller, req)?;
+    // Said before any challenge: a user who has TOTP would otherwise be asked for a code
+    // only to hear it is already on.
+    if totp::is_enabled(state, caller.id()).await? {
+        return Err(totp_error(TotpError::AlreadyEnabled));
+    }
     let gate = require_two_factor(state, caller, req, Options::default()).await.map_err(OpError::from)?;
     let e = totp::start_enrolment(state, caller.user(), &gate).await?.map_err(totp_error)?;
     Ok(json!({"secret": e.secret, "url": e.url}))

@@ -59,10 +59,6 @@ pub async fn create(
     }
     // Missing or empty `roles` means the default roles, as in Rocket.Chat's `saveNewUser`.
     let roles = body.roles.filter(|r| !r.is_empty()).unwrap_or_else(|| vec!["user".to_string()]);
-    // Any role but the default is an assignment, and needs `assign-roles` as in users.update.
-    if roles.iter().any(|r| r != "user") && !caller.has(&state, "assign-roles").await? {
-        return Err(RcError::action_not_allowed("Assign roles is not allowed"));
-    }
     check_role_assignment(&state, &caller, &roles).await?;
     for (value, field) in [(&body.name, "Name"), (&body.username, "Username")] {
         if value.trim().is_empty() {
