@@ -119,6 +119,7 @@ LOAD_RSS="$(rss_mb VmHWM)"
 AUTH_WRITES="$(diff <(echo "$STORE_BEFORE") <(store_state) | grep -c '^>' || true)"
 
 source "$ROOT/bench/logins.sh"
+source "$ROOT/bench/fairness.sh"
 source "$ROOT/bench/writes.sh"
 source "$ROOT/bench/scale.sh"
 
@@ -141,6 +142,7 @@ done
 check "store_files_changed_by_auth_load" "$AUTH_WRITES" eq 0
 report_scale
 report_logins
+report_fairness
 report_writes
 check "start_to_first_200_ms (existing db)" "$START_EXISTING_MS" lt 50
 info "start_to_first_200_ms (1M tokens)" "$START_SCALE_MS"
