@@ -192,6 +192,16 @@ impl Attempt {
             .await
     }
 
+    /// The secret was right and it completes a login: the reservation and every earlier
+    /// failure of the account and the address are forgotten, in one write.
+    pub async fn completed(self) -> Result<()> {
+        if !self.reserved {
+            return Ok(());
+        }
+        let (account, address) = (self.account, self.address);
+        self.state.db.write(move |tx| clear_both(tx, &account, address.as_ref())).await
+    }
+
     /// The secret was wrong: the reservation stays counted. The failure that reaches a
     /// limit is audited, once per lockout.
     pub async fn failed(self) -> Result<()> {
@@ -218,16 +228,15 @@ pub async fn login_completed(state: &Accounts, user_id: &str, addr: Option<&str>
     }
     let account = account_hash(state, AccountKey::User(user_id));
     let address = address_hash(state, addr);
-    state
-        .db
-        .write(move |tx| {
-            store::clear(tx, Scope::Account, &account)?;
-            match &address {
-                Some(a) => store::clear(tx, Scope::Address, a),
-                None => Ok(()),
-            }
-        })
-        .await
+    state.db.write(move |tx| clear_both(tx, &account, address.as_ref())).await
+}
+
+fn clear_both(tx: &rusqlite::Connection, account: &[u8; 32], address: Option<&[u8; 32]>) -> Result<()> {
+    store::clear(tx, Scope::Account, account)?;
+    match address {
+        Some(a) => store::clear(tx, Scope::Address, a),
+        None => Ok(()),
+    }
 }
 
 /// Drops counters whose window has long passed (the periodic purge).

@@ -30,18 +30,28 @@ pub async fn check_password(
     digest: PasswordDigest,
     client_addr: Option<&str>,
 ) -> Result<PasswordCheck> {
-    check(state, who, digest, client_addr, false).await
+    check(state, who, digest, client_addr, Channel::WithSecondFactor).await
 }
 
-/// `check_password`, where `refuse_second_factor_users` turns a right password of a user
-/// with TOTP or e-mail 2FA into a counted failure (a channel without a 2FA protocol).
+/// Where a password is checked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Channel {
+    /// A second factor may follow (or the password is not a login at all).
+    WithSecondFactor,
+    /// The password alone completes a login (SAYMON): users with TOTP or e-mail 2FA are
+    /// refused, as a counted failure, and a right password completes the login.
+    PasswordOnly,
+}
+
+/// `check_password` for a `channel`.
 async fn check(
     state: &Accounts,
     who: LoginName,
     digest: PasswordDigest,
     client_addr: Option<&str>,
-    refuse_second_factor_users: bool,
+    channel: Channel,
 ) -> Result<PasswordCheck> {
+    let refuse_second_factor_users = channel == Channel::PasswordOnly && state.config.two_factor_enabled;
     let submitted = who.text().to_string();
     let (user, hash) = state
         .db
@@ -81,8 +91,9 @@ async fn check(
         }
         other => other,
     };
-    match &outcome {
-        PasswordCheck::Valid(_) => attempt.passed().await?,
+    match (&outcome, channel) {
+        (PasswordCheck::Valid(_), Channel::PasswordOnly) => attempt.completed().await?,
+        (PasswordCheck::Valid(_), Channel::WithSecondFactor) => attempt.passed().await?,
         _ => attempt.failed().await?,
     }
     Ok(outcome)
@@ -145,11 +156,8 @@ pub async fn saymon_password_login(
     digest: PasswordDigest,
     client_addr: Option<&str>,
 ) -> Result<std::result::Result<UserRecord, SaymonLoginFailure>> {
-    match check(state, who, digest, client_addr, state.config.two_factor_enabled).await? {
-        PasswordCheck::Valid(user) => {
-            budget::login_completed(state, &user.id, client_addr).await?;
-            Ok(Ok(user))
-        }
+    match check(state, who, digest, client_addr, Channel::PasswordOnly).await? {
+        PasswordCheck::Valid(user) => Ok(Ok(user)),
         PasswordCheck::Blocked(by) => Ok(Err(SaymonLoginFailure::Blocked(by))),
         PasswordCheck::Inactive(_) | PasswordCheck::Failed => Ok(Err(SaymonLoginFailure::InvalidCredentials)),
     }

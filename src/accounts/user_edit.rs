@@ -82,7 +82,9 @@ fn authorise(tx: &Connection, acting: &Acting, current: &UserRecord, update: &Us
     } else {
         ceiling::may_act_on(tx, acting, &current.id)?;
     }
-    let vouches = update.verified == Some(true) && update.email.as_deref().or(current.email.as_deref()).is_some();
+    // Only a change counts: clients often send the whole user back, `verified` included.
+    let email_changes = update.email.as_deref().is_some_and(|e| current.email.as_deref() != Some(e));
+    let vouches = update.verified == Some(true) && (email_changes || !current.email_verified);
     if vouches && !acting.is_operator() {
         let id = acting.user_id().unwrap_or_default();
         if !roles::user_has_permission(tx, id, VERIFY_EMAIL_PERMISSION)? {

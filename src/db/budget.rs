@@ -57,10 +57,14 @@ pub fn reserve(conn: &Connection, scope: Scope, key: &[u8; 32], limit: Limit, no
     Ok(count)
 }
 
-/// Takes back one reserved attempt (the secret was right).
+/// Takes back one reserved attempt (the secret was right); a counter back at zero goes.
 pub fn release(conn: &Connection, scope: Scope, key: &[u8; 32]) -> Result<()> {
     conn.execute(
-        "UPDATE secret_failures SET failures = max(failures - 1, 0) WHERE scope = ?1 AND key = ?2",
+        "UPDATE secret_failures SET failures = failures - 1 WHERE scope = ?1 AND key = ?2",
+        params![scope.name(), key.as_slice()],
+    )?;
+    conn.execute(
+        "DELETE FROM secret_failures WHERE scope = ?1 AND key = ?2 AND failures <= 0",
         params![scope.name(), key.as_slice()],
     )?;
     Ok(())

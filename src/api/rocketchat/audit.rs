@@ -20,7 +20,7 @@ pub struct AuditQuery {
     offset: Option<String>,
     /// A user id or username, matched as actor or subject.
     user: Option<String>,
-    /// `token.created`, `token.revoked` or `token.refused`.
+    /// `token.created`, `token.revoked`, `token.refused` or `secret.blocked`.
     event: Option<String>,
 }
 
