@@ -17,6 +17,7 @@ mod crash_safety;
 mod create_token;
 mod email_2fa;
 mod email_2fa_delivery;
+mod findings_small;
 mod helpers;
 mod helpers_smtp;
 mod login;
