@@ -3,9 +3,78 @@
 //! `X-Forwarded-For` (14) and account enumeration through `sendEmailCode` timing (15).
 
 use crate::helpers::*;
-use reqwest::StatusCode;
 use reqwest::header::HeaderValue;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
+
+/// A SAYMON session of the bootstrap admin, as a browser holds it: the `sid` cookie.
+async fn admin_cookie(app: &TestApp) -> String {
+    let (sid, _) = app.saymon_login(json!({"login": ADMIN_USERNAME, "password": ADMIN_PASSWORD})).await;
+    format!("sid={sid}")
+}
+
+/// `POST /node/api/users` creating `login`, authenticated by `cookie` only, plus `headers`.
+async fn create_with_cookie(
+    app: &TestApp,
+    cookie: &str,
+    login: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, serde_json::Value) {
+    let body = json!({"login": login, "password": "a long password", "permissions": []});
+    let mut req = app.saymon(Method::POST, "/node/api/users").header("Cookie", cookie).json(&body);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    app.send(req).await
+}
+
+fn user_named(app: &TestApp, login: &str) -> i64 {
+    app.sqlite().query_row("SELECT count(*) FROM users WHERE username = ?1", [login], |r| r.get(0)).unwrap()
+}
+
+fn cross_origin_refused() -> (StatusCode, serde_json::Value) {
+    (StatusCode::FORBIDDEN, saymon_error("Forbidden", "Cross-origin request refused"))
+}
+
+#[tokio::test]
+async fn finding_8_a_cross_origin_post_riding_the_sid_cookie_is_refused_and_creates_no_user() {
+    let app = spawn_app().await;
+    let cookie = admin_cookie(&app).await;
+
+    // A page on another port of the same host: same-site, but another origin.
+    let other_port = [("Origin", "http://127.0.0.1:1")];
+    assert_eq!(create_with_cookie(&app, &cookie, "mallory", &other_port).await, cross_origin_refused());
+    let same_site = [("Sec-Fetch-Site", "same-site"), ("Origin", app.address.as_str())];
+    assert_eq!(create_with_cookie(&app, &cookie, "mallory", &same_site).await, cross_origin_refused());
+    let null_origin = [("Origin", "null")];
+    assert_eq!(create_with_cookie(&app, &cookie, "mallory", &null_origin).await, cross_origin_refused());
+    assert_eq!(user_named(&app, "mallory"), 0, "no refused request created the user");
+
+    // The server's own pages, and clients that send neither header (curl), go through.
+    let (status, body) = create_with_cookie(&app, &cookie, "alice", &[("Origin", app.address.as_str())]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = create_with_cookie(&app, &cookie, "bob", &[("Sec-Fetch-Site", "same-origin")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = create_with_cookie(&app, &cookie, "carol", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Reading is not guarded: a cross-origin page cannot read the answer anyway.
+    let req = app.saymon(Method::GET, "/node/api/users/current").header("Cookie", &cookie).header("Origin", "http://x");
+    assert_eq!(app.send(req).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn finding_8_a_cross_origin_logout_is_refused_and_the_session_survives() {
+    let app = spawn_app().await;
+    let cookie = admin_cookie(&app).await;
+    let sid = cookie.trim_start_matches("sid=").to_string();
+    let delete = || app.saymon(Method::DELETE, "/node/api/users/session").header("Cookie", &cookie);
+
+    assert_eq!(app.send(delete().header("Sec-Fetch-Site", "cross-site")).await, cross_origin_refused());
+    assert_eq!(app.current_by_sid(&sid).await.0, StatusCode::OK, "the session is still open");
+    let (status, _) = app.send(delete().header("Origin", app.address.as_str())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.current_by_sid(&sid).await.0, StatusCode::UNAUTHORIZED, "the same-origin logout ended it");
+}
 
 #[tokio::test]
 async fn finding_14_a_non_ascii_byte_left_of_the_trusted_entry_does_not_hide_the_client_address() {
