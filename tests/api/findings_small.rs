@@ -76,6 +76,32 @@ async fn finding_8_a_cross_origin_logout_is_refused_and_the_session_survives() {
     assert_eq!(app.current_by_sid(&sid).await.0, StatusCode::UNAUTHORIZED, "the same-origin logout ended it");
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn finding_9_a_backup_and_its_key_copy_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app().await;
+    // An operator restored the key with a plain `cp`, and the backup runs under umask 000:
+    // neither may loosen the copies, which hold password and token hashes and the TOTP key.
+    let key = app.data_dir.path().join("secret.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("copy.sqlite3");
+    let mut cmd = std::process::Command::new("sh");
+    without_inherited_settings(&mut cmd);
+    let out = cmd
+        .args(["-c", r#"umask 000 && exec "$0" backup "$1""#, TOKEND_BIN])
+        .arg(&dest)
+        .env("TOKEND_DATA_DIR", app.data_dir.path())
+        .output()
+        .expect("run tokend backup");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dest), 0o600, "the database copy");
+    assert_eq!(mode(&dir.path().join("copy.sqlite3.key")), 0o600, "the key copy");
+}
+
 #[tokio::test]
 async fn finding_14_a_non_ascii_byte_left_of_the_trusted_entry_does_not_hide_the_client_address() {
     let app = spawn_app_with(|c| c.limits.forwarded_count = 1).await;
