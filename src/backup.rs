@@ -39,6 +39,9 @@ pub fn run(config: &Config, dest: &Path) -> Result<u64, BackupError> {
     source.busy_timeout(Duration::from_secs(5))?;
     let partial = dest.with_extension("partial");
     let _ = std::fs::remove_file(&partial);
+    // SQLite would create the file under the umask (0644 as a rule), and its journal takes the
+    // file's mode: created here first, the copy and its journal are the owner's alone.
+    drop(private_file(&partial)?);
     {
         let mut copy = Connection::open(&partial)?;
         Backup::new(&source, &mut copy)?.run_to_completion(256, Duration::from_millis(5), None)?;
@@ -53,12 +56,27 @@ pub fn run(config: &Config, dest: &Path) -> Result<u64, BackupError> {
     std::fs::File::open(&partial)?.sync_all()?;
     let key = config.data_dir.join(crate::auth::vault::KEY_FILE_NAME);
     if key.exists() {
-        let key_copy = key_path(dest);
-        std::fs::copy(&key, &key_copy)?;
-        std::fs::File::open(&key_copy)?.sync_all()?;
+        // Not fs::copy, which gives the copy the mode of a `secret.key` someone loosened.
+        let mut key_copy = private_file(&key_path(dest))?;
+        std::io::copy(&mut std::fs::File::open(&key)?, &mut key_copy)?;
+        key_copy.sync_all()?;
     }
     std::fs::rename(&partial, dest)?;
     Ok(std::fs::metadata(dest)?.len())
+}
+
+/// Creates `path`, which must not exist, readable and writable by its owner only, whatever
+/// the umask: the copies hold password hashes, e-mail addresses, token hashes and the key.
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    // A umask can only take bits away, and 0o600 needs both of its own.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    Ok(file)
 }
 
 /// Where the key file's copy goes: `PATH.key`.

@@ -28,16 +28,22 @@ pub fn resolve(peer: Option<IpAddr>, headers: &HeaderMap, trusted: u32) -> Optio
     if trusted == 0 {
         return peer;
     }
-    let mut chain = Vec::new();
-    for value in headers.get_all("x-forwarded-for") {
-        let Ok(text) = value.to_str() else { return peer };
-        chain.extend(text.split(',').map(str::trim).filter(|s| !s.is_empty()));
-    }
-    if chain.is_empty() {
-        return peer;
-    }
-    let index = chain.len().saturating_sub(trusted as usize);
-    parse_entry(chain[index]).or(peer)
+    let entry = trusted_entry(headers, "x-forwarded-for", trusted);
+    entry.and_then(|e| std::str::from_utf8(e).ok()).and_then(parse_entry).or(peer)
+}
+
+/// The entry of the comma-separated list header `name` (all its lines, in order) that the
+/// outermost of `trusted` proxies wrote: the `trusted`-th from the right, or the leftmost of
+/// a shorter chain. Read as bytes: the client writes the entries left of it, and a byte
+/// that is not visible ASCII there must not cost us the proxy's entry.
+pub fn trusted_entry<'h>(headers: &'h HeaderMap, name: &str, trusted: u32) -> Option<&'h [u8]> {
+    let chain: Vec<&[u8]> = headers
+        .get_all(name)
+        .flat_map(|value| value.as_bytes().split(|b| *b == b','))
+        .map(<[u8]>::trim_ascii)
+        .filter(|entry| !entry.is_empty())
+        .collect();
+    chain.get(chain.len().saturating_sub(trusted as usize)).copied()
 }
 
 /// `192.0.2.1`, `192.0.2.1:5000`, `2001:db8::1` or `[2001:db8::1]:5000`.
@@ -57,9 +63,13 @@ mod tests {
     use actix_web::http::header::{HeaderName, HeaderValue};
 
     fn headers(values: &[&str]) -> HeaderMap {
+        raw_headers(&values.iter().map(|v| v.as_bytes()).collect::<Vec<_>>())
+    }
+
+    fn raw_headers(values: &[&[u8]]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for v in values {
-            map.append(HeaderName::from_static("x-forwarded-for"), HeaderValue::from_str(v).unwrap());
+            map.append(HeaderName::from_static("x-forwarded-for"), HeaderValue::from_bytes(v).unwrap());
         }
         map
     }
@@ -100,5 +110,32 @@ mod tests {
     fn garbage_or_a_missing_header_falls_back_to_the_peer() {
         assert_eq!(resolve(PEER, &headers(&["not-an-address"]), 1), PEER);
         assert_eq!(resolve(PEER, &HeaderMap::new(), 1), PEER);
+        assert_eq!(resolve(PEER, &headers(&[" , ,"]), 1), PEER);
+    }
+
+    #[test]
+    fn non_ascii_bytes_the_client_wrote_do_not_hide_the_trusted_entry() {
+        assert_eq!(resolve(PEER, &raw_headers(&[b"\xff-garbage, 203.0.113.9"]), 1), ip("203.0.113.9"));
+        assert_eq!(resolve(PEER, &raw_headers(&[b"1.2.3.4\xc3\xa9", b"203.0.113.9, 192.0.2.4"]), 2), ip("203.0.113.9"));
+        // ... also when the client's bytes sit in a line of their own.
+        assert_eq!(resolve(PEER, &raw_headers(&[b"\x80\xfe", b"203.0.113.9"]), 1), ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn a_non_ascii_selected_entry_falls_back_to_the_peer() {
+        assert_eq!(resolve(PEER, &raw_headers(&[b"203.0.113.9, 192.0.2.4\xff"]), 1), PEER);
+        // A short chain: the leftmost entry is the selected one, garbage or not.
+        assert_eq!(resolve(PEER, &raw_headers(&[b"\xff"]), 2), PEER);
+    }
+
+    #[test]
+    fn the_trusted_entry_is_counted_from_the_right() {
+        let map = headers(&["a, b", "c"]);
+        let pick = |n| trusted_entry(&map, "x-forwarded-for", n);
+        assert_eq!(
+            (pick(1), pick(2), pick(3), pick(9)),
+            (Some(&b"c"[..]), Some(&b"b"[..]), Some(&b"a"[..]), Some(&b"a"[..]))
+        );
+        assert_eq!(trusted_entry(&HeaderMap::new(), "x-forwarded-for", 1), None);
     }
 }

@@ -19,6 +19,7 @@ mod email_2fa;
 mod email_2fa_delivery;
 mod findings_policy;
 mod findings_policy_b;
+mod findings_small;
 mod helpers;
 mod helpers_smtp;
 mod login;

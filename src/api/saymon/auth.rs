@@ -138,6 +138,7 @@ async fn authenticate(state: web::Data<AppState>, req: HttpRequest) -> SaymonRes
         return Ok(Principal { user, via: Via::Basic, client_addr, cached: None });
     }
     if let Some(cookie) = req.cookie("sid") {
+        super::same_origin::check(&req, state.config.limits.forwarded_count)?;
         let sid = cookie.value().to_string();
         let (user, csrf_hash) = saymon::session(&state, &sid).await?.ok_or(SaymonError::SessionExpired)?;
         let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);

@@ -13,6 +13,8 @@ pub enum SaymonError {
     InvalidApiToken,
     InvalidCredentials,
     WrongCsrfToken,
+    /// 403 `Forbidden`: an unsafe request riding the `sid` cookie from another origin.
+    CrossOrigin,
     /// 400 `InvalidContent`: the body is not JSON.
     InvalidContent(String),
     /// 400 `BadRequest`: a parameter is missing, malformed or not supported.
@@ -64,6 +66,7 @@ impl SaymonError {
             SaymonError::InvalidContent(m) => ("InvalidContent", format!("Invalid JSON: {m}")),
             SaymonError::BadRequest(m) => ("BadRequest", m.clone()),
             SaymonError::Forbidden(m) => ("Forbidden", m.clone()),
+            SaymonError::CrossOrigin => ("Forbidden", "Cross-origin request refused".into()),
             SaymonError::NotFound(m) => ("NotFound", m.clone()),
             SaymonError::NoRoute(path) => ("ResourceNotFound", format!("{path} does not exist")),
             SaymonError::Conflict(m) => ("Conflict", m.clone()),
@@ -96,7 +99,7 @@ impl ResponseError for SaymonError {
             | SaymonError::InvalidCredentials
             | SaymonError::WrongCsrfToken => StatusCode::UNAUTHORIZED,
             SaymonError::InvalidContent(_) | SaymonError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            SaymonError::Forbidden(_) => StatusCode::FORBIDDEN,
+            SaymonError::Forbidden(_) | SaymonError::CrossOrigin => StatusCode::FORBIDDEN,
             SaymonError::NotFound(_) | SaymonError::NoRoute(_) => StatusCode::NOT_FOUND,
             SaymonError::Conflict(_) => StatusCode::CONFLICT,
             SaymonError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod refusal;
+pub mod same_origin;
 pub mod session;
 pub mod tokens;
 pub mod user_edit;

@@ -61,6 +61,7 @@ pub async fn create(
 /// nothing to end, which is not an error.
 pub async fn delete(state: web::Data<AppState>, req: HttpRequest) -> SaymonResult<HttpResponse> {
     if let Some(cookie) = req.cookie("sid") {
+        super::same_origin::check(&req, state.config.limits.forwarded_count)?;
         let sid = cookie.value().to_string();
         if let Some((user, csrf_hash)) = saymon::session(&state, &sid).await? {
             if state.config.saymon_csrf && !csrf_matches(&req, csrf_hash.as_deref()) {
