@@ -2,7 +2,9 @@
 //! cookie sessions and same-site CSRF (8), the backup's file mode (9), a non-ASCII byte in
 //! `X-Forwarded-For` (14) and account enumeration through `sendEmailCode` timing (15).
 
+use crate::email_2fa::{SEND, app_mailing_to, email_user, login};
 use crate::helpers::*;
+use crate::helpers_smtp::*;
 use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -116,4 +118,42 @@ async fn finding_14_a_non_ascii_byte_left_of_the_trusted_entry_does_not_hide_the
     let events = app.audit("event=token.created").await;
     let created = events.iter().find(|e| e["tokenLabel"] == json!(&token[37..])).expect("the login is audited");
     assert_eq!(created["clientAddress"], json!("203.0.113.9"), "{created}");
+}
+
+#[tokio::test]
+async fn finding_15_send_email_code_answers_strangers_and_real_accounts_alike_and_still_mails_the_real_one() {
+    let sink = SmtpSink::start().await;
+    let app = app_mailing_to(&sink.url()).await;
+    email_user(&app, "alice").await;
+
+    let stranger = app.post(SEND, json!({"emailOrUsername": "nobody"}), None).await;
+    let real = app.post(SEND, json!({"emailOrUsername": "alice"}), None).await;
+    assert_eq!(stranger, (StatusCode::OK, json!({"success": true})));
+    assert_eq!(real, stranger, "the answer does not tell which accounts exist");
+
+    sink.wait_for(1).await;
+    assert_eq!(sink.last().rcpt_to, vec!["<alice@example.com>"]);
+    let (status, body) = login(&app, "alice", Some(&sink.last_code())).await;
+    assert_eq!(status, StatusCode::OK, "the mailed code logs in: {body}");
+    assert_eq!(sink.count(), 1, "nothing went to the stranger");
+}
+
+#[tokio::test]
+async fn finding_15_send_email_code_answers_success_while_the_smtp_server_is_down() {
+    let app = app_mailing_to(&closed_port_url()).await;
+    email_user(&app, "alice").await;
+    let answer = app.post(SEND, json!({"emailOrUsername": "alice"}), None).await;
+    assert_eq!(answer, (StatusCode::OK, json!({"success": true})));
+    // Malformed input is still the caller's error, in Rocket.Chat's envelope.
+    let missing = meteor_error("error-parameter-required", "emailOrUsername is required");
+    assert_eq!(app.post(SEND, json!({"emailOrUsername": 7}), None).await, (StatusCode::BAD_REQUEST, missing));
+}
+
+#[tokio::test]
+async fn finding_15_send_email_code_answers_success_without_smtp_configured() {
+    let app = spawn_app().await;
+    for auth in [None, Some(&app.admin)] {
+        let answer = app.post(SEND, json!({"emailOrUsername": "alice"}), auth).await;
+        assert_eq!(answer, (StatusCode::OK, json!({"success": true})));
+    }
 }

@@ -73,6 +73,16 @@ impl SmtpSink {
         self.messages.lock().unwrap().len()
     }
 
+    /// Waits (at most 15 s) until `n` messages have arrived: `users.2fa.sendEmailCode` mails
+    /// its code after answering, so the message may still be on its way.
+    pub async fn wait_for(&self, n: usize) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while self.count() < n {
+            assert!(std::time::Instant::now() < deadline, "{} message(s) arrived, not {n}", self.count());
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// The newest message; panics if none arrived.
     pub fn last(&self) -> Received {
         self.messages().pop().expect("no message reached the SMTP sink")

@@ -4,10 +4,11 @@
 use super::caller::Caller;
 use super::error::{RcError, RcResult};
 use super::extract::RcBody;
-use super::gate::{delivery_failed, require_two_factor};
+use super::gate::require_two_factor;
 use super::session::ok;
 use crate::accounts::directory::{self, UserKey};
 use crate::accounts::email_2fa::{self, EnableError};
+use crate::accounts::UserRecord;
 use crate::accounts::two_factor::Options;
 use crate::api::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -47,8 +48,11 @@ pub async fn disable(state: web::Data<AppState>, caller: Caller, req: HttpReques
     Ok(ok(json!({})))
 }
 
-/// `POST users.2fa.sendEmailCode {emailOrUsername}`: no authentication; a logged-in
-/// caller gets the code for themself. An unknown user is answered as a known one.
+/// `POST users.2fa.sendEmailCode {emailOrUsername}` (spec §10.6): no authentication; a
+/// logged-in caller gets the code for themself. Like Rocket.Chat it answers
+/// `{"success":true}` whoever is named and whether or not mail can go out — and answers
+/// before looking the name up, so neither the answer nor its timing tells which accounts
+/// exist. Lookup and delivery run afterwards; a failed delivery is logged by the mailer.
 pub async fn send_code(
     state: web::Data<AppState>,
     caller: Option<Caller>,
@@ -58,21 +62,30 @@ pub async fn send_code(
     let Some(name) = name.map(str::to_string) else {
         return Err(RcError::meteor("error-parameter-required", "emailOrUsername is required"));
     };
-    if !state.mailer.is_configured() {
-        return Err(mail_unavailable());
+    if state.mailer.is_configured() {
+        let own = caller.map(|c| c.user().clone());
+        actix_web::rt::spawn(async move {
+            if let Err(e) = mail_code(&state, own, name).await {
+                e.log_and_is_unavailable();
+            }
+        });
     }
-    let user = match caller {
-        Some(caller) => Some(caller.user().clone()),
+    Ok(ok(json!({})))
+}
+
+/// The background half of `send_code`: mails a fresh code to the caller, or to the named
+/// user if they can receive one; anyone else gets nothing, silently.
+async fn mail_code(state: &AppState, own: Option<UserRecord>, name: String) -> crate::error::Result<()> {
+    let user = match own {
+        Some(user) => Some(user),
         None => {
             let key = if name.contains('@') { UserKey::Email(name) } else { UserKey::Username(name) };
-            directory::find(&state, key).await?
+            directory::find(state, key).await?
         }
     };
-    let Some(user) = user.filter(|u| u.active && email_2fa::can_receive(&state, u)) else {
-        return Ok(ok(json!({})));
-    };
-    match email_2fa::send_code(&state, &user).await? {
-        Ok(_) => Ok(ok(json!({}))),
-        Err(_) => Err(delivery_failed()),
+    if let Some(user) = user.filter(|u| u.active && email_2fa::can_receive(state, u)) {
+        // A failure is logged where it happens (`mail: e-mail delivery failed`); the code is withdrawn.
+        let _ = email_2fa::send_code(state, &user).await?;
     }
+    Ok(())
 }
