@@ -65,6 +65,17 @@ async fn finding_8_a_cross_origin_post_riding_the_sid_cookie_is_refused_and_crea
 }
 
 #[tokio::test]
+async fn finding_8_a_cross_origin_write_with_basic_credentials_is_refused_too() {
+    let app = spawn_app().await;
+    let body = json!({"login": "mallory", "password": "a long password", "permissions": []});
+    let post = || app.as_admin(Method::POST, "/node/api/users").json(&body);
+    assert_eq!(app.send(post().header("Origin", "http://127.0.0.1:1")).await, cross_origin_refused());
+    assert_eq!(user_named(&app, "mallory"), 0);
+    let (status, body) = app.send(post()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
 async fn finding_8_a_cross_origin_logout_is_refused_and_the_session_survives() {
     let app = spawn_app().await;
     let cookie = admin_cookie(&app).await;

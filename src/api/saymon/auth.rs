@@ -133,6 +133,9 @@ async fn authenticate(state: web::Data<AppState>, req: HttpRequest) -> SaymonRes
         return Ok(Principal { user, via: Via::ApiToken, client_addr, cached: Some(entry) });
     }
     if let Some(credentials) = basic_credentials(&req) {
+        // A browser can attach Basic credentials on its own too (typed into a URL, or a
+        // prompt answered for another page), so a cross-origin write is refused as with sid.
+        super::same_origin::check(&req, state.config.limits.forwarded_count)?;
         let (login, password) = credentials?;
         let user = check_login(&state, &login, &password, client_addr.as_deref()).await?;
         return Ok(Principal { user, via: Via::Basic, client_addr, cached: None });
