@@ -28,9 +28,14 @@ function askCode(title, text, submitLabel, send) {
   ], submitLabel, (form) => send(form.elements.code.value.trim()), api.explain);
 }
 
+// Told each time `me` is read again (on opening this page and after every change of 2FA
+// state): main.js decides from the session's `me` whether setup is still required.
+let onMeRefreshed = () => {};
+
 async function refreshMe() {
   const me = await api.get('/api/v1/me');
   api.getSession().me = me;
+  onMeRefreshed();
   return me;
 }
 
@@ -64,7 +69,9 @@ function explainEmail(err) {
   return api.explain(err);
 }
 
-export function initTwoFactor() {
+/** `meRefreshed()` runs whenever this page has read the caller's `me` again. */
+export function initTwoFactor(meRefreshed) {
+  onMeRefreshed = meRefreshed;
   $('totp-start').addEventListener('click', (e) => busy(e.currentTarget, async () => {
     try {
       const { secret, url } = await api.gatedPost('/api/v1/users.enableTotp');

@@ -1,8 +1,8 @@
 // A role with mandatory2fa, as Rocket.Chat's web client enforces it: the server refuses
 // nothing, but a signed-in user who holds such a role and has neither an authenticator app
 // nor e-mail codes sees only the two-factor page until they set one up; enrolment brings
-// the normal navigation back in place, without a reload. A user without the role is not
-// affected.
+// the normal navigation back in place, without a reload, and turning it off brings the
+// requirement back. A user without the role is not affected.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +17,7 @@ const ERIN_PASSWORD = 'erin-password-123';
 let context;
 let page;
 let problems;
+let backupCodes = [];
 
 /** An admin call through the REST API; gated routes get the password as second factor. */
 async function asAdmin(admin, path, body) {
@@ -74,13 +75,12 @@ test('a user whose role requires 2FA sees only the two-factor setup page after s
   await notice.waitFor();
   await page.getByRole('heading', { name: 'Two-factor authentication', exact: true }).waitFor();
   assert.ok(await page.getByRole('button', { name: 'Set up an authenticator app' }).isVisible());
-  assert.ok(await page.getByRole('button', { name: 'Sign out' }).isVisible());
+  assert.ok(await page.getByRole('button', { name: 'Sign out', exact: true }).isVisible());
   assert.deepEqual(await visibleLinks(), []);
   assert.equal(await page.locator('#page-tokens').isVisible(), false);
-  // Typing another page's address changes nothing.
+  // Typing another page's address leads back to the two-factor page.
   await page.evaluate(() => { window.location.hash = 'tokens'; });
-  await page.waitForFunction(() => window.location.hash === '#tokens');
-  await page.getByRole('heading', { name: 'Two-factor authentication', exact: true }).waitFor();
+  await page.waitForFunction(() => window.location.hash === '#two-factor');
   assert.equal(await page.locator('#page-tokens').isVisible(), false);
   assert.ok(await notice.isVisible());
   await screenshots(page, 'mandatory-2fa-required');
@@ -93,6 +93,7 @@ test('enrolling an authenticator app brings the normal navigation back without a
 
   await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
   await confirmWithPassword(page, DANA_PASSWORD);
+  await page.getByLabel('Secret key').waitFor();
   const secret = await page.getByLabel('Secret key').inputValue();
   await screenshots(page, 'mandatory-2fa-enrol');
   // Still locked while the code is not confirmed.
@@ -101,6 +102,8 @@ test('enrolling an authenticator app brings the normal navigation back without a
   await page.getByRole('button', { name: 'Confirm' }).click();
   await confirmWithPassword(page, DANA_PASSWORD);
   const codesDialog = page.getByRole('dialog', { name: 'Your backup codes' });
+  await codesDialog.waitFor();
+  backupCodes = await codesDialog.getByRole('listitem').allTextContents();
   await codesDialog.getByRole('button', { name: 'I have saved them' }).click();
 
   await page.getByRole('link', { name: 'My tokens' }).waitFor();
@@ -113,7 +116,7 @@ test('enrolling an authenticator app brings the normal navigation back without a
 
   await page.getByRole('link', { name: 'My tokens' }).click();
   await page.getByRole('heading', { name: 'My tokens' }).waitFor();
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
 
   // The next sign-in asks for a code and opens the normal pages at once.
   await signIn(page, 'dana', DANA_PASSWORD);
@@ -121,7 +124,20 @@ test('enrolling an authenticator app brings the normal navigation back without a
   await page.getByRole('button', { name: 'Verify' }).click();
   await page.getByRole('heading', { name: 'My tokens' }).waitFor();
   assert.equal(await page.getByText(NOTICE).isVisible(), false);
-  await page.getByRole('button', { name: 'Sign out' }).click();
+});
+
+test('turning the authenticator app off again brings the requirement back', async () => {
+  await page.getByRole('link', { name: 'Two-factor' }).click();
+  await page.getByRole('button', { name: 'Turn off' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Turn off the authenticator app' });
+  await dialog.getByLabel('Authenticator code or backup code').fill(backupCodes[0]);
+  await dialog.getByRole('button', { name: 'Turn off' }).click();
+  await page.getByRole('alert').filter({ hasText: NOTICE }).waitFor();
+  assert.deepEqual(await visibleLinks(), []);
+  assert.ok(await page.getByRole('button', { name: 'Set up an authenticator app' }).isVisible());
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  assert.equal(await page.getByText(NOTICE).isVisible(), false);
 });
 
 test('a user without the role sees the normal pages', async () => {
@@ -133,7 +149,7 @@ test('a user without the role sees the normal pages', async () => {
   await page.getByRole('button', { name: 'Set up an authenticator app' }).waitFor();
   assert.equal(await page.getByText(NOTICE).isVisible(), false);
   await screenshots(page, 'mandatory-2fa-not-required');
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
 });
 
 test('nothing left the origin, no script failed, no policy was violated', () => {
