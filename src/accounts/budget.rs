@@ -192,14 +192,14 @@ impl Attempt {
             .await
     }
 
-    /// The secret was right and it completes a login: the reservation and every earlier
-    /// failure of the account and the address are forgotten, in one write.
+    /// The secret was right and it completes a login: the account's failures are forgotten
+    /// and the address's reservation taken back, in one write.
     pub async fn completed(self) -> Result<()> {
         if !self.reserved {
             return Ok(());
         }
         let (account, address) = (self.account, self.address);
-        self.state.db.write(move |tx| clear_both(tx, &account, address.as_ref())).await
+        self.state.db.write(move |tx| settle_completed(tx, &account, address.as_ref())).await
     }
 
     /// The secret was wrong: the reservation stays counted. The failure that reaches a
@@ -220,21 +220,22 @@ impl Attempt {
     }
 }
 
-/// A login completed (password and any second factor): the counts start over, as
-/// Rocket.Chat's "failures since the last success".
-pub async fn login_completed(state: &Accounts, user_id: &str, addr: Option<&str>) -> Result<()> {
+/// A login completed (password and any second factor): the account's count starts over, as
+/// Rocket.Chat's "failures since the last success". The address's count does not (unlike
+/// Rocket.Chat): otherwise one address could guess at other accounts without end by logging
+/// in to an account of its own between rounds; it runs out with its window.
+pub async fn login_completed(state: &Accounts, user_id: &str, _addr: Option<&str>) -> Result<()> {
     if !state.budget.settings.enabled {
         return Ok(());
     }
     let account = account_hash(state, AccountKey::User(user_id));
-    let address = address_hash(state, addr);
-    state.db.write(move |tx| clear_both(tx, &account, address.as_ref())).await
+    state.db.write(move |tx| store::clear(tx, Scope::Account, &account)).await
 }
 
-fn clear_both(tx: &rusqlite::Connection, account: &[u8; 32], address: Option<&[u8; 32]>) -> Result<()> {
+fn settle_completed(tx: &rusqlite::Connection, account: &[u8; 32], address: Option<&[u8; 32]>) -> Result<()> {
     store::clear(tx, Scope::Account, account)?;
     match address {
-        Some(a) => store::clear(tx, Scope::Address, a),
+        Some(a) => store::release(tx, Scope::Address, a),
         None => Ok(()),
     }
 }

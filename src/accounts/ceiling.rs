@@ -78,6 +78,20 @@ pub fn held_by(conn: &Connection, acting: &Acting) -> Result<Option<Vec<String>>
     mine(conn, acting)
 }
 
+/// May `acting` take a permission away from the role `role_id`? That acts on every member
+/// of the role, so no member may hold a permission the caller lacks (one's own account
+/// passes trivially: it holds nothing the caller lacks).
+pub fn may_take_from_role(conn: &Connection, acting: &Acting, role_id: &str) -> Result<()> {
+    let Some(mine) = mine(conn, acting)? else {
+        return Ok(());
+    };
+    let theirs = roles::permissions_of_members(conn, role_id)?;
+    if let Some(p) = theirs.iter().find(|p| !mine.contains(p)) {
+        return refuse(Refusal::Ceiling { permission: p.clone() });
+    }
+    Ok(())
+}
+
 /// May `acting` change which roles hold `permission` (`permissions.update`)? Only a
 /// permission one holds: otherwise editing roles would hand it to their members.
 pub fn may_edit_permission(conn: &Connection, acting: &Acting, permission: &str) -> Result<()> {

@@ -7,10 +7,13 @@
 //! | password change | all | kept | all | kept |
 //! | 2FA enrolment (TOTP, e-mail) | all but the one in use | kept | all but the one in use | kept |
 //! | sign out other clients | all but the one in use | kept | all but the one in use | kept |
+//! | SAYMON API token removed or replaced | kept | kept | all | (that token) |
 //! | deactivation, deletion, admin `users.logout` | all | all | all | all |
 //!
 //! PATs and the SAYMON API token are API keys the owner made on purpose: what ends them is
-//! removing them, or an administrator's decision about the whole account.
+//! removing them, or an administrator's decision about the whole account. A SAYMON session
+//! may have been opened with the API token (`{"auth-token": …}`), so ending the token ends
+//! the sessions too: a revoked key must not live on as a cookie.
 
 use crate::auth::token::TokenHash;
 use crate::clock::now_ms;
@@ -25,34 +28,41 @@ pub enum Event {
     PasswordChanged,
     SecondFactorEnrolled,
     SignedOutOthers,
+    SaymonApiTokenEnded,
     Deactivated,
     Deleted,
     LoggedOutByAdmin,
 }
 
-/// What an event kills. "Sessions" are login tokens and SAYMON cookie sessions; the one
-/// the request itself used survives where the table says so.
+/// Which of a kind of credential an event kills.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Kills {
-    pub sessions: Sessions,
-    pub api_keys: bool,
+pub enum Scope {
+    None,
+    All,
+    /// All but the one the request itself used.
+    AllButCurrent,
 }
 
+/// What an event kills.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sessions {
-    All,
-    AllButCurrent,
+pub struct Kills {
+    pub login_tokens: Scope,
+    pub saymon_sessions: Scope,
+    /// PATs and the SAYMON API token.
+    pub api_keys: bool,
 }
 
 /// The policy table.
 pub const fn kills(event: Event) -> Kills {
+    use Scope::{All, AllButCurrent};
     match event {
-        Event::PasswordChanged => Kills { sessions: Sessions::All, api_keys: false },
+        Event::PasswordChanged => Kills { login_tokens: All, saymon_sessions: All, api_keys: false },
         Event::SecondFactorEnrolled | Event::SignedOutOthers => {
-            Kills { sessions: Sessions::AllButCurrent, api_keys: false }
+            Kills { login_tokens: AllButCurrent, saymon_sessions: AllButCurrent, api_keys: false }
         }
+        Event::SaymonApiTokenEnded => Kills { login_tokens: Scope::None, saymon_sessions: All, api_keys: false },
         Event::Deactivated | Event::Deleted | Event::LoggedOutByAdmin => {
-            Kills { sessions: Sessions::All, api_keys: true }
+            Kills { login_tokens: All, saymon_sessions: All, api_keys: true }
         }
     }
 }
@@ -63,10 +73,17 @@ impl Event {
             Event::PasswordChanged => "password change",
             Event::SecondFactorEnrolled => "second factor enrolled",
             Event::SignedOutOthers => "signed out other clients",
+            Event::SaymonApiTokenEnded => "SAYMON API token ended",
             Event::Deactivated => "deactivation",
             Event::Deleted => "user deleted",
             Event::LoggedOutByAdmin => "users.logout",
         }
+    }
+
+    /// Events about the whole account are always recorded; the others only when they
+    /// ended something.
+    fn always_recorded(self) -> bool {
+        matches!(self, Event::PasswordChanged | Event::Deactivated | Event::Deleted | Event::LoggedOutByAdmin)
     }
 }
 
@@ -90,30 +107,32 @@ pub fn apply_in(
     why: Option<&str>,
 ) -> Result<usize> {
     let policy = kills(event);
-    let spare = |c| if policy.sessions == Sessions::AllButCurrent { c } else { None };
-    let login_spare = spare(match current {
-        Current::LoginToken(hash) => Some(hash),
-        _ => None,
-    });
-    let session_spare = spare(match current {
-        Current::SaymonSession(hash) => Some(hash),
-        _ => None,
-    });
-    let mut n = match login_spare {
-        Some(keep) => tokens::delete_other_login_tokens(tx, &user.id, &keep)?,
-        None => tokens::delete_login_tokens_of(tx, &user.id)?,
+    let (login_current, session_current) = match current {
+        Current::LoginToken(hash) => (Some(hash), None),
+        Current::SaymonSession(hash) => (None, Some(hash)),
+        Current::None => (None, None),
     };
-    n += match session_spare {
-        Some(keep) => saymon::delete_other_sessions(tx, &user.id, &keep)?,
-        None => saymon::delete_sessions_of(tx, &user.id)?,
+    let mut n = match (policy.login_tokens, login_current) {
+        (Scope::None, _) => 0,
+        (Scope::AllButCurrent, Some(keep)) => tokens::delete_other_login_tokens(tx, &user.id, &keep)?,
+        _ => tokens::delete_login_tokens_of(tx, &user.id)?,
+    };
+    n += match (policy.saymon_sessions, session_current) {
+        (Scope::None, _) => 0,
+        (Scope::AllButCurrent, Some(keep)) => saymon::delete_other_sessions(tx, &user.id, &keep)?,
+        _ => saymon::delete_sessions_of(tx, &user.id)?,
     };
     if policy.api_keys {
         n += tokens::delete_pats_of(tx, &user.id)? + usize::from(saymon::delete_api_token(tx, &user.id)?);
     }
-    // Events about the whole account are always recorded; "sign out the others" only
-    // when it signed someone out.
-    if n > 0 || policy.sessions == Sessions::All {
-        let kind = if policy.api_keys { "all" } else { "login" };
+    if n > 0 || event.always_recorded() {
+        let kind = if policy.api_keys {
+            "all"
+        } else if policy.login_tokens == Scope::None {
+            "session"
+        } else {
+            "login"
+        };
         let event = AuditEvent {
             event: "token.revoked",
             subject_id: Some(user.id.clone()),
@@ -133,18 +152,26 @@ mod tests {
 
     #[test]
     fn api_keys_die_only_with_the_account_decisions() {
-        for e in [Event::PasswordChanged, Event::SecondFactorEnrolled, Event::SignedOutOthers] {
+        for e in
+            [Event::PasswordChanged, Event::SecondFactorEnrolled, Event::SignedOutOthers, Event::SaymonApiTokenEnded]
+        {
             assert!(!kills(e).api_keys, "{e:?}");
         }
         for e in [Event::Deactivated, Event::Deleted, Event::LoggedOutByAdmin] {
-            assert_eq!(kills(e), Kills { sessions: Sessions::All, api_keys: true }, "{e:?}");
+            assert_eq!(kills(e), Kills { login_tokens: Scope::All, saymon_sessions: Scope::All, api_keys: true });
         }
     }
 
     #[test]
     fn a_password_change_spares_no_session_but_enrolment_spares_the_current_one() {
-        assert_eq!(kills(Event::PasswordChanged).sessions, Sessions::All);
-        assert_eq!(kills(Event::SecondFactorEnrolled).sessions, Sessions::AllButCurrent);
-        assert_eq!(kills(Event::SignedOutOthers).sessions, Sessions::AllButCurrent);
+        assert_eq!(kills(Event::PasswordChanged).login_tokens, Scope::All);
+        assert_eq!(kills(Event::SecondFactorEnrolled).login_tokens, Scope::AllButCurrent);
+        assert_eq!(kills(Event::SignedOutOthers).saymon_sessions, Scope::AllButCurrent);
+    }
+
+    #[test]
+    fn an_ended_api_token_takes_the_saymon_sessions_with_it_and_nothing_else() {
+        let k = kills(Event::SaymonApiTokenEnded);
+        assert_eq!((k.login_tokens, k.saymon_sessions, k.api_keys), (Scope::None, Scope::All, false));
     }
 }

@@ -51,6 +51,15 @@ pub enum MembershipError {
     NotInRole,
 }
 
+/// A PAT may not change its own owner's roles: lowering its owner to the level of an
+/// account it controls would let that account act on the owner.
+fn own_roles_need_a_session(acting: &Acting, user_id: &str) -> Result<()> {
+    if acting.acts_on_self(user_id) {
+        acting.require_session()?;
+    }
+    Ok(())
+}
+
 /// Puts `user_id` in `role_id`: the ceiling on the target, and on what it then holds.
 pub async fn add_user(
     state: &Accounts,
@@ -65,6 +74,7 @@ pub async fn add_user(
             if store::user_has_role(tx, &uid, &rid)? {
                 return Ok(Err(MembershipError::AlreadyInRole));
             }
+            own_roles_need_a_session(&acting, &uid)?;
             ceiling::may_act_on(tx, &acting, &uid)?;
             let before = ceiling::held_by(tx, &acting)?;
             store::add_user_to_role(tx, &uid, &rid, now_ms())?;
@@ -88,6 +98,7 @@ pub async fn remove_user(
             if !store::user_has_role(tx, &uid, &rid)? {
                 return Ok(Err(MembershipError::NotInRole));
             }
+            own_roles_need_a_session(&acting, &uid)?;
             ceiling::may_act_on(tx, &acting, &uid)?;
             let before = users::find_by_id(tx, &uid)?;
             store::remove_user_from_role(tx, &uid, &rid, now_ms())?;
@@ -151,8 +162,17 @@ pub async fn update_permissions(
                     }
                 }
             }
-            for (permission, _) in &changes {
+            // A PAT may not reshape what roles hold: it could lower accounts as privileged as
+            // its owner (or its owner) and so reach them, or lift accounts it controls.
+            acting.require_session()?;
+            for (permission, roles) in &changes {
                 ceiling::may_edit_permission(tx, &acting, permission)?;
+                // Taking the permission from a role acts on each of its members.
+                for role in store::roles_of_permission(tx, permission)? {
+                    if !roles.contains(&role) {
+                        ceiling::may_take_from_role(tx, &acting, &role)?;
+                    }
+                }
             }
             let now = now_ms();
             for (permission, roles) in &changes {

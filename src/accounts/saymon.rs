@@ -6,6 +6,7 @@ use super::acting::Acting;
 use super::cache::AuthEntry;
 use super::ceiling;
 use super::refusal::Refusal;
+use super::revocation::{self, Current, Event};
 use crate::auth::token::{PlainToken, TokenHash};
 use crate::clock::{Millis, now_ms};
 use crate::db::audit::{self, Actor, AuditEvent};
@@ -57,6 +58,7 @@ pub async fn issue_api_token(
             if saymon::replace_api_token(tx, &user.id, &hash, &last_part, now)? {
                 let revoked = event("saymon", "token.revoked", &user, None, "replaced by a new auth-token");
                 audit::record(tx, actor, &revoked, now)?;
+                revocation::apply_in(tx, actor, &user, Event::SaymonApiTokenEnded, Current::None, None)?;
             }
             audit::record(tx, actor, &event("saymon", "token.created", &user, Some(label), "auth-token"), now)?;
             Ok(Some(user))
@@ -86,6 +88,7 @@ pub async fn revoke_api_token(state: &Accounts, acting: &Acting, target_id: &str
             if existed {
                 let revoked = event("saymon", "token.revoked", &user, None, "auth-token deleted");
                 audit::record(tx, &acting.actor, &revoked, now_ms())?;
+                revocation::apply_in(tx, &acting.actor, &user, Event::SaymonApiTokenEnded, Current::None, None)?;
             }
             Ok(Some(existed))
         })

@@ -76,7 +76,10 @@ fn validate(state: &Accounts, update: &UserUpdate) -> std::result::Result<(), Cr
 /// Who may make this change at all, before anything is written.
 fn authorise(tx: &Connection, acting: &Acting, current: &UserRecord, update: &UserUpdate) -> Result<()> {
     if acting.acts_on_self(&current.id) {
-        if update.password.is_some() || update.email.is_some() {
+        // Credentials, and roles or permissions (a PAT lowering its own owner could let an
+        // account it controls act on the owner), need a session.
+        let credentials = update.password.is_some() || update.email.is_some();
+        if credentials || update.roles.is_some() || update.permissions.is_some() {
             acting.require_session()?;
         }
     } else {

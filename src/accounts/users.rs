@@ -113,6 +113,13 @@ pub async fn create_user(
         .db
         .write(move |tx| {
             let before = ceiling::held_by(tx, &acting)?;
+            // Only an administrator vouches for an address, at creation as at any edit.
+            if new.email_verified && new.email.is_some() && !acting.is_operator() {
+                let id = acting.user_id().unwrap_or_default();
+                if !roles::user_has_permission(tx, id, super::user_edit::VERIFY_EMAIL_PERMISSION)? {
+                    return Err(super::Refusal::VerifyEmail.into());
+                }
+            }
             if let Some(unknown) = first_unknown_role(tx, &new.roles)? {
                 return Ok(Err(CreateUserError::UnknownRole(unknown)));
             }

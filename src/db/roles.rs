@@ -140,6 +140,28 @@ pub fn role_exists(conn: &Connection, id: &str) -> Result<bool> {
     Ok(conn.query_row("SELECT 1 FROM roles WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some())
 }
 
+/// The roles that hold `permission` now.
+pub fn roles_of_permission(conn: &Connection, permission: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT role_id FROM permission_roles WHERE permission_id = ?1")?;
+    let roles = stmt.query_map([permission], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(roles)
+}
+
+/// Every permission held, through any role or directly, by any member of `role_id`.
+pub fn permissions_of_members(conn: &Connection, role_id: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT pr.permission_id FROM user_roles ur
+         JOIN permission_roles pr ON pr.role_id = ur.role_id
+         WHERE ur.user_id IN (SELECT user_id FROM user_roles WHERE role_id = ?1)
+         UNION
+         SELECT permission_id FROM user_permissions
+         WHERE user_id IN (SELECT user_id FROM user_roles WHERE role_id = ?1)
+         ORDER BY 1",
+    )?;
+    let perms = stmt.query_map([role_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(perms)
+}
+
 /// Replaces the roles granted a permission.
 pub fn set_permission_roles(conn: &Connection, id: &str, roles: &[String], now: Millis) -> Result<()> {
     conn.execute("DELETE FROM permission_roles WHERE permission_id = ?1", [id])?;
