@@ -13,7 +13,6 @@ use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Largest request body accepted (auth payloads are small; see spec/security.md §6.B).
@@ -100,10 +99,14 @@ impl Application {
     /// planner's statistics) periodically.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let purge = tokio::spawn(purge_expired_tokens(self.state.clone()));
-        let watch = tokio::spawn(watch_other_writers(self.state.db.clone()));
+        // Without the watcher the caches' lease runs out and every lookup reads the store.
+        let watch = self.state.db.watch_feed(WATCH_INTERVAL);
+        if let Err(e) = &watch {
+            log::error!("{e}: token lookups will always read the store");
+        }
         let result = self.server.await;
         purge.abort();
-        watch.abort();
+        drop(watch);
         if let Err(e) = self.state.db.checkpoint() {
             log::warn!("final checkpoint failed: {e}");
         }
@@ -171,36 +174,9 @@ async fn wait_for_shutdown_signal() {
     }
 }
 
-/// How often the database is checked for writes by another process (`tokend admin`).
+/// How often the invalidation feed is polled for writes by other processes (`tokend admin`,
+/// other nodes): a revocation made there takes effect within this (see `accounts::cache`).
 const WATCH_INTERVAL: Duration = Duration::from_millis(100);
-
-/// Invalidates the in-memory token cache when another process writes to the database, so a
-/// revocation made with `tokend admin` takes effect within `WATCH_INTERVAL`.
-async fn watch_other_writers(db: Db) {
-    let conn = match db.watch_connection() {
-        Ok(c) => Arc::new(Mutex::new(c)),
-        Err(e) => {
-            log::error!("cannot watch the database for other writers: {e}");
-            return;
-        }
-    };
-    let mut last = None;
-    let mut interval = tokio::time::interval(WATCH_INTERVAL);
-    loop {
-        interval.tick().await;
-        let c = conn.clone();
-        let version =
-            crate::blocking::run(move || Db::data_version(&c.lock().unwrap_or_else(|e| e.into_inner()))).await;
-        match version {
-            Ok(v) if last.is_some_and(|l| l != v) => {
-                db.invalidate();
-                last = Some(v);
-            }
-            Ok(v) => last = Some(v),
-            Err(e) => log::warn!("watching the database failed: {e}"),
-        }
-    }
-}
 
 async fn purge_expired_tokens(state: AppState) {
     let mut interval = tokio::time::interval(state.config.purge_interval);
@@ -208,6 +184,8 @@ async fn purge_expired_tokens(state: AppState) {
         interval.tick().await;
         let purge = |tx: &rusqlite::Transaction| {
             let now = now_ms();
+            // Every process reads the invalidation feed within a second; an hour is plenty.
+            crate::db::invalidations::purge(tx, now, 3_600_000)?;
             Ok(tokens::purge_expired(tx, now)? + saymon::purge_expired_sessions(tx, now)?)
         };
         match state.db.write(purge).await {

@@ -35,16 +35,14 @@ impl Accounts {
         let passwords = PasswordHasher::new(config.bcrypt_cost);
         let mailer = crate::mail::Mailer::new(config.smtp.as_ref());
         let budget = Arc::new(Budget::new(config.login_guard.clone()));
-        Ok(Accounts {
-            config: Arc::new(config),
-            db,
-            passwords,
-            vault,
-            auth_cache: Arc::default(),
-            saymon_auth_cache: Arc::default(),
-            budget,
-            mailer,
-        })
+        let auth_cache: Arc<AuthCache> = Arc::default();
+        let saymon_auth_cache: Arc<AuthCache<UserRecord>> = Arc::default();
+        let (rc, saymon) = (auth_cache.clone(), saymon_auth_cache.clone());
+        db.feed().listen(move |invalidations| {
+            rc.forget(invalidations);
+            saymon.forget(invalidations);
+        });
+        Ok(Accounts { config: Arc::new(config), db, passwords, vault, auth_cache, saymon_auth_cache, budget, mailer })
     }
 
     /// The store, for startup, the periodic purge and the operator commands.

@@ -107,13 +107,17 @@ pub async fn api_token_entry(state: &Accounts, presented: &str) -> Result<Option
         return Ok(None);
     }
     let hash = TokenHash::of(&presented.to_ascii_lowercase());
-    // Read before the lookup: a write that commits meanwhile makes this entry stale at once.
-    let generation = state.db.generation();
-    if let Some(entry) = state.saymon_auth_cache.get(hash.as_bytes(), generation) {
+    let trusted = super::cache::trusted(state.db.feed());
+    if let Some(entry) = state.saymon_auth_cache.get(hash.as_bytes()).filter(|_| trusted) {
         return Ok(Some(entry));
     }
+    // Noted before the lookup: an eviction that comes in meanwhile keeps its result uncached.
+    let epoch = state.saymon_auth_cache.epoch();
     let owner = state.db.read(move |c| saymon::user_by_api_token(c, &hash)).await?;
-    Ok(owner.map(|user| state.saymon_auth_cache.put(*hash.as_bytes(), generation, user)))
+    Ok(owner.map(|user| match trusted {
+        true => state.saymon_auth_cache.put(*hash.as_bytes(), epoch, user),
+        false => Arc::new(AuthEntry { owner: user, me_body: Default::default() }),
+    }))
 }
 
 /// A session just opened: the id for the `sid` cookie and, with CSRF on, the `csrf` value.

@@ -2,7 +2,7 @@
 //! requests, and login tokens (logins, `users.createToken`, the command line).
 
 use super::acting::Acting;
-use super::cache::AuthEntry;
+use super::cache::{self, AuthEntry};
 use super::refusal::Refusal;
 use super::{Accounts, ceiling};
 use crate::auth::token::{self, PlainToken, TokenHash};
@@ -28,14 +28,20 @@ pub async fn authenticate_token(
         user_id.as_deref().is_none_or(|id| id == entry.owner.user.id)
             && entry.owner.expires_at.is_none_or(|at| at > now)
     };
-    // Read before the lookup: a write that commits meanwhile makes this entry stale at once.
-    let generation = state.db.generation();
-    if let Some(entry) = state.auth_cache.get(hash.as_bytes(), generation) {
+    let trusted = cache::trusted(state.db.feed());
+    if let Some(entry) = state.auth_cache.get(hash.as_bytes()).filter(|_| trusted) {
         return Ok(usable(&entry).then_some(entry));
     }
+    // Noted before the lookup: an eviction that comes in meanwhile keeps its result uncached.
+    let epoch = state.auth_cache.epoch();
     // Cached without the user-id condition, which is checked above on every use.
     let owner = state.db.read(move |conn| tokens::authenticate(conn, None, &hash, now)).await?;
-    Ok(owner.map(|o| state.auth_cache.put(*hash.as_bytes(), generation, o)).filter(|e| usable(e)))
+    let entry = match owner {
+        Some(o) if trusted => state.auth_cache.put(*hash.as_bytes(), epoch, o),
+        Some(o) => Arc::new(AuthEntry { owner: o, me_body: Default::default() }),
+        None => return Ok(None),
+    };
+    Ok(usable(&entry).then_some(entry))
 }
 
 /// Mints a login token for `subject` on behalf of `acting` (a login, `users.createToken`,

@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/0003_saymon.sql")),
     (4, include_str!("../../migrations/0004_two_factor_methods.sql")),
     (5, include_str!("../../migrations/0005_secret_budget.sql")),
+    (6, include_str!("../../migrations/0006_cache_invalidations.sql")),
 ];
 
 pub fn latest_version() -> i64 {
@@ -103,6 +104,8 @@ mod tests {
                 out.extend(rows(&format!("SELECT seqno, name FROM pragma_index_xinfo('{index}') WHERE key = 1")));
             }
         }
+        // Triggers compare by their text: write them identically in both places.
+        out.extend(rows("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"));
         out
     }
 

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod bench_seed;
 pub mod budget;
 pub mod email_2fa;
+pub mod invalidations;
 pub mod inventory;
 pub mod migrations;
 pub mod pats;
@@ -26,7 +27,6 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// How long a connection waits on a lock held by another writer before giving up (503).
@@ -37,9 +37,9 @@ pub struct Db {
     pool: Pool<SqliteConnectionManager>,
     /// Where `write` sends its work: one thread batching writes into shared commits.
     writer: writer::Writer,
-    /// Bumped after every committed write (and when another process is seen to write),
-    /// so anything cached from the database knows when it may be stale.
-    generation: Arc<AtomicU64>,
+    /// The cache-invalidation feed, read after every commit of this process's writer and
+    /// polled for other writers' (`watch_other_writers` in startup).
+    feed: Arc<invalidations::Feed>,
     path: std::path::PathBuf,
 }
 
@@ -103,9 +103,11 @@ impl Db {
             .map_err(|e| e.to_string())?;
         let conn = Connection::open(path).map_err(|e| e.to_string())?;
         configure(&conn, synchronous).map_err(|e| e.to_string())?;
-        let generation = Arc::new(AtomicU64::new(0));
-        let writer = writer::Writer::start(conn, generation.clone()).map_err(|e| e.to_string())?;
-        Ok(Db { pool, writer, generation, path: path.to_path_buf() })
+        let feed = Arc::new(invalidations::Feed::default());
+        let reader = feed.clone();
+        let writer = writer::Writer::start(conn, Arc::new(move |c: &Connection| reader.catch_up_or_forget(c)))
+            .map_err(|e| e.to_string())?;
+        Ok(Db { pool, writer, feed, path: path.to_path_buf() })
     }
 
     /// Runs read-only work on a pooled connection, off the async workers.
@@ -143,27 +145,39 @@ impl Db {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = work(&tx)?;
         tx.commit()?;
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.feed.catch_up_or_forget(&conn);
         Ok(value)
     }
 
-    /// The current write generation (see `generation` on `Db`).
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+    /// The cache-invalidation feed (the token caches listen to it).
+    pub fn feed(&self) -> &invalidations::Feed {
+        &self.feed
     }
 
-    /// Marks everything cached as stale: another process (e.g. `tokend admin`) wrote.
-    pub fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+    /// Polls the invalidation feed every `every` on a thread and connection of its own, for
+    /// what other processes write (this process's writes are read at commit). A thread, not
+    /// a task on the blocking pool: a busy pool must not starve the lease the caches depend
+    /// on. Stops when the returned watch is dropped.
+    pub fn watch_feed(&self, every: std::time::Duration) -> Result<FeedWatch> {
+        let conn = self.watch_connection()?;
+        let feed = Arc::downgrade(&self.feed);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::Builder::new()
+            .name("cache-feed".into())
+            .spawn(move || {
+                while !stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                    let Some(feed) = feed.upgrade() else { return };
+                    feed.catch_up_or_forget(&conn);
+                    drop(feed);
+                    std::thread::sleep(every);
+                }
+            })
+            .map_err(|e| Error::Internal(format!("cannot start the cache-feed watcher: {e}")))?;
+        Ok(FeedWatch { stop })
     }
 
-    /// SQLite's `data_version` as seen from a fresh read: it changes whenever another
-    /// connection, in any process, commits.
-    pub fn data_version(conn: &Connection) -> Result<i64> {
-        Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
-    }
-
-    /// A connection of its own, outside the pool, for watching `data_version`.
+    /// A connection of its own, outside the pool, for polling the feed.
     pub fn watch_connection(&self) -> Result<Connection> {
         Ok(Connection::open(&self.path)?)
     }
@@ -180,6 +194,17 @@ impl Db {
     pub fn checkpoint(&self) -> Result<()> {
         let conn = self.pool.get()?;
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;").map_err(Error::from)
+    }
+}
+
+/// The running feed watcher; dropping it stops the thread.
+pub struct FeedWatch {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for FeedWatch {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
 

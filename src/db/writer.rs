@@ -1,8 +1,9 @@
 //! Group commit. One thread owns the write connection and drains every queued write into
 //! one `BEGIN IMMEDIATE` transaction: each job runs in its own SAVEPOINT, so a failing job
 //! rolls back only its own changes and gets its own error; the batch commits once (one WAL
-//! fsync for all of them under `synchronous=FULL`), the write generation is bumped, and
-//! only then is any job answered. Nothing is acknowledged before it is durable.
+//! fsync for all of them under `synchronous=FULL`), the after-commit hook runs (it hands the
+//! batch's cache invalidations to the caches), and only then is any job answered. Nothing is
+//! acknowledged before it is durable, nor before the caches have forgotten what it changed.
 //!
 //! Jobs run one after another in arrival order, so a job that stamps `now` inside its
 //! closure still stamps in commit order, exactly as with one transaction per write.
@@ -11,7 +12,6 @@ use crate::error::{Error, Result};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use tokio::sync::oneshot;
 
@@ -70,10 +70,11 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn` (already configured with the pragmas).
-    pub fn start(conn: Connection, generation: Arc<AtomicU64>) -> std::io::Result<Writer> {
+    /// Starts the writer thread on `conn` (already configured with the pragmas); `after_commit`
+    /// runs on that connection after every committed batch, before its jobs are answered.
+    pub fn start(conn: Connection, after_commit: Arc<AfterCommit>) -> std::io::Result<Writer> {
         let (jobs, queue) = channel::<BoxedJob>();
-        std::thread::Builder::new().name("db-writer".into()).spawn(move || serve(conn, &queue, &generation))?;
+        std::thread::Builder::new().name("db-writer".into()).spawn(move || serve(conn, &queue, &*after_commit))?;
         Ok(Writer { jobs })
     }
 
@@ -90,20 +91,23 @@ impl Writer {
     }
 }
 
-fn serve(mut conn: Connection, queue: &Receiver<BoxedJob>, generation: &AtomicU64) {
+/// What runs after each committed batch, on the writer's connection.
+pub type AfterCommit = dyn Fn(&Connection) + Send + Sync;
+
+fn serve(mut conn: Connection, queue: &Receiver<BoxedJob>, after_commit: &AfterCommit) {
     while let Ok(first) = queue.recv() {
-        run_batch(&mut conn, first, || queue.try_recv().map_err(|_: TryRecvError| ()), generation);
+        run_batch(&mut conn, first, || queue.try_recv().map_err(|_: TryRecvError| ()), after_commit);
     }
 }
 
 /// Runs `first` and whatever `more` yields (up to `MAX_BATCH` jobs) in one transaction and
-/// answers every job after the commit and the bump of `generation` (so a reader that sees
-/// an answer also sees a new generation). Returns whether the batch was committed.
+/// answers every job after the commit and `after_commit` (so a client that sees an answer
+/// never meets a cached credential the write revoked). Returns whether the batch committed.
 pub(super) fn run_batch(
     conn: &mut Connection,
     first: BoxedJob,
     mut more: impl FnMut() -> std::result::Result<BoxedJob, ()>,
-    generation: &AtomicU64,
+    after_commit: &dyn Fn(&Connection),
 ) -> bool {
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
@@ -146,7 +150,7 @@ pub(super) fn run_batch(
     }
     match tx.commit() {
         Ok(()) => {
-            generation.fetch_add(1, Ordering::SeqCst);
+            after_commit(conn);
             answer_all(done, || Ok(()));
             true
         }

@@ -1,4 +1,5 @@
 use super::*;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 fn table(dir: &tempfile::TempDir) -> Connection {
@@ -23,10 +24,13 @@ fn values(conn: &Connection) -> Vec<i64> {
 }
 
 /// Runs the jobs as one batch, as the writer thread does with a full queue.
-fn batch(conn: &mut Connection, jobs: Vec<BoxedJob>, generation: &AtomicU64) -> bool {
+/// `commits` counts the after-commit hook's runs.
+fn batch(conn: &mut Connection, jobs: Vec<BoxedJob>, commits: &AtomicU64) -> bool {
     let mut jobs = jobs.into_iter();
     let first = jobs.next().unwrap();
-    run_batch(conn, first, || jobs.next().ok_or(()), generation)
+    run_batch(conn, first, || jobs.next().ok_or(()), &|_: &Connection| {
+        commits.fetch_add(1, Ordering::SeqCst);
+    })
 }
 
 #[test]
@@ -42,7 +46,7 @@ fn a_failing_job_rolls_back_only_itself_and_gets_its_own_error() {
     assert!(matches!(dup_answer.blocking_recv().unwrap(), Err(Error::Conflict(_))));
     assert_eq!(b_answer.blocking_recv().unwrap().unwrap(), 2);
     assert_eq!(values(&conn), vec![1, 2]);
-    assert_eq!(generation.load(Ordering::SeqCst), 8, "one commit, one new generation");
+    assert_eq!(generation.load(Ordering::SeqCst), 8, "one commit, one run of the hook");
 }
 
 #[test]
@@ -85,7 +89,14 @@ async fn submitted_writes_are_answered_after_their_commit() {
     let dir = tempfile::tempdir().unwrap();
     let conn = table(&dir);
     let generation = Arc::new(AtomicU64::new(0));
-    let writer = Writer::start(conn, generation.clone()).unwrap();
+    let commits = generation.clone();
+    let writer = Writer::start(
+        conn,
+        Arc::new(move |_: &Connection| {
+            commits.fetch_add(1, Ordering::SeqCst);
+        }),
+    )
+    .unwrap();
     let writes = (10..42).map(|v| {
         let writer = writer.clone();
         tokio::spawn(
