@@ -39,7 +39,8 @@ fn credential_lookups_search_an_index_even_with_stale_statistics() {
         conn.query_row("SELECT stat FROM sqlite_stat1 WHERE tbl = 'users' LIMIT 1", [], |r| r.get(0)).unwrap();
     assert!(stale.starts_with("1 "), "the statistics still say one user: {stale}");
     let user_by_id = users::users_where("u.id = ?1");
-    for sql in [tokens::TOKEN_BY_HASH, saymon::API_TOKEN_OWNER, saymon::SESSION_BY_HASH, user_by_id.as_str()] {
+    let (token_owner, api_token_owner) = (tokens::token_owner_sql(), saymon::api_token_owner_sql());
+    for sql in [token_owner.as_str(), api_token_owner.as_str(), saymon::SESSION_BY_HASH, user_by_id.as_str()] {
         let plan = plan(&conn, sql);
         assert!(plan.contains("SEARCH") && !plan.contains("SCAN"), "{sql}\n  → {plan}");
     }
@@ -53,4 +54,13 @@ fn a_seeded_token_resolves_to_its_owner() {
     let owner = tokens::authenticate(&conn, None, &hash, 1).unwrap().expect("a valid token");
     assert_eq!(owner.user.username, "bench-1", "token 2001 belongs to user 2001 % 2000");
     assert!(tokens::authenticate(&conn, Some("someone-else"), &hash, 1).unwrap().is_none());
+}
+
+#[test]
+fn the_index_credential_lookups_name_is_the_user_id() {
+    let conn = grown_store_with_stale_statistics();
+    let column: String = conn
+        .query_row(&format!("SELECT name FROM pragma_index_info('{}')", users::USERS_BY_ID), [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(column, "id");
 }

@@ -1,6 +1,6 @@
 //! SAYMON credentials: one API token per user and cookie sessions, both by SHA-256.
 
-use super::users::{UserRecord, find_active_by_id};
+use super::users::{ROLES_COLUMN, USER_COLUMNS, USERS_BY_ID, UserRecord, find_active_by_id, user_with_roles_from_row};
 use crate::auth::token::TokenHash;
 use crate::clock::Millis;
 use crate::error::Result;
@@ -35,19 +35,24 @@ pub fn api_token_last_part(conn: &Connection, user_id: &str) -> Result<Option<St
         .optional()?)
 }
 
-pub(crate) const API_TOKEN_OWNER: &str = "SELECT user_id FROM saymon_tokens WHERE token_hash = ?1";
 pub(crate) const SESSION_BY_HASH: &str =
     "SELECT user_id, csrf_hash FROM saymon_sessions WHERE session_hash = ?1 AND expires_at > ?2";
 
-/// The active owner of an API token: the token's `user_id`, then the user by primary key
-/// (no join, see `users::find_active_by_id`).
+/// An API token's active owner with roles, in one statement (join order and index fixed,
+/// as in `tokens::token_owner_sql`).
+pub(crate) fn api_token_owner_sql() -> String {
+    format!(
+        "SELECT {USER_COLUMNS}, {ROLES_COLUMN} FROM saymon_tokens t CROSS JOIN users u INDEXED BY {USERS_BY_ID}
+         WHERE t.token_hash = ?1 AND u.id = t.user_id AND u.active = 1"
+    )
+}
+
+/// The active owner of an API token.
 pub fn user_by_api_token(conn: &Connection, hash: &TokenHash) -> Result<Option<UserRecord>> {
-    let owner: Option<String> =
-        conn.prepare_cached(API_TOKEN_OWNER)?.query_row([hash.as_bytes()], |r| r.get(0)).optional()?;
-    match owner {
-        Some(id) => find_active_by_id(conn, &id),
-        None => Ok(None),
-    }
+    Ok(conn
+        .prepare_cached(&api_token_owner_sql())?
+        .query_row([hash.as_bytes()], |r| user_with_roles_from_row(r, 0))
+        .optional()?)
 }
 
 /// A session that is still valid, with its owner (active) and CSRF hash.

@@ -1,6 +1,6 @@
 //! Rocket.Chat credentials: login tokens and personal access tokens, stored by SHA-256.
 
-use super::users::{UserRecord, find_active_by_id};
+use super::users::{ROLES_COLUMN, USER_COLUMNS, USERS_BY_ID, UserRecord, user_with_roles_from_row};
 use crate::auth::token::TokenHash;
 use crate::clock::Millis;
 use crate::error::Result;
@@ -28,35 +28,42 @@ pub struct TokenOwner {
     pub bypass_2fa: bool,
 }
 
-pub(crate) const TOKEN_BY_HASH: &str = "SELECT user_id, kind, created_at, expires_at, bypass_2fa FROM tokens
-     WHERE token_hash = ?1 AND (?2 IS NULL OR user_id = ?2) AND (expires_at IS NULL OR expires_at > ?3)";
+/// The hot path's one statement: the token by its hash (the unique index), its owner by
+/// primary key if active, and the owner's roles — one prepared statement per cache miss.
+/// The join order and the owner's index are fixed (`CROSS JOIN`, `INDEXED BY`): a plan
+/// chosen from stale statistics (a store analysed when it held one user) would otherwise
+/// scan every user for each token (`plan_tests.rs` holds it to index searches).
+pub(crate) fn token_owner_sql() -> String {
+    format!(
+        "SELECT t.kind, t.created_at, t.expires_at, t.bypass_2fa, {USER_COLUMNS}, {ROLES_COLUMN}
+         FROM tokens t CROSS JOIN users u INDEXED BY {USERS_BY_ID}
+         WHERE t.token_hash = ?1 AND (t.expires_at IS NULL OR t.expires_at > ?2)
+           AND u.id = t.user_id AND u.active = 1"
+    )
+}
 
-/// The hot path of every authenticated request: one lookup by hash on the unique index,
-/// filtered by expiry (and `user_id` when given), then the owner if active, with roles.
-/// Two statements rather than a join: see `users::find_active_by_id`. A revocation that
-/// commits between them is seen by the next request (it bumps the write generation).
+/// Resolves a token to its active owner (with roles) and the token's facts, in one indexed
+/// statement; `user_id`, when given, must be the owner. A revocation that commits after it
+/// ran reaches the token cache through the invalidation feed (`accounts::cache`).
 pub fn authenticate(
     conn: &Connection,
     user_id: Option<&str>,
     hash: &TokenHash,
     now: Millis,
 ) -> Result<Option<TokenOwner>> {
-    let token = conn
-        .prepare_cached(TOKEN_BY_HASH)?
-        .query_row(params![hash.as_bytes(), user_id, now], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    let found = conn
+        .prepare_cached(&token_owner_sql())?
+        .query_row(params![hash.as_bytes(), now], |r| {
+            Ok(TokenOwner {
+                kind: TokenKind::parse(&r.get::<_, String>(0)?),
+                created_at: r.get(1)?,
+                expires_at: r.get(2)?,
+                bypass_2fa: r.get(3)?,
+                user: user_with_roles_from_row(r, 4)?,
+            })
         })
         .optional()?;
-    let Some((owner_id, kind, created_at, expires_at, bypass_2fa)) = token else {
-        return Ok(None);
-    };
-    Ok(find_active_by_id(conn, &owner_id)?.map(|user| TokenOwner {
-        user,
-        kind: TokenKind::parse(&kind),
-        created_at,
-        expires_at,
-        bypass_2fa,
-    }))
+    Ok(found.filter(|owner| user_id.is_none_or(|id| id == owner.user.id)))
 }
 
 /// Stores a new login token and, in the same transaction, evicts the user's oldest login

@@ -59,6 +59,24 @@ pub fn roles_of(conn: &Connection, user_id: &str) -> Result<Vec<String>> {
     Ok(roles)
 }
 
+/// The index SQLite made for `users.id` (the table's first unique constraint, its primary
+/// key): credential lookups name it so stale statistics cannot turn them into scans.
+pub(crate) const USERS_BY_ID: &str = "sqlite_autoindex_users_1";
+
+/// The user's role ids as one text column (unit-separator-joined), after `USER_COLUMNS`, so a
+/// credential lookup reads the owner and the roles in the same statement.
+pub(crate) const ROLES_COLUMN: &str =
+    "(SELECT group_concat(role_id, char(31)) FROM user_roles WHERE user_id = u.id) AS roles";
+
+/// A user read with `USER_COLUMNS` from column `at` and `ROLES_COLUMN` right after them.
+pub(crate) fn user_with_roles_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<UserRecord> {
+    let mut user = user_from_row(row, at)?;
+    let roles: Option<String> = row.get(at + 15)?;
+    user.roles = roles.map(|r| r.split('\u{1f}').map(str::to_string).collect()).unwrap_or_default();
+    user.roles.sort();
+    Ok(user)
+}
+
 /// The `USER_COLUMNS` of the users matching `condition`.
 pub(crate) fn users_where(condition: &str) -> String {
     format!("SELECT {USER_COLUMNS} FROM users u WHERE {condition}")
