@@ -73,7 +73,8 @@ seeded_store() {
 }
 seeded() { # seeded NAME PICK FIRST SPAN [VAR=value...]: environment for lua/seeded.lua
     echo BENCH_USERS_FILE="$WORK/$1.users" BENCH_PREFIX="$PREFIX" BENCH_PICK="$2" BENCH_FIRST="$3" \
-        BENCH_SPAN="$4" BENCH_THREADS="$THREADS" BENCH_METHOD=GET BENCH_PATH=/api/v1/me BENCH_SEEDED_BODY= "${@:5}"
+        BENCH_SPAN="$4" BENCH_THREADS="$THREADS" BENCH_METHOD=GET BENCH_PATH=/api/v1/me BENCH_SEEDED_BODY= \
+        BENCH_SAYMON=0 "${@:5}"
 }
 
 # --- 1. the main store: 1000 seeded users with tokens to log out, then the bench accounts ----
@@ -122,6 +123,7 @@ source "$ROOT/bench/logins.sh"
 source "$ROOT/bench/fairness.sh"
 source "$ROOT/bench/writes.sh"
 source "$ROOT/bench/scale.sh"
+source "$ROOT/bench/realistic.sh"
 
 # --- report --------------------------------------------------------------------------------
 {
@@ -141,6 +143,7 @@ for f in "me:$ME_RPS:$ME_P99" "pat:$PAT_RPS:$PAT_P99" "saymon_current:$SAY_RPS:$
 done
 check "store_files_changed_by_auth_load" "$AUTH_WRITES" eq 0
 report_scale
+report_realistic
 report_logins
 report_fairness
 report_writes

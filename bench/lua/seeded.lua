@@ -3,7 +3,11 @@
 -- $BENCH_USERS_FILE. Which token each request presents ($BENCH_PICK):
 --   random      drawn uniformly from tokens $BENCH_FIRST .. $BENCH_FIRST + $BENCH_SPAN - 1;
 --   sequential  each token once, split between wrk's threads, from $BENCH_FIRST for run 1
---               and $BENCH_PER_RUN tokens further for each later run ($BENCH_RUN).
+--               and $BENCH_PER_RUN tokens further for each later run ($BENCH_RUN);
+--   cycle       tokens $BENCH_FIRST .. + $BENCH_SPAN - 1 in turn, over and over (every request
+--               a different token until the span wraps: the worst case for a cache).
+-- $BENCH_SAYMON=1 presents user (i % users)'s SAYMON API token (`bench seed` gives each user
+-- 5eed0000-0000-4000-8000-<index in 12 hex digits>) as ?api-token= instead.
 -- $BENCH_METHOD $BENCH_PATH (GET /api/v1/me); $BENCH_SEEDED_BODY=pat sends a PAT name unique
 -- across threads and runs ($BENCH_TAG and $BENCH_RUN keep runs apart).
 local prefix = os.getenv("BENCH_PREFIX")
@@ -11,6 +15,7 @@ local pick = os.getenv("BENCH_PICK") or "random"
 local method = os.getenv("BENCH_METHOD") or "GET"
 local path = os.getenv("BENCH_PATH") or "/api/v1/me"
 local pat_body = os.getenv("BENCH_SEEDED_BODY") == "pat"
+local saymon = os.getenv("BENCH_SAYMON") == "1"
 local run = tonumber(os.getenv("BENCH_RUN") or "1")
 local span = tonumber(os.getenv("BENCH_SPAN") or "1000")
 local first = tonumber(os.getenv("BENCH_FIRST") or "0")
@@ -41,8 +46,15 @@ function request()
     if pick == "sequential" then
         i = next_token
         next_token = next_token + step
+    elseif pick == "cycle" then
+        i = first + (next_token - first) % span
+        next_token = next_token + step
     else
         i = first + math.random(0, span - 1)
+    end
+    if saymon then
+        local u = i % #users
+        return wrk.format("GET", string.format("/node/api/users/current?api-token=5eed0000-0000-4000-8000-%012x", u))
     end
     local headers = {
         ["X-User-Id"] = users[(i % #users) + 1],

@@ -18,8 +18,15 @@ pub fn token(prefix: &str, index: u64) -> String {
     format!("{prefix}{index:0width$}", width = INDEX_DIGITS)
 }
 
-/// Creates `users` users (`bench-0`, `bench-1`, ...; role `user`, no password) and `tokens`
-/// login tokens, token `i` belonging to user `i % users`. Returns the users' ids in order.
+/// The SAYMON API token of seeded user `index`: a UUID built from the index (benchmark
+/// stores only), so the load generator can rebuild it; stored by SHA-256 like any other.
+pub fn api_token(index: u64) -> String {
+    format!("5eed0000-0000-4000-8000-{index:012x}")
+}
+
+/// Creates `users` users (`bench-0`, `bench-1`, ...; role `user`, no password), each with a
+/// SAYMON API token (`api_token`), and `tokens` login tokens, token `i` belonging to user
+/// `i % users`. Returns the users' ids in order.
 /// Refuses a store that holds anything but its first admin: seeding is for benchmark
 /// stores, never for one that serves real accounts.
 pub fn seed(
@@ -44,10 +51,15 @@ pub fn seed(
         "INSERT INTO users (id, username, name, active, created_at, updated_at) VALUES (?1, ?2, ?2, 1, ?3, ?3)",
     )?;
     let mut add_role = conn.prepare("INSERT INTO user_roles (user_id, role_id) VALUES (?1, 'user')")?;
+    let mut add_api_token = conn.prepare(
+        "INSERT INTO saymon_tokens (user_id, token_hash, last_part, created_at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
     for i in 0..users {
         let id = random::user_id();
         add_user.execute(params![id, format!("bench-{i}"), now])?;
         add_role.execute([&id])?;
+        let api_token = api_token(i);
+        add_api_token.execute(params![id, TokenHash::of(&api_token).as_bytes(), &api_token[32..], now])?;
         ids.push(id);
     }
     let mut add_token = conn.prepare(
@@ -73,5 +85,6 @@ mod tests {
         let t = token(&prefix, 42);
         assert!(crate::auth::token::is_plausible(&t));
         assert!(t.ends_with("0000000042"));
+        assert!(crate::accounts::saymon::is_uuid(&api_token(42)), "{}", api_token(42));
     }
 }

@@ -1,0 +1,82 @@
+# Sourced by bench/run.sh after scale.sh: the load an auth server actually sees (issue 14).
+# On the store of $SCALE_TOKENS tokens over 10 000 users, /me with one token (the one-token
+# figure), with random tokens of the 10 000 users, the same while 8 connections log in (the
+# bcrypt bound), and with 100 000 and all $SCALE_TOKENS distinct tokens in turn (every request
+# a new token until the span wraps); SAYMON ?api-token= of random users with and without the
+# logins. Each figure is also a ratio to /api/info in the same run.
+
+start_server "$WORK/large"
+read -r LARGE_ADMIN_ID LARGE_ADMIN_TOKEN <<<"$(login admin "$ADMIN_PASSWORD")"
+LOGIN_USERS=""
+for i in $(seq 1 8); do
+    expect_200 "users.create real-$i (large store)" -H 'Content-Type: application/json' \
+        -H "X-User-Id: $LARGE_ADMIN_ID" -H "X-Auth-Token: $LARGE_ADMIN_TOKEN" "$BASE/api/v1/users.create" \
+        -d "{\"email\":\"real-$i@example.com\",\"name\":\"Real $i\",\"username\":\"real-$i\",\"password\":\"$USER_PASSWORD\"}"
+    LOGIN_USERS="$LOGIN_USERS real-$i:$USER_PASSWORD"
+done
+
+# real_run NAME PICK SPAN [VAR=value...]: RUNS measured runs of /me (or SAYMON) after a warm-up.
+real_run() {
+    local name="$1" pick="$2" span="$3"; shift 3
+    export $(seeded large "$pick" 0 "$span" "$@")
+    wrk -t"$THREADS" -c"$CONNS" -d2s -s "$ROOT/bench/lua/seeded.lua" "$BASE" >/dev/null
+    measure "$name" "$RUNS" -s "$ROOT/bench/lua/seeded.lua" "$BASE"
+}
+
+# real_run_with_logins NAME PICK SPAN [VAR=value...]: the same while 8 connections log in.
+real_run_with_logins() {
+    local name="$1" pick="$2" span="$3"; shift 3
+    export $(seeded large "$pick" 0 "$span" "$@")
+    local rps=() p99=() logins=()
+    for run in $(seq 1 "$RUNS"); do
+        BENCH_LOGIN_USERS="$LOGIN_USERS" wrk -t1 -c8 -d"$(( ${DURATION%s} + 3 ))s" --timeout 10s \
+            -s "$ROOT/bench/lua/logins.lua" "$BASE/api/v1/login" >"$RESULTS/$name-logins-$run.txt" 2>&1 &
+        local login_pid=$!
+        sleep 1 # the logins fill the hashing threads first
+        export BENCH_RUN="$run"
+        wrk_run "$name-$run" -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$ROOT/bench/lua/seeded.lua" "$BASE"
+        wait "$login_pid" || die "wrk failed (logins during $name)"
+        TOTAL_ERRORS=$((TOTAL_ERRORS + $(errors_of "$RESULTS/$name-logins-$run.txt")))
+        rps+=("$(rps_of "$RESULTS/$name-$run.txt")")
+        p99+=("$(p99_ms_of "$RESULTS/$name-$run.txt")")
+        logins+=("$(rps_of "$RESULTS/$name-logins-$run.txt")")
+    done
+    M_RPS="$(median "${rps[@]}")"; M_P99="$(median "${p99[@]}")"; M_LOGINS="$(median "${logins[@]}")"
+    SPREAD+=("$name=${rps[*]}" "$name-logins=${logins[*]}")
+}
+
+log "realistic: /api/info, one token, random tokens of 10 000 users, with and without logins"
+measure real-info "$RUNS" "$BASE/api/info"; R_INFO="$M_RPS"
+real_run real-one random 1; R_ONE="$M_RPS"; R_ONE_P99="$M_P99"
+real_run real-10k random 10000; R_10K="$M_RPS"; R_10K_P99="$M_P99"
+real_run_with_logins real-10k-logins random 10000; R_10K_L="$M_RPS"; R_10K_L_P99="$M_P99"; R_LOGINS="$M_LOGINS"
+log "realistic: 100 000 and $SCALE_TOKENS distinct tokens in turn"
+real_run real-100k cycle 100000; R_100K="$M_RPS"; R_100K_P99="$M_P99"
+real_run real-all cycle "$SCALE_TOKENS"; R_ALL="$M_RPS"; R_ALL_P99="$M_P99"
+log "realistic: SAYMON ?api-token= of random users, with and without logins"
+real_run real-saymon random 10000 BENCH_SAYMON=1; R_SAY="$M_RPS"; R_SAY_P99="$M_P99"
+real_run_with_logins real-saymon-logins random 10000 BENCH_SAYMON=1; R_SAY_L="$M_RPS"; R_SAY_L_P99="$M_P99"
+REAL_RSS="$(rss_mb VmHWM)"
+stop_server
+
+report_realistic() {
+    info "real_info_rps" "$R_INFO"
+    info "real_one_token_rps (vs info)" "$R_ONE ($(ratio "$R_ONE" "$R_INFO"))"
+    info "real_10k_users_rps (vs info)" "$R_10K ($(ratio "$R_10K" "$R_INFO"))"
+    check "real_10k_users_p99_ms" "$R_10K_P99" lt 5
+    info "real_10k_users_with_logins_rps (vs info)" "$R_10K_L ($(ratio "$R_10K_L" "$R_INFO"))"
+    check "real_10k_with_logins_vs_without" "$(ratio "$R_10K_L" "$R_10K")" ge 0.8
+    check "real_10k_with_logins_p99_ms" "$R_10K_L_P99" lt 5
+    info "real_logins_per_s_during_me_load" "$R_LOGINS"
+    info "real_100k_cycling_rps (vs info)" "$R_100K ($(ratio "$R_100K" "$R_INFO"))"
+    check "real_100k_cycling_vs_one_token" "$(ratio "$R_100K" "$R_ONE")" ge 0.5
+    check "real_100k_cycling_p99_ms" "$R_100K_P99" lt 5
+    info "real_${SCALE_TOKENS}_cycling_rps (vs info)" "$R_ALL ($(ratio "$R_ALL" "$R_INFO"))"
+    check "real_${SCALE_TOKENS}_cycling_vs_one_token" "$(ratio "$R_ALL" "$R_ONE")" ge 0.4
+    info "real_${SCALE_TOKENS}_cycling_p99_ms" "$R_ALL_P99"
+    info "real_saymon_10k_rps (vs info)" "$R_SAY ($(ratio "$R_SAY" "$R_INFO"))"
+    info "real_saymon_10k_with_logins_rps" "$R_SAY_L"
+    check "real_saymon_with_logins_vs_without" "$(ratio "$R_SAY_L" "$R_SAY")" ge 0.8
+    check "real_saymon_with_logins_p99_ms" "$R_SAY_L_P99" lt 5
+    info "real_rss_peak_mb" "$REAL_RSS"
+}
