@@ -27,19 +27,25 @@ use std::sync::{Arc, OnceLock, RwLock};
 /// watcher reads it every 100 ms; the writer after every commit.
 pub const LEASE_MS: Millis = 1_000;
 
-/// More distinct tokens than this and the cache starts over. An entry with its rendered
-/// `/me` body takes about 2 kB, so this bounds the cache to ~20 MB even when every request
-/// presents a different token.
-const MAX_ENTRIES: usize = 10_000;
+/// More distinct tokens than this and the cache starts over. A token's entry is about 150
+/// bytes: its owner's record and rendered `/me` body (about 2 kB) are shared by every token
+/// of that user, so 131 072 tokens of 10 000 users take about 45 MB.
+const MAX_ENTRIES: usize = 131_072;
 
-/// Whose credential a cached owner is.
+/// Whose credential a cached owner is; owners of one user share that user's record.
 pub trait Owner {
     fn user_id(&self) -> &str;
+    /// Takes the shared user record of `other`, an owner of the same user.
+    fn share_user(&mut self, other: &Self);
 }
 
 impl Owner for TokenOwner {
     fn user_id(&self) -> &str {
         &self.user.id
+    }
+
+    fn share_user(&mut self, other: &Self) {
+        self.user = other.user.clone();
     }
 }
 
@@ -47,17 +53,28 @@ impl Owner for UserRecord {
     fn user_id(&self) -> &str {
         &self.id
     }
+
+    fn share_user(&mut self, _: &Self) {}
 }
 
 pub struct AuthEntry<O = TokenOwner> {
     pub owner: O,
     /// The owner's own user document (`/me`, SAYMON's `users/current`), serialised once
-    /// per entry.
-    pub me_body: OnceLock<Bytes>,
+    /// per user and shared by the user's cached tokens.
+    pub me_body: Arc<OnceLock<Bytes>>,
+}
+
+impl<O> AuthEntry<O> {
+    /// An entry for one request only (not cached).
+    pub fn uncached(owner: O) -> Arc<Self> {
+        Arc::new(AuthEntry { owner, me_body: Arc::default() })
+    }
 }
 
 struct Entries<O> {
     by_hash: HashMap<[u8; 32], Arc<AuthEntry<O>>>,
+    /// One entry of each cached user, whose record and body new entries of that user share.
+    by_user: HashMap<String, Arc<AuthEntry<O>>>,
     /// Evictions applied so far; a lookup that started before the latest is not cached.
     epoch: u64,
 }
@@ -68,7 +85,7 @@ pub struct AuthCache<O = TokenOwner> {
 
 impl<O> Default for AuthCache<O> {
     fn default() -> Self {
-        AuthCache { entries: RwLock::new(Entries { by_hash: HashMap::new(), epoch: 0 }) }
+        AuthCache { entries: RwLock::new(Entries { by_hash: HashMap::new(), by_user: HashMap::new(), epoch: 0 }) }
     }
 }
 
@@ -89,15 +106,27 @@ impl<O: Owner> AuthCache<O> {
 
     /// Remembers `owner`, read from the store by a lookup that started at `epoch`; if an
     /// eviction came in since, the entry serves this request only.
-    pub fn put(&self, hash: [u8; 32], epoch: u64, owner: O) -> Arc<AuthEntry<O>> {
-        let entry = Arc::new(AuthEntry { owner, me_body: OnceLock::new() });
+    pub fn put(&self, hash: [u8; 32], epoch: u64, mut owner: O) -> Arc<AuthEntry<O>> {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        if entries.epoch == epoch {
-            if entries.by_hash.len() >= MAX_ENTRIES {
-                entries.by_hash.clear();
-            }
-            entries.by_hash.insert(hash, entry.clone());
+        if entries.epoch != epoch {
+            return AuthEntry::uncached(owner);
         }
+        if entries.by_hash.len() >= MAX_ENTRIES {
+            entries.by_hash.clear();
+            entries.by_user.clear();
+        }
+        let entry = match entries.by_user.get(owner.user_id()) {
+            Some(sibling) => {
+                owner.share_user(&sibling.owner);
+                Arc::new(AuthEntry { owner, me_body: sibling.me_body.clone() })
+            }
+            None => {
+                let entry = AuthEntry::uncached(owner);
+                entries.by_user.insert(entry.owner.user_id().to_string(), entry.clone());
+                entry
+            }
+        };
+        entries.by_hash.insert(hash, entry.clone());
         entry
     }
 
@@ -110,8 +139,14 @@ impl<O: Owner> AuthCache<O> {
                 Invalidation::Token(hash) => {
                     entries.by_hash.remove(hash);
                 }
-                Invalidation::User(id) => entries.by_hash.retain(|_, e| e.owner.user_id() != id),
-                Invalidation::Everything => entries.by_hash.clear(),
+                Invalidation::User(id) => {
+                    entries.by_user.remove(id);
+                    entries.by_hash.retain(|_, e| e.owner.user_id() != id);
+                }
+                Invalidation::Everything => {
+                    entries.by_hash.clear();
+                    entries.by_user.clear();
+                }
             }
         }
     }
@@ -131,6 +166,42 @@ mod tests {
         fn user_id(&self) -> &str {
             self.0
         }
+
+        fn share_user(&mut self, _: &Self) {}
+    }
+
+    #[test]
+    fn entries_are_distrusted_until_the_feed_is_read_and_again_when_it_fails() {
+        let feed = Feed::default();
+        assert!(!trusted(&feed), "never read: fail closed");
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        feed.catch_up_or_forget(&conn); // no such table: the read fails
+        assert!(!trusted(&feed));
+        conn.execute_batch(
+            "CREATE TABLE cache_invalidations (id INTEGER PRIMARY KEY, token_hash BLOB, user_id TEXT, at INTEGER)",
+        )
+        .unwrap();
+        feed.catch_up_or_forget(&conn);
+        assert!(trusted(&feed));
+    }
+
+    #[test]
+    fn tokens_of_one_user_share_its_rendered_body() {
+        let cache = AuthCache::default();
+        let a = cache.put([1; 32], cache.epoch(), Of("a"));
+        let b = cache.put([2; 32], cache.epoch(), Of("a"));
+        a.me_body.get_or_init(|| Bytes::from_static(b"{}"));
+        assert_eq!(b.me_body.get().map(|b| b.len()), Some(2));
+    }
+
+    #[test]
+    fn a_user_eviction_also_drops_the_shared_body() {
+        let cache = AuthCache::default();
+        let a = cache.put([1; 32], cache.epoch(), Of("a"));
+        a.me_body.get_or_init(|| Bytes::from_static(b"{}"));
+        cache.forget(&[Invalidation::User("a".into())]);
+        let again = cache.put([1; 32], cache.epoch(), Of("a"));
+        assert!(again.me_body.get().is_none(), "rendered anew after the user changed");
     }
 
     #[test]

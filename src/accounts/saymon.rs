@@ -116,7 +116,7 @@ pub async fn api_token_entry(state: &Accounts, presented: &str) -> Result<Option
     let owner = state.db.read(move |c| saymon::user_by_api_token(c, &hash)).await?;
     Ok(owner.map(|user| match trusted {
         true => state.saymon_auth_cache.put(*hash.as_bytes(), epoch, user),
-        false => Arc::new(AuthEntry { owner: user, me_body: Default::default() }),
+        false => AuthEntry::uncached(user),
     }))
 }
 

@@ -38,7 +38,7 @@ pub async fn authenticate_token(
     let owner = state.db.read(move |conn| tokens::authenticate(conn, None, &hash, now)).await?;
     let entry = match owner {
         Some(o) if trusted => state.auth_cache.put(*hash.as_bytes(), epoch, o),
-        Some(o) => Arc::new(AuthEntry { owner: o, me_body: Default::default() }),
+        Some(o) => AuthEntry::uncached(o),
         None => return Ok(None),
     };
     Ok(usable(&entry).then_some(entry))

@@ -51,9 +51,8 @@ pub fn seed(
         "INSERT INTO users (id, username, name, active, created_at, updated_at) VALUES (?1, ?2, ?2, 1, ?3, ?3)",
     )?;
     let mut add_role = conn.prepare("INSERT INTO user_roles (user_id, role_id) VALUES (?1, 'user')")?;
-    let mut add_api_token = conn.prepare(
-        "INSERT INTO saymon_tokens (user_id, token_hash, last_part, created_at) VALUES (?1, ?2, ?3, ?4)",
-    )?;
+    let mut add_api_token =
+        conn.prepare("INSERT INTO saymon_tokens (user_id, token_hash, last_part, created_at) VALUES (?1, ?2, ?3, ?4)")?;
     for i in 0..users {
         let id = random::user_id();
         add_user.execute(params![id, format!("bench-{i}"), now])?;

@@ -5,6 +5,7 @@ use crate::auth::token::TokenHash;
 use crate::clock::Millis;
 use crate::error::Result;
 use rusqlite::{Connection, OptionalExtension, params};
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenKind {
@@ -21,7 +22,8 @@ impl TokenKind {
 /// What a presented token resolved to: its owner (active, with roles) and the token's facts.
 #[derive(Clone, Debug)]
 pub struct TokenOwner {
-    pub user: UserRecord,
+    /// Shared by the cached tokens of one user (`accounts::cache`).
+    pub user: Arc<UserRecord>,
     pub kind: TokenKind,
     pub created_at: Millis,
     pub expires_at: Option<Millis>,
@@ -59,7 +61,7 @@ pub fn authenticate(
                 created_at: r.get(1)?,
                 expires_at: r.get(2)?,
                 bypass_2fa: r.get(3)?,
-                user: user_with_roles_from_row(r, 4)?,
+                user: Arc::new(user_with_roles_from_row(r, 4)?),
             })
         })
         .optional()?;
