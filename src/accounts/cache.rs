@@ -28,9 +28,12 @@ use std::sync::{Arc, OnceLock, RwLock};
 pub const LEASE_MS: Millis = 1_000;
 
 /// More distinct tokens than this and the cache starts over. A token's entry is about 150
-/// bytes: its owner's record and rendered `/me` body (about 2 kB) are shared by every token
-/// of that user, so 131 072 tokens of 10 000 users take about 45 MB.
+/// bytes: its owner's record and rendered `/me` body (about 2.5 kB) are shared by every token
+/// of that user and kept for up to `MAX_USERS` users, so the cache stays under about 60 MB.
 const MAX_ENTRIES: usize = 131_072;
+
+/// More distinct users than this and their shared records start over too (~2.5 kB each).
+const MAX_USERS: usize = 16_384;
 
 /// Whose credential a cached owner is; owners of one user share that user's record.
 pub trait Owner {
@@ -112,8 +115,12 @@ impl<O: Owner> AuthCache<O> {
             return AuthEntry::uncached(owner);
         }
         if entries.by_hash.len() >= MAX_ENTRIES {
+            // The users' shared records and bodies stay: a store of many tokens over fewer
+            // users then pays only the token lookup on a miss, not a new `/me` rendering.
             entries.by_hash.clear();
-            entries.by_user.clear();
+            if entries.by_user.len() >= MAX_USERS {
+                entries.by_user.clear();
+            }
         }
         let entry = match entries.by_user.get(owner.user_id()) {
             Some(sibling) => {
