@@ -224,7 +224,7 @@ impl Attempt {
 /// Rocket.Chat's "failures since the last success". The address's count does not (unlike
 /// Rocket.Chat): otherwise one address could guess at other accounts without end by logging
 /// in to an account of its own between rounds; it runs out with its window.
-pub async fn login_completed(state: &Accounts, user_id: &str, _addr: Option<&str>) -> Result<()> {
+pub async fn login_completed(state: &Accounts, user_id: &str) -> Result<()> {
     if !state.budget.settings.enabled {
         return Ok(());
     }

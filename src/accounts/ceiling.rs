@@ -53,6 +53,16 @@ pub fn may_act_on(conn: &Connection, acting: &Acting, target_id: &str) -> Result
     check_pat_reach(acting, &mine, &theirs)
 }
 
+/// May `acting` change the roles or permissions of `target_id`? Another account: the ceiling.
+/// One's own: only with a session — a PAT lowering its own owner could let an account it
+/// controls act on the owner.
+pub fn may_change_grants_of(conn: &Connection, acting: &Acting, target_id: &str) -> Result<()> {
+    if acting.acts_on_self(target_id) {
+        return acting.require_session();
+    }
+    may_act_on(conn, acting, target_id)
+}
+
 /// After a change of `target_id`'s roles or permissions (applied in this transaction), may
 /// the account hold what it now holds? `before` is what the acting user held before the
 /// change (it may have changed their own roles).

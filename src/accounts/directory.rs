@@ -15,24 +15,22 @@ pub enum UserKey {
     Email(String),
 }
 
-pub async fn find(state: &Accounts, key: UserKey) -> Result<Option<UserRecord>> {
-    state
-        .db
-        .read(move |c| match &key {
-            UserKey::Id(id) => users::find_by_id(c, id),
-            UserKey::Username(name) => users::find_by_username(c, name),
-            UserKey::Email(email) => users::find_by_email(c, email),
-        })
-        .await
+fn find_in(c: &rusqlite::Connection, key: &UserKey) -> Result<Option<UserRecord>> {
+    match key {
+        UserKey::Id(id) => users::find_by_id(c, id),
+        UserKey::Username(name) => users::find_by_username(c, name),
+        UserKey::Email(email) => users::find_by_email(c, email),
+    }
 }
 
-/// Each key looked up, in order (for routes that accept several and need them to agree).
+pub async fn find(state: &Accounts, key: UserKey) -> Result<Option<UserRecord>> {
+    state.db.read(move |c| find_in(c, &key)).await
+}
+
+/// Each key looked up, in order, in one read (for routes that accept several and need them
+/// to agree).
 pub async fn find_each(state: &Accounts, keys: Vec<UserKey>) -> Result<Vec<Option<UserRecord>>> {
-    let mut found = Vec::with_capacity(keys.len());
-    for key in keys {
-        found.push(find(state, key).await?);
-    }
-    Ok(found)
+    state.db.read(move |c| keys.iter().map(|k| find_in(c, k)).collect()).await
 }
 
 /// The sort column for a Rocket.Chat field name, if it is sortable.

@@ -132,7 +132,7 @@ pub async fn password_login(
         Decision::Pass(_) => {}
         other => return Ok(LoginOutcome::SecondFactor(other)),
     }
-    budget::login_completed(state, &user.id, client_addr.as_deref()).await?;
+    budget::login_completed(state, &user.id).await?;
     let acting = Acting::user(&user.id, &user.username, client_addr, Credential::Password);
     let (token, expires_at) = super::mint_login_token(state, &acting, &user, "login").await?;
     log::info!("login: user {} ({}) logged in with a password", user.id, user.username.escape_debug());

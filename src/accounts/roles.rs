@@ -51,15 +51,6 @@ pub enum MembershipError {
     NotInRole,
 }
 
-/// A PAT may not change its own owner's roles: lowering its owner to the level of an
-/// account it controls would let that account act on the owner.
-fn own_roles_need_a_session(acting: &Acting, user_id: &str) -> Result<()> {
-    if acting.acts_on_self(user_id) {
-        acting.require_session()?;
-    }
-    Ok(())
-}
-
 /// Puts `user_id` in `role_id`: the ceiling on the target, and on what it then holds.
 pub async fn add_user(
     state: &Accounts,
@@ -74,8 +65,7 @@ pub async fn add_user(
             if store::user_has_role(tx, &uid, &rid)? {
                 return Ok(Err(MembershipError::AlreadyInRole));
             }
-            own_roles_need_a_session(&acting, &uid)?;
-            ceiling::may_act_on(tx, &acting, &uid)?;
+            ceiling::may_change_grants_of(tx, &acting, &uid)?;
             let before = ceiling::held_by(tx, &acting)?;
             store::add_user_to_role(tx, &uid, &rid, now_ms())?;
             ceiling::may_hold(tx, &acting, before.as_deref(), &uid)?;
@@ -98,8 +88,7 @@ pub async fn remove_user(
             if !store::user_has_role(tx, &uid, &rid)? {
                 return Ok(Err(MembershipError::NotInRole));
             }
-            own_roles_need_a_session(&acting, &uid)?;
-            ceiling::may_act_on(tx, &acting, &uid)?;
+            ceiling::may_change_grants_of(tx, &acting, &uid)?;
             let before = users::find_by_id(tx, &uid)?;
             store::remove_user_from_role(tx, &uid, &rid, now_ms())?;
             if let Some(before) = before {

@@ -43,7 +43,6 @@ pub async fn issue_api_token(
     let hash = TokenHash::of(&token);
     let last_part = token[token.len() - 4..].to_string();
     let (guard, id, label) = (acting.clone(), target_id.to_string(), last_part.clone());
-    let target = find(state, target_id).await?;
     let issued = state
         .db
         .write(move |tx| {
@@ -64,6 +63,11 @@ pub async fn issue_api_token(
             Ok(Some(user))
         })
         .await;
+    // The target is read again only to name it in the audit record of a refusal.
+    let target = match &issued {
+        Err(crate::error::Error::Refused(_)) => find(state, target_id).await?,
+        _ => None,
+    };
     let issued = super::tokens::audit_refusal(state, acting, target.as_ref(), "saymon", issued).await?;
     Ok(issued.map(|user| (user, token)))
 }

@@ -76,14 +76,15 @@ fn validate(state: &Accounts, update: &UserUpdate) -> std::result::Result<(), Cr
 /// Who may make this change at all, before anything is written.
 fn authorise(tx: &Connection, acting: &Acting, current: &UserRecord, update: &UserUpdate) -> Result<()> {
     if acting.acts_on_self(&current.id) {
-        // Credentials, and roles or permissions (a PAT lowering its own owner could let an
-        // account it controls act on the owner), need a session.
-        let credentials = update.password.is_some() || update.email.is_some();
-        if credentials || update.roles.is_some() || update.permissions.is_some() {
+        // One's own credentials need a session.
+        if update.password.is_some() || update.email.is_some() {
             acting.require_session()?;
         }
     } else {
         ceiling::may_act_on(tx, acting, &current.id)?;
+    }
+    if update.roles.is_some() || update.permissions.is_some() {
+        ceiling::may_change_grants_of(tx, acting, &current.id)?;
     }
     // Only a change counts: clients often send the whole user back, `verified` included.
     let email_changes = update.email.as_deref().is_some_and(|e| current.email.as_deref() != Some(e));
