@@ -166,6 +166,15 @@ mod tests {
     }
 
     #[test]
+    fn the_triggers_need_nothing_newer_than_the_sqlite_of_an_older_distribution() {
+        // `unixepoch('subsec')` (SQLite 3.42) is NULL in Debian 12's sqlite3 shell (3.40):
+        // an operator's write from that shell then failed on `at NOT NULL` (attack run).
+        for sql in [crate::db::migrations::SCHEMA, include_str!("../../migrations/0006_cache_invalidations.sql")] {
+            assert!(!sql.contains("unixepoch") && !sql.contains("'subsec'"), "a trigger uses a newer time function");
+        }
+    }
+
+    #[test]
     fn an_expired_token_purged_invalidates_nothing() {
         let conn = store();
         let feed = Feed::default();
