@@ -172,7 +172,7 @@ CREATE INDEX secret_failures_by_time ON secret_failures(last_at);
 -- (logout, removal, the cap), a user (their record, roles, grants, second factors or API
 -- token changed), or neither (a role's permissions changed: forget everything). Each process
 -- reads the rows after its own commits and polls for other writers'; old rows are purged.
--- Times use julianday(), not unixepoch('subsec'): every SQLite a writer may bring (the
+-- Times use julianday(), not the newer sub-second epoch function: every SQLite a writer may bring (the
 -- sqlite3 shell of an older distribution) must be able to fire these triggers.
 CREATE TABLE cache_invalidations (
     id         INTEGER PRIMARY KEY,
