@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Instruction counts per authenticated request (valgrind --tool=callgrind): GET /api/v1/me
-# with one login token (the cached path) and with a different token on every request (each
-# one a cache miss, i.e. a database lookup), split by where the instructions are spent.
+# with one login token (the cached path); with a new token of a user met before on every
+# request (a token miss: one database lookup, the user's cached record and /me body reused);
+# and with a new token of a new user on every request (both cold: the lookup, the user's
+# record and the rendering). Split by where the instructions are spent.
 # Builds `cargo build --profile profiling` (release with symbols). See bench/README.md.
 #
 # Knobs: PROFILE_REQUESTS (2000), PROFILE_SKIP_BUILD (use the existing profiling binary).
@@ -22,10 +24,11 @@ trap 'stop_server; rm -rf "$WORK"' EXIT
 
 export TOKEND_ADMIN_USERNAME=admin TOKEND_ADMIN_PASSWORD="profile-admin-pw" RUST_LOG=info
 PREFIX="$(printf 'p%.0s' $(seq 1 33))"
-# A store whose tokens 0..N-1 are the cache misses of the second profile.
+# N users and 2N tokens: token i belongs to user i mod N, so tokens 0..N-1 meet each user
+# for the first time (the cold profile) and tokens N..2N-1 meet them again (the token-miss one).
 start_server "$WORK"
 stop_server
-TOKEND_DATA_DIR="$WORK" "$BIN" bench seed --users 100 --tokens "$N" --prefix "$PREFIX" >"$WORK/users"
+TOKEND_DATA_DIR="$WORK" "$BIN" bench seed --users "$N" --tokens "$((2 * N))" --prefix "$PREFIX" >"$WORK/users"
 port="$(free_port)"
 BASE="http://127.0.0.1:$port"
 TOKEND_DATA_DIR="$WORK" TOKEND_BIND="127.0.0.1:$port" TOKEND_WORKERS=1 \
@@ -45,9 +48,10 @@ import http.client, sys
 port, n, mode, uid, token, users_file, prefix = sys.argv[1:]
 users = [l.strip() for l in open(users_file) if l.strip()]
 c = http.client.HTTPConnection("127.0.0.1", int(port))
+first = {"cold": 0, "miss": int(n)}.get(mode)
 for i in range(int(n)):
-    if mode == "miss":
-        uid, token = users[i % len(users)], f"{prefix}{i:010d}"
+    if first is not None:
+        uid, token = users[(first + i) % len(users)], f"{prefix}{first + i:010d}"
     c.request("GET", "/api/v1/me", headers={"X-User-Id": uid, "X-Auth-Token": token})
     r = c.getresponse(); r.read()
     assert r.status == 200, r.status
@@ -56,14 +60,19 @@ PY
     callgrind_control -d "$1" "$SERVER_PID" >/dev/null # also zeroes the counters
 }
 profile hit
+profile cold
 profile miss
 stop_server
 sleep 1
 
-# Dumps are numbered in order: .1 is the cached path, .2 the cache misses.
-for dump in "$RESULTS"/callgrind.*.[12]; do
+# Dumps are numbered in order: .1 the cached path, .2 both cold, .3 the token misses.
+for dump in "$RESULTS"/callgrind.*.[123]; do
     callgrind_annotate --auto=no --threshold=100 "$dump" >"$dump.txt"
-    case "$dump" in *.1) mode="cached token";; *) mode="a new token each request (database lookup)";; esac
+    case "$dump" in
+        *.1) mode="cached token" ;;
+        *.2) mode="a new token of a new user each request (lookup, record, rendering)" ;;
+        *) mode="a new token of a known user each request (one lookup)" ;;
+    esac
     python3 - "$dump.txt" "$N" "$mode" <<'PY' | tee -a "$RESULTS/breakdown.txt"
 import re, sys
 path, n, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]

@@ -1,7 +1,8 @@
 # Sourced by bench/run.sh after scale.sh: the load an auth server actually sees (issue 14).
 # On the store of $SCALE_TOKENS tokens over 10 000 users, /me with one token (the one-token
 # figure), with random tokens of the 10 000 users, the same while 8 connections log in (the
-# bcrypt bound), and with 100 000 and all $SCALE_TOKENS distinct tokens in turn (every request
+# bcrypt bound) — and, as the control, one token while the same logins run: what the logins'
+# CPU alone costs, with no cache effect — and with 100 000 and all $SCALE_TOKENS distinct tokens in turn (every request
 # a new token until the span wraps); SAYMON ?api-token= of random users with and without the
 # logins. Each figure is also a ratio to /api/info in the same run.
 
@@ -50,6 +51,7 @@ measure real-info "$RUNS" "$BASE/api/info"; R_INFO="$M_RPS"
 real_run real-one random 1; R_ONE="$M_RPS"; R_ONE_P99="$M_P99"
 real_run real-10k random 10000; R_10K="$M_RPS"; R_10K_P99="$M_P99"
 real_run_with_logins real-10k-logins random 10000; R_10K_L="$M_RPS"; R_10K_L_P99="$M_P99"; R_LOGINS="$M_LOGINS"
+real_run_with_logins real-one-logins random 1; R_ONE_L="$M_RPS"; R_ONE_L_P99="$M_P99"
 log "realistic: 100 000 and $SCALE_TOKENS distinct tokens in turn"
 real_run real-100k cycle 100000; R_100K="$M_RPS"; R_100K_P99="$M_P99"
 real_run real-all cycle "$SCALE_TOKENS"; R_ALL="$M_RPS"; R_ALL_P99="$M_P99"
@@ -68,6 +70,8 @@ report_realistic() {
     check "real_10k_with_logins_vs_without" "$(ratio "$R_10K_L" "$R_10K")" ge 0.8
     check "real_10k_with_logins_p99_ms" "$R_10K_L_P99" lt 5
     info "real_logins_per_s_during_me_load" "$R_LOGINS"
+    info "real_one_token_with_logins_vs_without" "$(ratio "$R_ONE_L" "$R_ONE") (p99 $R_ONE_L_P99 ms)"
+    info "real_10k_vs_one_token_both_with_logins" "$(ratio "$R_10K_L" "$R_ONE_L")"
     info "real_100k_cycling_rps (vs info)" "$R_100K ($(ratio "$R_100K" "$R_INFO"))"
     check "real_100k_cycling_vs_one_token" "$(ratio "$R_100K" "$R_ONE")" ge 0.5
     check "real_100k_cycling_p99_ms" "$R_100K_P99" lt 5
