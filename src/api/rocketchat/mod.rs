@@ -16,6 +16,7 @@ pub mod permissions;
 pub mod refusal;
 pub mod roles;
 pub mod session;
+pub mod status;
 pub mod target;
 pub mod totp;
 pub mod user_sessions;
@@ -50,6 +51,9 @@ fn table() -> Vec<Endpoint> {
         get("/api/v1/users.info", users::info),
         get("/api/v1/users.list", users::list),
         get("/api/v1/users.getAvatar", avatar::get_avatar),
+        post("/api/v1/users.setStatus", status::set_status),
+        get("/api/v1/users.getStatus", status::get_status),
+        get("/api/v1/users.getPresence", status::get_presence),
         post("/api/v1/users.update", users_edit::update),
         post("/api/v1/users.delete", users_edit::delete),
         post("/api/v1/users.setActiveStatus", users_edit::set_active_status),
