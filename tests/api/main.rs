@@ -39,6 +39,7 @@ mod saymon_auth;
 mod saymon_tokens;
 mod saymon_users;
 mod sessions;
+mod settings_table;
 mod storage_faults;
 mod structure;
 mod token_lifecycle;
