@@ -40,6 +40,7 @@ mod saymon_auth;
 mod saymon_tokens;
 mod saymon_users;
 mod sessions;
+mod settings_table;
 mod status;
 mod storage_faults;
 mod structure;
