@@ -28,6 +28,7 @@ mod helpers_smtp;
 mod login;
 mod login_blocking;
 mod no_plaintext;
+mod own_account;
 mod pats;
 mod permissions;
 mod races;

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod gate;
 pub mod login_request;
 pub mod method_call;
+pub mod own_account;
 pub mod pats;
 pub mod permissions;
 pub mod refusal;
@@ -55,6 +56,7 @@ fn table() -> Vec<Endpoint> {
         get("/api/v1/users.getStatus", status::get_status),
         get("/api/v1/users.getPresence", status::get_presence),
         post("/api/v1/users.update", users_edit::update),
+        post("/api/v1/users.updateOwnBasicInfo", own_account::update_own_basic_info),
         post("/api/v1/users.delete", users_edit::delete),
         post("/api/v1/users.setActiveStatus", users_edit::set_active_status),
         post("/api/v1/users.logout", user_sessions::logout_user),
