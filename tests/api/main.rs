@@ -27,6 +27,7 @@ mod helpers;
 mod helpers_smtp;
 mod login;
 mod login_blocking;
+mod method_login;
 mod no_plaintext;
 mod own_account;
 mod pats;

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod gate;
 pub mod login_request;
 pub mod method_call;
+pub mod method_login;
 pub mod own_account;
 pub mod pats;
 pub mod permissions;
