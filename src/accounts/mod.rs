@@ -22,6 +22,7 @@ pub mod revocation;
 pub mod revoke;
 pub mod roles;
 pub mod saymon;
+pub mod self_service;
 pub mod tokens;
 pub mod totp;
 mod turns;

@@ -10,6 +10,7 @@ pub mod email_2fa;
 pub mod invalidations;
 pub mod inventory;
 pub mod migrations;
+pub mod password_resets;
 pub mod pats;
 pub mod roles;
 pub mod saymon;
