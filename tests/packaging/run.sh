@@ -155,7 +155,7 @@ fi
 
 # ------------------------------------------------------------------ 4. shellcheck
 section "shellcheck"
-for file in install.sh snap/local/tokend-launcher snap/local/tokend-snap.sh snap/hooks/* \
+for file in install.sh container/build-context.sh snap/local/tokend-launcher snap/local/tokend-snap.sh snap/hooks/* \
     tests/packaging/stubs/* tests/packaging/nspawn_e2e.sh; do
     if shellcheck -s sh -x "$file"; then pass "shellcheck -s sh $file"; else fail "shellcheck -s sh $file"; fi
 done
