@@ -17,6 +17,7 @@ mod crash_safety;
 mod create_token;
 mod email_2fa;
 mod email_2fa_delivery;
+mod fidelity;
 mod findings_attack;
 mod findings_fairness;
 mod findings_policy;
