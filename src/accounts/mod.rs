@@ -16,6 +16,7 @@ pub mod directory;
 pub mod email_2fa;
 pub mod login;
 pub mod pats;
+pub mod presence;
 pub mod refusal;
 pub mod revocation;
 pub mod revoke;
