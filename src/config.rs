@@ -84,6 +84,8 @@ pub struct Config {
     pub email_code_lifetime: Duration,
     pub email_code_max_attempts: u32,
     pub max_personal_access_tokens: u32,
+    /// The longest lifetime of a PAT or SAYMON API token, in days; `None`: no limit.
+    pub max_token_lifetime_days: Option<u32>,
     pub login_guard: GuardSettings,
     pub saymon_api_token: bool,
     pub saymon_csrf: bool,
@@ -182,6 +184,10 @@ impl Config {
                 number(&get, "TOKEND_2FA_REMEMBER_SECS", 1800, 0, 86_400 * 365)?.into(),
             ),
             max_personal_access_tokens: number(&get, "TOKEND_MAX_PERSONAL_ACCESS_TOKENS", 100, 1, 100_000)?,
+            max_token_lifetime_days: match get("TOKEND_MAX_TOKEN_LIFETIME_DAYS") {
+                None => None,
+                Some(_) => Some(number(&get, "TOKEND_MAX_TOKEN_LIFETIME_DAYS", 1, 1, 36_500)?),
+            },
             smtp: SmtpSettings::from_variables(get("TOKEND_SMTP_URL"), get("TOKEND_SMTP_FROM"))?,
             email_code_lifetime: Duration::from_secs(
                 number(&get, "TOKEND_2FA_EMAIL_CODE_SECS", 3600, 60, 86_400)?.into(),

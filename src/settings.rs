@@ -79,6 +79,9 @@ pub struct Settings {
     /// Personal access tokens per user [default: 100]
     #[arg(long, env = "TOKEND_MAX_PERSONAL_ACCESS_TOKENS", global = true)]
     max_personal_access_tokens: Option<String>,
+    /// Longest lifetime of a PAT or SAYMON API token in days, also given to those created without one [default: unset, no limit]
+    #[arg(long, env = "TOKEND_MAX_TOKEN_LIFETIME_DAYS", global = true)]
+    max_token_lifetime_days: Option<String>,
     /// on/off: failed-login blocking [default: on]
     #[arg(long, env = "TOKEND_LOGIN_BLOCKING", global = true)]
     login_blocking: Option<String>,
@@ -148,6 +151,7 @@ impl Settings {
             "TOKEND_2FA_EMAIL_CODE_SECS" => &self.two_factor_email_code_secs,
             "TOKEND_2FA_EMAIL_MAX_ATTEMPTS" => &self.two_factor_email_max_attempts,
             "TOKEND_MAX_PERSONAL_ACCESS_TOKENS" => &self.max_personal_access_tokens,
+            "TOKEND_MAX_TOKEN_LIFETIME_DAYS" => &self.max_token_lifetime_days,
             "TOKEND_LOGIN_BLOCKING" => &self.login_blocking,
             "TOKEND_LOGIN_BLOCK_USER_ATTEMPTS" => &self.login_block_user_attempts,
             "TOKEND_LOGIN_BLOCK_USER_MINUTES" => &self.login_block_user_minutes,

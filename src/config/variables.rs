@@ -50,6 +50,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("TOKEND_LOGIN_BLOCK_IP_MINUTES", "5", "how long an address stays blocked after its last failure"),
     ("TOKEND_LOGIN_BLOCK_IP_ALLOWLIST", "empty", "comma-separated addresses never blocked by address"),
     ("TOKEND_MAX_PERSONAL_ACCESS_TOKENS", "100", "personal access tokens per user"),
+    (
+        "TOKEND_MAX_TOKEN_LIFETIME_DAYS",
+        "unset",
+        "longest lifetime of a PAT or SAYMON API token in days (1..=36500), also given to those created without one; unset: no limit",
+    ),
     ("TOKEND_SAYMON_API_TOKEN", "on", "off refuses SAYMON ?api-token= authentication"),
     ("TOKEND_SAYMON_CSRF", "off", "on enables SAYMON's CSRF cookie/header check for cookie sessions"),
     (

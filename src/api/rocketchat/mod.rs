@@ -42,7 +42,7 @@ fn table() -> Vec<Endpoint> {
         get("/api/info", session::info),
         get("/api/openapi.json", openapi::document),
         post("/api/v1/login", session::login),
-        get("/api/v1/logout", session::logout),
+        get("/api/v1/logout", session::logout).changing(),
         post("/api/v1/logout", session::logout),
         get("/api/v1/me", session::me),
         post("/api/v1/users.create", users::create),
@@ -84,6 +84,11 @@ fn table() -> Vec<Endpoint> {
 /// `(path, method)` of every route this dialect serves.
 pub fn endpoints() -> Vec<(&'static str, Method)> {
     route_table::list(&table())
+}
+
+/// `(path, method)` of every route of this dialect that may change state.
+pub fn changing_endpoints() -> Vec<(&'static str, Method)> {
+    route_table::list_changing(&table())
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -38,7 +38,8 @@ pub async fn login(
         LoginRequest::Password { who, digest, code } => {
             // §10.5: the code may come in the body or in x-2fa-code.
             let code = code.or_else(|| header(&req, "x-2fa-code"));
-            match password_login(&state, who, digest, code, client_addr(&req)).await? {
+            let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok());
+            match password_login(&state, who, digest, code, client_addr(&req), user_agent).await? {
                 LoginOutcome::LoggedIn { user, token, .. } => login_success(&state, &user, token.expose()).await,
                 LoginOutcome::SecondFactor(decision) => Err(second_factor_refusal(decision)),
                 LoginOutcome::Inactive => Err(RcError::Login {
