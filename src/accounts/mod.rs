@@ -24,6 +24,7 @@ pub mod revocation;
 pub mod revoke;
 pub mod roles;
 pub mod saymon;
+pub mod sessions;
 pub mod tokens;
 pub mod totp;
 mod turns;

@@ -16,6 +16,7 @@ pub mod refusal;
 pub mod roles;
 pub mod session;
 pub mod target;
+pub mod token_views;
 pub mod totp;
 pub mod user_sessions;
 pub mod users;
@@ -71,6 +72,10 @@ fn table() -> Vec<Endpoint> {
         post("/api/v1/method.call/{method}", method_call::method_call),
         post("/api/v1/method.callAnon/{method}", method_call::method_call_anon),
         get("/api/v1/tokend.audit", audit::list),
+        get("/api/v1/tokend.userTokens", token_views::user_tokens),
+        post("/api/v1/tokend.revokeToken", token_views::revoke),
+        get("/api/v1/sessions/list", token_views::list_mine),
+        post("/api/v1/sessions/logout.me", token_views::logout_mine),
         get("/api/v1/permissions.listAll", permissions::list_all),
         post("/api/v1/permissions.update", permissions::update),
         get("/api/v1/roles.list", roles::list),

@@ -10,7 +10,6 @@ use crate::accounts::lifetime::{self, LifetimeRequest, Scope};
 use crate::accounts::pats::{self, PatError, PatOptions};
 use crate::accounts::two_factor::{Options, Passed};
 use crate::api::state::AppState;
-use crate::clock::iso;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -150,22 +149,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> RcResult<HttpRe
     if !caller.has(&state, "create-personal-access-tokens").await? {
         return Err(RcError::meteor("not-authorized", "Not Authorized"));
     }
-    let tokens: Vec<Value> = pats::list(&state, caller.id())
-        .await?
-        .iter()
-        .map(|p| {
-            json!({
-                "name": p.name,
-                "createdAt": iso(p.created_at),
-                "lastTokenPart": p.last_part,
-                "bypassTwoFactor": p.bypass_2fa,
-                "scope": p.scope,
-                "expiresAt": p.expires_at.map(iso),
-                "lastUsedAt": p.last_used_at.map(iso),
-                "lastUsedAddress": p.last_used_addr,
-                "previousValueValidUntil": p.previous_valid_until.map(iso),
-            })
-        })
-        .collect();
+    let tokens: Vec<Value> =
+        pats::list(&state, caller.id()).await?.iter().map(super::token_views::pat_document).collect();
     Ok(ok(json!({"tokens": tokens})))
 }
