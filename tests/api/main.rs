@@ -25,6 +25,7 @@ mod findings_policy_b;
 mod findings_small;
 mod helpers;
 mod helpers_smtp;
+mod lifecycle_expiry;
 mod lifecycle_scope;
 mod login;
 mod login_blocking;
