@@ -27,6 +27,7 @@ mod helpers;
 mod helpers_smtp;
 mod lifecycle_expiry;
 mod lifecycle_scope;
+mod lifecycle_sessions;
 mod login;
 mod login_blocking;
 mod no_plaintext;
