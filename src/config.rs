@@ -91,6 +91,8 @@ pub struct Config {
     pub email_code_lifetime: Duration,
     pub email_code_max_attempts: u32,
     pub max_personal_access_tokens: u32,
+    /// The longest lifetime of a PAT or SAYMON API token, in days; `None`: no limit.
+    pub max_token_lifetime_days: Option<u32>,
     pub login_guard: GuardSettings,
     pub saymon_api_token: bool,
     pub saymon_csrf: bool,
@@ -185,6 +187,7 @@ impl Config {
             limits: RequestLimits::from_variables(&get)?,
             two_factor_remember: Duration::from_secs(number(&get, &v::TWO_FACTOR_REMEMBER_SECS)?.into()),
             max_personal_access_tokens: number(&get, &v::MAX_PERSONAL_ACCESS_TOKENS)?,
+            max_token_lifetime_days: optional_number(&get, &v::MAX_TOKEN_LIFETIME_DAYS)?,
             smtp: SmtpSettings::from_variables(get(v::SMTP_URL.variable), get(v::SMTP_FROM.variable))?,
             email_code_lifetime: Duration::from_secs(number(&get, &v::EMAIL_CODE_SECS)?.into()),
             email_code_max_attempts: number(&get, &v::EMAIL_MAX_ATTEMPTS)?,

@@ -64,6 +64,18 @@ enum AdminCli {
         #[arg(long)]
         user: String,
     },
+    /// Revoke one session (an ID from list-tokens, e.g. login-12) or one PAT of a user.
+    RevokeToken {
+        /// Username or user id
+        #[arg(long)]
+        user: String,
+        /// A session id: login-N or saymon-N
+        #[arg(long)]
+        session: Option<String>,
+        /// A personal access token's name
+        #[arg(long)]
+        pat: Option<String>,
+    },
     /// Revoke a user's tokens.
     RevokeTokens {
         /// Username or user id
@@ -96,6 +108,7 @@ impl From<AdminCli> for AdminCommand {
         match cli {
             AdminCli::MintToken { user } => AdminCommand::MintToken { user },
             AdminCli::ListTokens { user } => AdminCommand::ListTokens { user },
+            AdminCli::RevokeToken { user, session, pat } => AdminCommand::RevokeToken { user, session, pat },
             AdminCli::RevokeTokens { user, kind } => AdminCommand::RevokeTokens {
                 user,
                 kind: match kind {

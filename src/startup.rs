@@ -99,6 +99,7 @@ impl Application {
     /// planner's statistics) periodically.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let purge = tokio::spawn(purge_expired_tokens(self.state.clone()));
+        let last_use = tokio::spawn(write_last_uses(self.state.clone()));
         // Without the watcher the caches' lease runs out and every lookup reads the store.
         let watch = self.state.db.watch_feed(WATCH_INTERVAL);
         if let Err(e) = &watch {
@@ -106,6 +107,10 @@ impl Application {
         }
         let result = self.server.await;
         purge.abort();
+        last_use.abort();
+        if let Err(e) = crate::accounts::last_use::flush(&self.state).await {
+            log::warn!("writing the last uses of credentials failed: {e}");
+        }
         drop(watch);
         if let Err(e) = self.state.db.checkpoint() {
             log::warn!("final checkpoint failed: {e}");
@@ -178,6 +183,19 @@ async fn wait_for_shutdown_signal() {
 /// other nodes): a revocation made there takes effect within this (see `accounts::cache`).
 const WATCH_INTERVAL: Duration = Duration::from_millis(100);
 
+/// How often the queued last uses of credentials are written (each at most once a minute).
+const LAST_USE_INTERVAL: Duration = Duration::from_secs(10);
+
+async fn write_last_uses(state: AppState) {
+    let mut interval = tokio::time::interval(LAST_USE_INTERVAL);
+    loop {
+        interval.tick().await;
+        if let Err(e) = crate::accounts::last_use::flush(&state).await {
+            log::warn!("writing the last uses of credentials failed: {e}");
+        }
+    }
+}
+
 async fn purge_expired_tokens(state: AppState) {
     let mut interval = tokio::time::interval(state.config.purge_interval);
     loop {
@@ -192,6 +210,11 @@ async fn purge_expired_tokens(state: AppState) {
             Ok(0) => {}
             Ok(n) => log::info!("purged {n} expired tokens"),
             Err(e) => log::warn!("purging expired tokens failed: {e}"),
+        }
+        match crate::accounts::expiry_warning::send_due(&state).await {
+            Ok(0) => {}
+            Ok(n) => log::info!("warned the owners of {n} personal access tokens that expire within 7 days"),
+            Err(e) => log::warn!("sending token expiry warnings failed: {e}"),
         }
         if let Err(e) = crate::accounts::budget::purge(&state).await {
             log::warn!("purging old failed-check counters failed: {e}");

@@ -121,6 +121,7 @@ pub async fn password_login(
     digest: PasswordDigest,
     code: Option<String>,
     client_addr: Option<String>,
+    user_agent: Option<&str>,
 ) -> Result<LoginOutcome> {
     let user = match check_password(state, who, digest, client_addr.as_deref()).await? {
         PasswordCheck::Valid(user) => user,
@@ -133,7 +134,7 @@ pub async fn password_login(
         other => return Ok(LoginOutcome::SecondFactor(other)),
     }
     budget::login_completed(state, &user.id).await?;
-    let acting = Acting::user(&user.id, &user.username, client_addr, Credential::Password);
+    let acting = Acting::user(&user.id, &user.username, client_addr, Credential::Password).with_user_agent(user_agent);
     let (token, expires_at) = super::mint_login_token(state, &acting, &user, "login").await?;
     log::info!("login: user {} ({}) logged in with a password", user.id, user.username.escape_debug());
     Ok(LoginOutcome::LoggedIn { user: Box::new(user), token, expires_at })

@@ -64,6 +64,13 @@ pub const MAX_PERSONAL_ACCESS_TOKENS: Setting = Setting::number(
     (100, 1, 100_000),
     "personal access tokens per user",
 );
+pub const MAX_TOKEN_LIFETIME_DAYS: Setting = Setting::optional_number(
+    "TOKEND_MAX_TOKEN_LIFETIME_DAYS",
+    "max-token-lifetime-days",
+    "unset (no limit)",
+    (1, 36_500),
+    "longest lifetime of a PAT or SAYMON API token in days: a longer request is refused, and tokens created without an expiry get this one",
+);
 pub const BCRYPT_COST: Setting =
     Setting::number("TOKEND_BCRYPT_COST", "bcrypt-cost", (10, 10, 31), "bcrypt cost of new password hashes");
 pub const PASSWORD_MIN_LENGTH: Setting = Setting::number(
@@ -233,6 +240,7 @@ pub const SETTINGS: &[Setting] = &[
     LOGIN_EXPIRATION_DAYS,
     MAX_RESUME_LOGIN_TOKENS,
     MAX_PERSONAL_ACCESS_TOKENS,
+    MAX_TOKEN_LIFETIME_DAYS,
     BCRYPT_COST,
     PASSWORD_MIN_LENGTH,
     TWO_FACTOR,

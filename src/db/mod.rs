@@ -9,6 +9,7 @@ pub mod budget;
 pub mod email_2fa;
 pub mod invalidations;
 pub mod inventory;
+pub mod lifecycle;
 pub mod migrations;
 pub mod pats;
 pub mod roles;

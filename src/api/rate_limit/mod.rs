@@ -158,7 +158,7 @@ async fn bypasses_rate_limit(state: &AppState, req: &HttpRequest) -> bool {
         }
         Some(Credentials::SaymonApiToken(token)) if state.config.saymon_api_token => {
             match accounts::saymon::api_token_entry(state, &token).await {
-                Ok(Some(entry)) => entry.owner.id.clone(),
+                Ok(Some(entry)) => entry.owner.user.id.clone(),
                 _ => return false,
             }
         }
