@@ -11,9 +11,11 @@ use crate::accounts::budget::GuardSettings;
 use crate::clock::Millis;
 
 mod limits;
+mod observability;
 mod smtp;
 mod variables;
 pub use limits::{RateLimitScope, RateLimitSettings, RequestLimits};
+pub use observability::{LogFormat, Observability};
 pub use smtp::SmtpSettings;
 pub use variables::VARIABLES;
 
@@ -88,6 +90,7 @@ pub struct Config {
     pub saymon_api_token: bool,
     pub saymon_csrf: bool,
     pub limits: RequestLimits,
+    pub observability: Observability,
 }
 
 /// A configuration value that stops startup. Names the variable and the fix.
@@ -178,6 +181,7 @@ impl Config {
             totp_window: number(&get, "TOKEND_2FA_TOTP_WINDOW", 1, 0, 1)?.into(),
             saymon_csrf: switch(&get, "TOKEND_SAYMON_CSRF", false)?,
             limits: RequestLimits::from_variables(&get)?,
+            observability: Observability::from_variables(&get)?,
             two_factor_remember: Duration::from_secs(
                 number(&get, "TOKEND_2FA_REMEMBER_SECS", 1800, 0, 86_400 * 365)?.into(),
             ),

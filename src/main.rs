@@ -100,11 +100,6 @@ impl From<AdminCli> for AdminCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let env_names: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
-    for unknown in config::unknown_variables(env_names.iter().map(String::as_str)) {
-        log::warn!("ignoring unknown variable {unknown} (see tokend --help for the known ones)");
-    }
     let config = match Config::from_lookup(|name| cli.settings.lookup(name)) {
         Ok(config) => config,
         Err(e) => {
@@ -112,6 +107,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // After the configuration, which says the format; its errors go to stderr directly.
+    tokend::logging::init(config.observability.log_format);
+    let env_names: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
+    for unknown in config::unknown_variables(env_names.iter().map(String::as_str)) {
+        log::warn!("ignoring unknown variable {unknown} (see tokend --help for the known ones)");
+    }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Admin(cmd) => admin(config, cmd.into()),

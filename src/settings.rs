@@ -118,6 +118,12 @@ pub struct Settings {
     /// Seconds a client has to send a request's headers, and then its body [default: 10]
     #[arg(long, env = "TOKEND_REQUEST_TIMEOUT_SECS", global = true)]
     request_timeout_secs: Option<String>,
+    /// Address host:port serving Prometheus metrics at /metrics, apart from the API [default: unset, off]
+    #[arg(long, env = "TOKEND_METRICS_BIND", global = true)]
+    metrics_bind: Option<String>,
+    /// Log lines as text or json (one JSON object a line) [default: text]
+    #[arg(long, env = "TOKEND_LOG_FORMAT", global = true)]
+    log_format: Option<String>,
 }
 
 impl Settings {
@@ -161,6 +167,8 @@ impl Settings {
             "TOKEND_RATE_LIMIT_WINDOW_SECS" => &self.rate_limit_window_secs,
             "TOKEND_FORWARDED_COUNT" => &self.forwarded_count,
             "TOKEND_REQUEST_TIMEOUT_SECS" => &self.request_timeout_secs,
+            "TOKEND_METRICS_BIND" => &self.metrics_bind,
+            "TOKEND_LOG_FORMAT" => &self.log_format,
             _ => return std::env::var(name).ok(),
         };
         value.clone()

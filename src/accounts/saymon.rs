@@ -113,8 +113,10 @@ pub async fn api_token_entry(state: &Accounts, presented: &str) -> Result<Option
     let hash = TokenHash::of(&presented.to_ascii_lowercase());
     let trusted = super::cache::trusted(state.db.feed());
     if let Some(entry) = state.saymon_auth_cache.get(hash.as_bytes()).filter(|_| trusted) {
+        crate::metrics::METRICS.cache_lookup("saymon", true);
         return Ok(Some(entry));
     }
+    crate::metrics::METRICS.cache_lookup("saymon", false);
     // Noted before the lookup: an eviction that comes in meanwhile keeps its result uncached.
     let epoch = state.saymon_auth_cache.epoch();
     let owner = state.db.read(move |c| saymon::user_by_api_token(c, &hash)).await?;

@@ -68,4 +68,10 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("TOKEND_WORKERS", "number of CPUs", "HTTP worker threads"),
     ("TOKEND_DB_POOL_SIZE", "8", "SQLite connections in the pool"),
     ("TOKEND_PURGE_INTERVAL_SECS", "600", "how often expired tokens are purged"),
+    (
+        "TOKEND_METRICS_BIND",
+        "unset",
+        "address (host:port) serving Prometheus metrics at /metrics, apart from the API; unset: metrics off",
+    ),
+    ("TOKEND_LOG_FORMAT", "text", "log lines as text, or json: one JSON object a line with the request id"),
 ];

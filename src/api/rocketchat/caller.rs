@@ -101,7 +101,10 @@ impl FromRequest for Caller {
                 return Err(RcError::NotLoggedIn);
             };
             match accounts::authenticate_token(&state, Some(user_id), &token).await? {
-                Some(auth) => Ok(Caller { auth, token: PlainToken::from_presented(&token) }),
+                Some(auth) => {
+                    crate::logging::note_user(&auth.owner.user.id);
+                    Ok(Caller { auth, token: PlainToken::from_presented(&token) })
+                }
                 None => Err(RcError::NotLoggedIn),
             }
         })
