@@ -1,5 +1,5 @@
 //! Configuration: environment variables only (CLI flags mirror them), every path derived
-//! from one data directory. Parsing is a pure function of a variable lookup so it can be
+//! from one data directory. Each setting is declared once in `variables.rs`. Parsing is a pure function of a variable lookup so it can be
 //! unit-tested without touching the process environment.
 
 use std::fmt;
@@ -11,13 +11,18 @@ use crate::accounts::budget::GuardSettings;
 use crate::clock::Millis;
 
 mod limits;
+pub mod markdown;
 mod observability;
+pub mod setting;
 mod smtp;
-mod variables;
+pub mod snap;
+pub mod variables;
 pub use limits::{RateLimitScope, RateLimitSettings, RequestLimits};
 pub use observability::{LogFormat, Observability};
+pub use setting::{Kind, Setting};
 pub use smtp::SmtpSettings;
-pub use variables::VARIABLES;
+use variables as v;
+pub use variables::SETTINGS;
 
 pub const DATABASE_FILE_NAME: &str = "tokend.sqlite3";
 
@@ -124,90 +129,81 @@ impl Config {
     /// Builds the configuration from a lookup of variable name → raw value.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
-        let bind = match get("TOKEND_BIND") {
-            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
-            Some(raw) => raw.trim().parse().map_err(|_| ConfigError {
-                variable: "TOKEND_BIND",
-                value: raw.clone(),
-                fix: "use host:port with a numeric address, e.g. 127.0.0.1:3000 or 0.0.0.0:3000".into(),
-            })?,
-        };
-        let admin_username = get("TOKEND_ADMIN_USERNAME").unwrap_or_else(|| "admin".into());
+        let raw_bind = text(&get, &v::BIND);
+        let bind = raw_bind.trim().parse().map_err(|_| ConfigError {
+            variable: v::BIND.variable,
+            value: raw_bind.clone(),
+            fix: "use host:port with a numeric address, e.g. 127.0.0.1:3000 or 0.0.0.0:3000".into(),
+        })?;
+        let admin_username = text(&get, &v::ADMIN_USERNAME);
         if !crate::auth::ids::is_valid_username(&admin_username) {
             return Err(ConfigError {
-                variable: "TOKEND_ADMIN_USERNAME",
+                variable: v::ADMIN_USERNAME.variable,
                 value: admin_username,
                 fix: "use letters, digits, '-', '_' and '.' only".into(),
             });
         }
-        let synchronous = match get("TOKEND_SQLITE_SYNCHRONOUS").map(|v| v.trim().to_ascii_lowercase()) {
-            None => Synchronous::Full,
-            Some(v) if v == "full" => Synchronous::Full,
-            Some(v) if v == "normal" => Synchronous::Normal,
-            Some(v) => {
+        let synchronous = match text(&get, &v::SQLITE_SYNCHRONOUS).trim().to_ascii_lowercase() {
+            mode if mode == "full" => Synchronous::Full,
+            mode if mode == "normal" => Synchronous::Normal,
+            other => {
                 return Err(ConfigError {
-                    variable: "TOKEND_SQLITE_SYNCHRONOUS",
-                    value: v,
+                    variable: v::SQLITE_SYNCHRONOUS.variable,
+                    value: other,
                     fix: "use 'full' (default, durable across power loss) or 'normal'".into(),
                 });
             }
         };
-        let site_url = get("TOKEND_SITE_URL").unwrap_or_else(|| "http://localhost:3000".into());
+        let site_url = text(&get, &v::SITE_URL);
         if !(site_url.starts_with("http://") || site_url.starts_with("https://")) {
             return Err(ConfigError {
-                variable: "TOKEND_SITE_URL",
+                variable: v::SITE_URL.variable,
                 value: site_url,
                 fix: "use an absolute http:// or https:// URL".into(),
             });
         }
-        let create_tokens_raw = lookup("CREATE_TOKENS_FOR_USERS");
+        // Not trimmed nor filtered: only exactly `yes` or `true` turns it on (Rocket.Chat).
+        let create_tokens_raw = lookup(v::CREATE_TOKENS_FOR_USERS.variable);
         let create_tokens_for_users = matches!(create_tokens_raw.as_deref(), Some("yes" | "true"));
-        let create_tokens_secret = get("CREATE_TOKENS_FOR_USERS_SECRET").map(Secret::new);
+        let create_tokens_secret = get(v::CREATE_TOKENS_SECRET.variable).map(Secret::new);
         let default_version = if create_tokens_secret.is_some() { "8.0.0" } else { "7.10.0" };
         Ok(Config {
             create_tokens_for_users_ignored: create_tokens_raw.filter(|_| !create_tokens_for_users),
             create_tokens_for_users,
             create_tokens_secret,
-            two_factor_enabled: switch(&get, "TOKEND_2FA", true)?,
+            two_factor_enabled: switch(&get, &v::TWO_FACTOR)?,
             login_guard: GuardSettings {
-                enabled: switch(&get, "TOKEND_LOGIN_BLOCKING", true)?,
-                user_attempts: number(&get, "TOKEND_LOGIN_BLOCK_USER_ATTEMPTS", 10, 1, 10_000)?,
-                user_window_ms: Millis::from(number(&get, "TOKEND_LOGIN_BLOCK_USER_MINUTES", 5, 1, 10_080)?) * 60_000,
-                ip_attempts: number(&get, "TOKEND_LOGIN_BLOCK_IP_ATTEMPTS", 50, 1, 100_000)?,
-                ip_window_ms: Millis::from(number(&get, "TOKEND_LOGIN_BLOCK_IP_MINUTES", 5, 1, 10_080)?) * 60_000,
-                ip_allowlist: ip_list(get("TOKEND_LOGIN_BLOCK_IP_ALLOWLIST"))?,
+                enabled: switch(&get, &v::LOGIN_BLOCKING)?,
+                user_attempts: number(&get, &v::LOGIN_BLOCK_USER_ATTEMPTS)?,
+                user_window_ms: Millis::from(number(&get, &v::LOGIN_BLOCK_USER_MINUTES)?) * 60_000,
+                ip_attempts: number(&get, &v::LOGIN_BLOCK_IP_ATTEMPTS)?,
+                ip_window_ms: Millis::from(number(&get, &v::LOGIN_BLOCK_IP_MINUTES)?) * 60_000,
+                ip_allowlist: ip_list(get(v::LOGIN_BLOCK_IP_ALLOWLIST.variable))?,
             },
-            saymon_api_token: switch(&get, "TOKEND_SAYMON_API_TOKEN", true)?,
-            totp_window: number(&get, "TOKEND_2FA_TOTP_WINDOW", 1, 0, 1)?.into(),
-            saymon_csrf: switch(&get, "TOKEND_SAYMON_CSRF", false)?,
+            saymon_api_token: switch(&get, &v::SAYMON_API_TOKEN)?,
+            totp_window: number(&get, &v::TOTP_WINDOW)?.into(),
+            saymon_csrf: switch(&get, &v::SAYMON_CSRF)?,
             limits: RequestLimits::from_variables(&get)?,
             observability: Observability::from_variables(&get)?,
-            two_factor_remember: Duration::from_secs(
-                number(&get, "TOKEND_2FA_REMEMBER_SECS", 1800, 0, 86_400 * 365)?.into(),
-            ),
-            max_personal_access_tokens: number(&get, "TOKEND_MAX_PERSONAL_ACCESS_TOKENS", 100, 1, 100_000)?,
-            smtp: SmtpSettings::from_variables(get("TOKEND_SMTP_URL"), get("TOKEND_SMTP_FROM"))?,
-            email_code_lifetime: Duration::from_secs(
-                number(&get, "TOKEND_2FA_EMAIL_CODE_SECS", 3600, 60, 86_400)?.into(),
-            ),
-            email_code_max_attempts: number(&get, "TOKEND_2FA_EMAIL_MAX_ATTEMPTS", 5, 1, 100)?,
-            data_dir: PathBuf::from(get("TOKEND_DATA_DIR").unwrap_or_else(|| "./data".into())),
+            two_factor_remember: Duration::from_secs(number(&get, &v::TWO_FACTOR_REMEMBER_SECS)?.into()),
+            max_personal_access_tokens: number(&get, &v::MAX_PERSONAL_ACCESS_TOKENS)?,
+            smtp: SmtpSettings::from_variables(get(v::SMTP_URL.variable), get(v::SMTP_FROM.variable))?,
+            email_code_lifetime: Duration::from_secs(number(&get, &v::EMAIL_CODE_SECS)?.into()),
+            email_code_max_attempts: number(&get, &v::EMAIL_MAX_ATTEMPTS)?,
+            data_dir: PathBuf::from(text(&get, &v::DATA_DIR)),
             bind,
             admin_username,
-            admin_password: get("TOKEND_ADMIN_PASSWORD").map(Secret::new),
-            login_expiration_days: number(&get, "TOKEND_LOGIN_EXPIRATION_DAYS", 90, 1, 36_500)?,
-            max_login_tokens: number(&get, "MAX_RESUME_LOGIN_TOKENS", 50, 1, 100_000)?,
-            bcrypt_cost: number(&get, "TOKEND_BCRYPT_COST", 10, 10, 31)?,
+            admin_password: get(v::ADMIN_PASSWORD.variable).map(Secret::new),
+            login_expiration_days: number(&get, &v::LOGIN_EXPIRATION_DAYS)?,
+            max_login_tokens: number(&get, &v::MAX_RESUME_LOGIN_TOKENS)?,
+            bcrypt_cost: number(&get, &v::BCRYPT_COST)?,
             synchronous,
-            password_min_length: number(&get, "TOKEND_PASSWORD_MIN_LENGTH", 8, 1, 256)? as usize,
+            password_min_length: number(&get, &v::PASSWORD_MIN_LENGTH)? as usize,
             site_url: site_url.trim_end_matches('/').to_string(),
-            rc_version: get("TOKEND_RC_VERSION").unwrap_or_else(|| default_version.into()),
-            workers: match get("TOKEND_WORKERS") {
-                None => None,
-                Some(_) => Some(number(&get, "TOKEND_WORKERS", 1, 1, 1024)? as usize),
-            },
-            db_pool_size: number(&get, "TOKEND_DB_POOL_SIZE", 8, 1, 256)?,
-            purge_interval: Duration::from_secs(number(&get, "TOKEND_PURGE_INTERVAL_SECS", 600, 1, 86_400)?.into()),
+            rc_version: get(v::RC_VERSION.variable).unwrap_or_else(|| default_version.into()),
+            workers: optional_number(&get, &v::WORKERS)?.map(|n| n as usize),
+            db_pool_size: number(&get, &v::DB_POOL_SIZE)?,
+            purge_interval: Duration::from_secs(number(&get, &v::PURGE_INTERVAL_SECS)?.into()),
         })
     }
 
@@ -220,24 +216,45 @@ impl Config {
     }
 }
 
-fn number(
-    get: &impl Fn(&'static str) -> Option<String>,
-    variable: &'static str,
-    default: u32,
-    min: u32,
-    max: u32,
-) -> Result<u32, ConfigError> {
-    let Some(raw) = get(variable) else {
-        return Ok(default);
+/// The value of a `Kind::Number` setting, or its default when unset.
+fn number(get: &impl Fn(&'static str) -> Option<String>, setting: &Setting) -> Result<u32, ConfigError> {
+    let Kind::Number { default, min, max } = setting.kind else {
+        panic!("{} is not declared as a number", setting.variable);
     };
+    match get(setting.variable) {
+        None => Ok(default),
+        Some(raw) => whole_number(setting, raw, min, max, &format!("unset it for the default ({default})")),
+    }
+}
+
+/// The value of a `Kind::OptionalNumber` setting; `None` when unset.
+fn optional_number(
+    get: &impl Fn(&'static str) -> Option<String>,
+    setting: &Setting,
+) -> Result<Option<u32>, ConfigError> {
+    let Kind::OptionalNumber { unset, min, max } = setting.kind else {
+        panic!("{} is not declared as an optional number", setting.variable);
+    };
+    get(setting.variable).map(|raw| whole_number(setting, raw, min, max, &format!("unset it ({unset})"))).transpose()
+}
+
+fn whole_number(setting: &Setting, raw: String, min: u32, max: u32, or_else: &str) -> Result<u32, ConfigError> {
     match raw.trim().parse::<u32>() {
         Ok(v) if (min..=max).contains(&v) => Ok(v),
         _ => Err(ConfigError {
-            variable,
+            variable: setting.variable,
             value: raw,
-            fix: format!("use a whole number from {min} to {max}, or unset it for the default ({default})"),
+            fix: format!("use a whole number from {min} to {max}, or {or_else}"),
         }),
     }
+}
+
+/// The value of a `Kind::Text` setting, or its default when unset.
+fn text(get: &impl Fn(&'static str) -> Option<String>, setting: &Setting) -> String {
+    let Kind::Text { default } = setting.kind else {
+        panic!("{} is not declared as text with a default", setting.variable);
+    };
+    get(setting.variable).unwrap_or_else(|| default.to_string())
 }
 
 /// A comma-separated list of IP addresses, kept in their canonical text form.
@@ -250,7 +267,7 @@ fn ip_list(raw: Option<String>) -> Result<Vec<String>, ConfigError> {
         .filter(|s| !s.is_empty())
         .map(|s| {
             s.parse::<std::net::IpAddr>().map(|ip| ip.to_string()).map_err(|_| ConfigError {
-                variable: "TOKEND_LOGIN_BLOCK_IP_ALLOWLIST",
+                variable: v::LOGIN_BLOCK_IP_ALLOWLIST.variable,
                 value: raw.clone(),
                 fix: "list IP addresses separated by commas, e.g. 127.0.0.1,192.0.2.7".into(),
             })
@@ -259,18 +276,17 @@ fn ip_list(raw: Option<String>) -> Result<Vec<String>, ConfigError> {
 }
 
 /// An on/off switch; also accepts true/false, yes/no and 1/0.
-fn switch(
-    get: &impl Fn(&'static str) -> Option<String>,
-    variable: &'static str,
-    default: bool,
-) -> Result<bool, ConfigError> {
-    let Some(raw) = get(variable) else {
+fn switch(get: &impl Fn(&'static str) -> Option<String>, setting: &Setting) -> Result<bool, ConfigError> {
+    let Kind::Switch { default } = setting.kind else {
+        panic!("{} is not declared as a switch", setting.variable);
+    };
+    let Some(raw) = get(setting.variable) else {
         return Ok(default);
     };
     match raw.trim().to_ascii_lowercase().as_str() {
         "on" | "true" | "yes" | "1" => Ok(true),
         "off" | "false" | "no" | "0" => Ok(false),
-        _ => Err(ConfigError { variable, value: raw, fix: "use 'on' or 'off'".into() }),
+        _ => Err(ConfigError { variable: setting.variable, value: raw, fix: "use 'on' or 'off'".into() }),
     }
 }
 
@@ -278,7 +294,7 @@ fn switch(
 pub fn unknown_variables<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     names
         .into_iter()
-        .filter(|n| n.starts_with("TOKEND_") && !VARIABLES.iter().any(|(known, _, _)| known == n))
+        .filter(|n| n.starts_with("TOKEND_") && !SETTINGS.iter().any(|known| known.variable == *n))
         .collect()
 }
 

@@ -1,7 +1,8 @@
-//! The `tokend` binary: `serve` (the default) and `healthcheck`. Every setting is an
+//! The `tokend` binary: `serve` (the default), `healthcheck`, operator commands, and the
+//! commands that describe it (completions, man page, settings). Every setting is an
 //! environment variable; each has a flag of the same meaning, and flags win.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 use tokend::admin::AdminCommand;
 use tokend::config::{self, Config};
@@ -9,6 +10,7 @@ use tokend::db::inventory::KindFilter;
 use tokend::startup::Application;
 
 mod settings;
+mod tools;
 use settings::Settings;
 
 #[derive(Parser)]
@@ -22,6 +24,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    #[command(flatten)]
+    Run(RunCommand),
+    #[command(flatten)]
+    Describe(tools::DescribeCommand),
+}
+
+/// The commands that read the configuration.
+#[derive(Subcommand)]
+enum RunCommand {
     /// Run the server (the default).
     Serve,
     /// Exit 0 when the server at TOKEND_BIND answers, 1 otherwise.
@@ -100,7 +111,19 @@ impl From<AdminCli> for AdminCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match Config::from_lookup(|name| cli.settings.lookup(name)) {
+    match cli.command.unwrap_or(Command::Run(RunCommand::Serve)) {
+        Command::Describe(command) => tools::describe(command, Cli::command()),
+        Command::Run(command) => run(&cli.settings, command),
+    }
+}
+
+fn run(settings: &Settings, command: RunCommand) -> ExitCode {
+    let log_filter = match (settings.lookup(config::variables::LOG_LEVEL.variable), config::variables::LOG_LEVEL.kind) {
+        (Some(filter), _) => filter,
+        (None, config::Kind::LogFilter { default }) => default.to_string(),
+        (None, _) => "info".to_string(),
+    };
+    let config = match Config::from_lookup(|name| settings.lookup(name)) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("tokend: {e}");
@@ -108,15 +131,15 @@ fn main() -> ExitCode {
         }
     };
     // After the configuration, which says the format; its errors go to stderr directly.
-    tokend::logging::init(config.observability.log_format);
+    tokend::logging::init(&log_filter, config.observability.log_format);
     let env_names: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
     for unknown in config::unknown_variables(env_names.iter().map(String::as_str)) {
         log::warn!("ignoring unknown variable {unknown} (see tokend --help for the known ones)");
     }
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config),
-        Command::Admin(cmd) => admin(config, cmd.into()),
-        Command::Bench(cmd) => match tokend::bench::run(&config, cmd) {
+    match command {
+        RunCommand::Serve => serve(config),
+        RunCommand::Admin(cmd) => admin(config, cmd.into()),
+        RunCommand::Bench(cmd) => match tokend::bench::run(&config, cmd) {
             Ok(out) => {
                 println!("{out}");
                 ExitCode::SUCCESS
@@ -126,7 +149,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Backup { path } => match tokend::backup::run(&config, &path) {
+        RunCommand::Backup { path } => match tokend::backup::run(&config, &path) {
             Ok(bytes) => {
                 println!("backed up {} to {} ({bytes} bytes)", config.database_path().display(), path.display());
                 let key = tokend::backup::key_path(&path);
@@ -140,7 +163,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Healthcheck => match tokend::healthcheck::check(config.bind) {
+        RunCommand::Healthcheck => match tokend::healthcheck::check(config.bind) {
             Ok(()) => ExitCode::SUCCESS,
             Err(why) => {
                 eprintln!("tokend healthcheck: {why}");

@@ -4,7 +4,7 @@
 use super::Accounts;
 use super::acting::Acting;
 use super::two_factor::Passed;
-use crate::auth::token::PlainToken;
+use crate::auth::token::{PlainToken, TokenHash};
 use crate::clock::now_ms;
 use crate::db::audit::{self, AuditEvent};
 use crate::db::pats::{self, PatRecord};
@@ -105,19 +105,35 @@ pub async fn regenerate(
     Ok(outcome.map(|()| token))
 }
 
+/// Removes the PAT named `name`. A session may remove any of the user's PATs; a PAT only
+/// itself (`presented` is the credential the request used): self-revocation cannot take
+/// an account over, and Rocket.Chat and GitLab allow it.
 pub async fn remove(
     state: &Accounts,
     acting: &Acting,
     user: &UserRecord,
     name: &str,
+    presented: &TokenHash,
     _gate: &Passed,
 ) -> Result<Result<(), PatError>> {
-    acting.require_session()?;
+    let only_itself = match acting.require_session() {
+        Ok(()) => None,
+        Err(_) => Some(*presented),
+    };
     let (actor, user, name) = (acting.actor.clone(), user.clone(), name.to_string());
     state
         .db
         .write(move |tx| {
-            if !pats::remove(tx, &user.id, &name)? {
+            let removed = match &only_itself {
+                None => pats::remove(tx, &user.id, &name)?,
+                Some(hash) => {
+                    if !pats::remove_presented(tx, &user.id, &name, hash)? {
+                        return Err(super::Refusal::LoginTokenRequired.into());
+                    }
+                    true
+                }
+            };
+            if !removed {
                 return Ok(Err(PatError::DoesNotExist));
             }
             audit::record(tx, &actor, &event("token.revoked", &user, &name, "removePersonalAccessToken"), now_ms())?;

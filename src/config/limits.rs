@@ -2,7 +2,7 @@
 //! how many proxies' `X-Forwarded-For` entries to trust, and how long a request may take
 //! to arrive.
 
-use super::{ConfigError, number};
+use super::{ConfigError, number, text, variables as v};
 use std::time::Duration;
 
 /// Which routes the REST rate limiter counts (Rocket.Chat §12).
@@ -35,15 +35,15 @@ pub struct RequestLimits {
 
 impl RequestLimits {
     pub(super) fn from_variables(get: &impl Fn(&'static str) -> Option<String>) -> Result<Self, ConfigError> {
-        let scope = match get("TOKEND_RATE_LIMIT").map(|v| v.trim().to_ascii_lowercase()) {
-            None => RateLimitScope::Sensitive,
-            Some(v) if matches!(v.as_str(), "on" | "true" | "yes" | "1") => RateLimitScope::Sensitive,
-            Some(v) if matches!(v.as_str(), "off" | "false" | "no" | "0") => RateLimitScope::Off,
-            Some(v) if v == "all" => RateLimitScope::All,
-            Some(_) => {
+        let raw = text(get, &v::RATE_LIMIT);
+        let scope = match raw.trim().to_ascii_lowercase().as_str() {
+            "on" | "true" | "yes" | "1" => RateLimitScope::Sensitive,
+            "off" | "false" | "no" | "0" => RateLimitScope::Off,
+            "all" => RateLimitScope::All,
+            _ => {
                 return Err(ConfigError {
-                    variable: "TOKEND_RATE_LIMIT",
-                    value: get("TOKEND_RATE_LIMIT").unwrap_or_default(),
+                    variable: v::RATE_LIMIT.variable,
+                    value: raw,
                     fix: "use 'on' (sign-in and token routes), 'all' (every API route) or 'off'".into(),
                 });
             }
@@ -51,11 +51,11 @@ impl RequestLimits {
         Ok(RequestLimits {
             rate_limit: RateLimitSettings {
                 scope,
-                calls: number(get, "TOKEND_RATE_LIMIT_CALLS", 10, 1, 1_000_000)?,
-                window: Duration::from_secs(number(get, "TOKEND_RATE_LIMIT_WINDOW_SECS", 60, 1, 86_400)?.into()),
+                calls: number(get, &v::RATE_LIMIT_CALLS)?,
+                window: Duration::from_secs(number(get, &v::RATE_LIMIT_WINDOW_SECS)?.into()),
             },
-            forwarded_count: number(get, "TOKEND_FORWARDED_COUNT", 0, 0, 16)?,
-            request_timeout: Duration::from_secs(number(get, "TOKEND_REQUEST_TIMEOUT_SECS", 10, 1, 3_600)?.into()),
+            forwarded_count: number(get, &v::FORWARDED_COUNT)?,
+            request_timeout: Duration::from_secs(number(get, &v::REQUEST_TIMEOUT_SECS)?.into()),
         })
     }
 }

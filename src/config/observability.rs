@@ -1,7 +1,7 @@
 //! Settings of what tokend tells its operator: where Prometheus metrics are served (off by
 //! default, and never on the API's listener) and the log line format.
 
-use super::ConfigError;
+use super::{ConfigError, text, variables as v};
 use std::net::SocketAddr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,23 +21,23 @@ pub struct Observability {
 
 impl Observability {
     pub(super) fn from_variables(get: &impl Fn(&'static str) -> Option<String>) -> Result<Self, ConfigError> {
-        let metrics_bind = match get("TOKEND_METRICS_BIND") {
+        let metrics_bind = match get(v::METRICS_BIND.variable) {
             None => None,
             Some(raw) => Some(raw.trim().parse().map_err(|_| ConfigError {
-                variable: "TOKEND_METRICS_BIND",
+                variable: v::METRICS_BIND.variable,
                 value: raw.clone(),
                 fix:
                     "use host:port with a numeric address, e.g. 127.0.0.1:9300, or unset it to turn metrics off".into(),
             })?),
         };
-        let log_format = match get("TOKEND_LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()) {
-            None => LogFormat::Text,
-            Some(v) if v == "text" => LogFormat::Text,
-            Some(v) if v == "json" => LogFormat::Json,
-            Some(v) => {
+        let raw = text(get, &v::LOG_FORMAT);
+        let log_format = match raw.trim().to_ascii_lowercase().as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            _ => {
                 return Err(ConfigError {
-                    variable: "TOKEND_LOG_FORMAT",
-                    value: v,
+                    variable: v::LOG_FORMAT.variable,
+                    value: raw,
                     fix: "use 'text' (default) or 'json' (one JSON object a line)".into(),
                 });
             }

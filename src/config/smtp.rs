@@ -2,7 +2,7 @@
 //! `SmtpSettings` always builds a working transport. The URL may carry a password, which
 //! `Debug` and every error message leave out.
 
-use super::{ConfigError, Secret};
+use super::{ConfigError, Secret, variables as v};
 use lettre::message::Mailbox;
 use std::fmt;
 
@@ -19,7 +19,7 @@ impl SmtpSettings {
         let url = url.trim();
         if let Err(e) = crate::mail::transport(url) {
             return Err(ConfigError {
-                variable: "TOKEND_SMTP_URL",
+                variable: v::SMTP_URL.variable,
                 value: redact(url),
                 fix: format!(
                     "{e}; use smtp://[user:password@]host[:port] (plain, port 25), smtp://host:587?tls=required (STARTTLS) or smtps://host:465 (TLS); percent-encode special characters in the user and password"
@@ -28,7 +28,7 @@ impl SmtpSettings {
         }
         if let Err(e) = from.trim().parse::<Mailbox>() {
             return Err(ConfigError {
-                variable: "TOKEND_SMTP_FROM",
+                variable: v::SMTP_FROM.variable,
                 value: from.to_string(),
                 fix: format!("{e}; use an address such as noreply@example.com or 'tokend <noreply@example.com>'"),
             });
@@ -42,7 +42,7 @@ impl SmtpSettings {
             (None, None) => Ok(None),
             (Some(url), Some(from)) => SmtpSettings::parse(&url, &from).map(Some),
             (Some(url), None) => Err(ConfigError {
-                variable: "TOKEND_SMTP_FROM",
+                variable: v::SMTP_FROM.variable,
                 value: String::new(),
                 fix: format!(
                     "TOKEND_SMTP_URL ({}) needs a sender: set TOKEND_SMTP_FROM, e.g. 'tokend <noreply@example.com>'",
@@ -50,7 +50,7 @@ impl SmtpSettings {
                 ),
             }),
             (None, Some(from)) => Err(ConfigError {
-                variable: "TOKEND_SMTP_URL",
+                variable: v::SMTP_URL.variable,
                 value: String::new(),
                 fix: format!("TOKEND_SMTP_FROM ({from}) is set but no SMTP server: set TOKEND_SMTP_URL or unset both"),
             }),

@@ -1,77 +1,279 @@
-//! The table of every variable tokend reads.
+//! Every setting tokend reads, declared once: variable, flag, kind (type, default, range),
+//! help and snap key. Everything else is derived from this list (see `setting.rs`); the
+//! README's configuration table is `tokend settings markdown`, and a test keeps them equal.
 
-/// Every variable tokend reads, with its default and meaning. `--help`, the README table and
-/// the unknown-variable warning are all driven by this list.
-pub const VARIABLES: &[(&str, &str, &str)] = &[
-    ("TOKEND_DATA_DIR", "./data", "directory holding tokend.sqlite3"),
-    ("TOKEND_BIND", "127.0.0.1:3000", "listen address (host:port)"),
-    ("TOKEND_ADMIN_USERNAME", "admin", "first admin, created only on an empty database"),
-    ("TOKEND_ADMIN_PASSWORD", "generated", "first admin's password; generated and printed once if unset"),
-    ("TOKEND_LOGIN_EXPIRATION_DAYS", "90", "login-token lifetime in days"),
-    ("MAX_RESUME_LOGIN_TOKENS", "50", "login tokens kept per user (oldest evicted)"),
-    ("TOKEND_BCRYPT_COST", "10", "bcrypt cost for new password hashes (10..=31)"),
-    (
-        "TOKEND_SQLITE_SYNCHRONOUS",
-        "full",
-        "full: acknowledged writes survive power loss; normal: faster, may lose the last commits on power loss",
-    ),
-    ("TOKEND_PASSWORD_MIN_LENGTH", "8", "minimum password length in characters"),
-    ("TOKEND_SITE_URL", "http://localhost:3000", "public base URL, used for avatarUrl in user objects"),
-    ("TOKEND_RC_VERSION", "7.10.0 (8.0.0 in secret mode)", "Rocket.Chat version reported by /api/info"),
-    ("CREATE_TOKENS_FOR_USERS", "unset", "exactly 'yes' or 'true' enables users.createToken (Rocket.Chat 7.x mode)"),
-    (
-        "CREATE_TOKENS_FOR_USERS_SECRET",
-        "unset",
-        "enables users.createToken in Rocket.Chat 8.x mode: the body's secret must equal it",
-    ),
-    ("TOKEND_2FA", "on", "off disables every two-factor challenge"),
-    ("TOKEND_2FA_TOTP_WINDOW", "1", "TOTP steps accepted either side of now (0 or 1)"),
-    (
-        "TOKEND_2FA_REMEMBER_SECS",
-        "1800",
-        "after a passed 2FA check the same client is trusted this long; 0 disables it",
-    ),
-    (
-        "TOKEND_SMTP_URL",
-        "unset",
-        "SMTP server for e-mail 2FA codes: smtp://[user:pass@]host[:25], smtp://host:587?tls=required (STARTTLS) or smtps://host:465; unset: no e-mail 2FA",
-    ),
-    (
-        "TOKEND_SMTP_FROM",
-        "unset",
-        "sender of e-mail 2FA codes, e.g. 'tokend <noreply@example.com>'; required with TOKEND_SMTP_URL",
-    ),
-    ("TOKEND_2FA_EMAIL_CODE_SECS", "3600", "lifetime of an e-mailed 2FA code in seconds"),
-    ("TOKEND_2FA_EMAIL_MAX_ATTEMPTS", "5", "wrong guesses allowed per e-mailed 2FA code"),
-    ("TOKEND_LOGIN_BLOCKING", "on", "off disables failed-login blocking"),
-    ("TOKEND_LOGIN_BLOCK_USER_ATTEMPTS", "10", "failed logins of one account before it is blocked"),
-    ("TOKEND_LOGIN_BLOCK_USER_MINUTES", "5", "how long an account stays blocked after its last failure"),
-    ("TOKEND_LOGIN_BLOCK_IP_ATTEMPTS", "50", "failed logins from one address before it is blocked"),
-    ("TOKEND_LOGIN_BLOCK_IP_MINUTES", "5", "how long an address stays blocked after its last failure"),
-    ("TOKEND_LOGIN_BLOCK_IP_ALLOWLIST", "empty", "comma-separated addresses never blocked by address"),
-    ("TOKEND_MAX_PERSONAL_ACCESS_TOKENS", "100", "personal access tokens per user"),
-    ("TOKEND_SAYMON_API_TOKEN", "on", "off refuses SAYMON ?api-token= authentication"),
-    ("TOKEND_SAYMON_CSRF", "off", "on enables SAYMON's CSRF cookie/header check for cookie sessions"),
-    (
-        "TOKEND_RATE_LIMIT",
-        "on",
-        "REST rate limiter: on (sign-in and token-minting routes), all (every API route, as Rocket.Chat) or off",
-    ),
-    ("TOKEND_RATE_LIMIT_CALLS", "10", "calls per client address, route and method in one rate-limit window"),
-    ("TOKEND_RATE_LIMIT_WINDOW_SECS", "60", "length of the rate-limit window in seconds"),
-    (
-        "TOKEND_FORWARDED_COUNT",
-        "0",
-        "proxies in front of tokend whose X-Forwarded-For entries are trusted (Rocket.Chat's HTTP_FORWARDED_COUNT)",
-    ),
-    ("TOKEND_REQUEST_TIMEOUT_SECS", "10", "time a client has to send a request's headers, and then its body"),
-    ("TOKEND_WORKERS", "number of CPUs", "HTTP worker threads"),
-    ("TOKEND_DB_POOL_SIZE", "8", "SQLite connections in the pool"),
-    ("TOKEND_PURGE_INTERVAL_SECS", "600", "how often expired tokens are purged"),
-    (
-        "TOKEND_METRICS_BIND",
-        "unset",
-        "address (host:port) serving Prometheus metrics at /metrics, apart from the API; unset: metrics off",
-    ),
-    ("TOKEND_LOG_FORMAT", "text", "log lines as text, or json: one JSON object a line with the request id"),
+use super::setting::{Setting, Snap};
+
+pub const DATA_DIR: Setting = Setting::text(
+    "TOKEND_DATA_DIR",
+    "data-dir",
+    "./data",
+    "directory holding `tokend.sqlite3`; install.sh sets `/var/lib/tokend`, the snap always uses `/var/snap/tokend/common/data`",
+)
+.snap(Snap::None);
+pub const BIND: Setting = Setting::text(
+    "TOKEND_BIND",
+    "bind",
+    "127.0.0.1:3000",
+    "listen address `host:port`, numeric; 3000 is Rocket.Chat's port. `0.0.0.0:3000` (snap: `bind-address=0.0.0.0`) listens on every IPv4 interface",
+)
+.snap(Snap::BindAddressAndPort);
+pub const ADMIN_USERNAME: Setting = Setting::text(
+    "TOKEND_ADMIN_USERNAME",
+    "admin-username",
+    "admin",
+    "the first admin, created only when the database has no users",
+);
+pub const ADMIN_PASSWORD: Setting = Setting::optional(
+    "TOKEND_ADMIN_PASSWORD",
+    "admin-password",
+    "generated",
+    "the first admin's password; if unset, a random one is printed once on stderr (the journal)",
+)
+.secret();
+pub const CREATE_TOKENS_FOR_USERS: Setting = Setting::optional(
+    "CREATE_TOKENS_FOR_USERS",
+    "create-tokens-for-users",
+    "unset",
+    "exactly `yes` or `true` enables `users.createToken` (Rocket.Chat 7.x mode). Snap key `true` enables it, `false` disables `users.createToken` entirely (also ignoring `CREATE_TOKENS_FOR_USERS_SECRET`); unset, the env files decide",
+)
+.snap(Snap::CreateTokens);
+pub const CREATE_TOKENS_SECRET: Setting = Setting::optional(
+    "CREATE_TOKENS_FOR_USERS_SECRET",
+    "create-tokens-for-users-secret",
+    "unset",
+    "enables `users.createToken` in Rocket.Chat 8.x mode: the body's `secret` must equal it",
+)
+.secret();
+pub const LOGIN_EXPIRATION_DAYS: Setting = Setting::number(
+    "TOKEND_LOGIN_EXPIRATION_DAYS",
+    "login-expiration-days",
+    (90, 1, 36_500),
+    "login-token lifetime in days (Rocket.Chat's `Accounts_LoginExpiration`)",
+)
+.snap_default("90");
+pub const MAX_RESUME_LOGIN_TOKENS: Setting = Setting::number(
+    "MAX_RESUME_LOGIN_TOKENS",
+    "max-resume-login-tokens",
+    (50, 1, 100_000),
+    "login tokens kept per user; issuing one more evicts the oldest",
+);
+pub const MAX_PERSONAL_ACCESS_TOKENS: Setting = Setting::number(
+    "TOKEND_MAX_PERSONAL_ACCESS_TOKENS",
+    "max-personal-access-tokens",
+    (100, 1, 100_000),
+    "personal access tokens per user",
+);
+pub const BCRYPT_COST: Setting =
+    Setting::number("TOKEND_BCRYPT_COST", "bcrypt-cost", (10, 10, 31), "bcrypt cost of new password hashes");
+pub const PASSWORD_MIN_LENGTH: Setting = Setting::number(
+    "TOKEND_PASSWORD_MIN_LENGTH",
+    "password-min-length",
+    (8, 1, 256),
+    "minimum password length (maximum is 256 characters)",
+);
+pub const TWO_FACTOR: Setting =
+    Setting::switch("TOKEND_2FA", "two-factor", true, "`off` disables every two-factor challenge");
+pub const TOTP_WINDOW: Setting = Setting::number(
+    "TOKEND_2FA_TOTP_WINDOW",
+    "two-factor-totp-window",
+    (1, 0, 1),
+    "TOTP steps (30 s) accepted either side of now",
+);
+pub const TWO_FACTOR_REMEMBER_SECS: Setting = Setting::number(
+    "TOKEND_2FA_REMEMBER_SECS",
+    "two-factor-remember-secs",
+    (1800, 0, 86_400 * 365),
+    "after a passed 2FA check the same client is trusted this many seconds; `0` disables it",
+);
+pub const SMTP_URL: Setting = Setting::optional(
+    "TOKEND_SMTP_URL",
+    "smtp-url",
+    "unset",
+    "SMTP server for e-mail two-factor codes: `smtp://[user:pass@]host[:25]`, `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtps://user:pass@host:465`; without it the e-mail method is unavailable",
+)
+.secret();
+pub const SMTP_FROM: Setting = Setting::optional(
+    "TOKEND_SMTP_FROM",
+    "smtp-from",
+    "unset",
+    "sender of those e-mails, e.g. `tokend <tokend@example.com>`; required with `TOKEND_SMTP_URL`",
+)
+.snap(Snap::None);
+pub const EMAIL_CODE_SECS: Setting = Setting::number(
+    "TOKEND_2FA_EMAIL_CODE_SECS",
+    "two-factor-email-code-secs",
+    (3600, 60, 86_400),
+    "how many seconds an e-mailed code stays valid",
+);
+pub const EMAIL_MAX_ATTEMPTS: Setting = Setting::number(
+    "TOKEND_2FA_EMAIL_MAX_ATTEMPTS",
+    "two-factor-email-max-attempts",
+    (5, 1, 100),
+    "wrong e-mail codes accepted before a new code must be sent",
+);
+pub const LOGIN_BLOCKING: Setting =
+    Setting::switch("TOKEND_LOGIN_BLOCKING", "login-blocking", true, "`off` disables failed-login blocking");
+pub const LOGIN_BLOCK_USER_ATTEMPTS: Setting = Setting::number(
+    "TOKEND_LOGIN_BLOCK_USER_ATTEMPTS",
+    "login-block-user-attempts",
+    (10, 1, 10_000),
+    "failed logins of one account (since its last success) before it is blocked",
+);
+pub const LOGIN_BLOCK_USER_MINUTES: Setting = Setting::number(
+    "TOKEND_LOGIN_BLOCK_USER_MINUTES",
+    "login-block-user-minutes",
+    (5, 1, 10_080),
+    "minutes an account stays blocked after its last failure",
+);
+pub const LOGIN_BLOCK_IP_ATTEMPTS: Setting = Setting::number(
+    "TOKEND_LOGIN_BLOCK_IP_ATTEMPTS",
+    "login-block-ip-attempts",
+    (50, 1, 100_000),
+    "failed logins from one address before it is blocked",
+);
+pub const LOGIN_BLOCK_IP_MINUTES: Setting = Setting::number(
+    "TOKEND_LOGIN_BLOCK_IP_MINUTES",
+    "login-block-ip-minutes",
+    (5, 1, 10_080),
+    "minutes an address stays blocked after its last failure",
+);
+pub const LOGIN_BLOCK_IP_ALLOWLIST: Setting = Setting::optional(
+    "TOKEND_LOGIN_BLOCK_IP_ALLOWLIST",
+    "login-block-ip-allowlist",
+    "empty",
+    "comma-separated IP addresses never blocked by address",
+);
+pub const SAYMON_API_TOKEN: Setting = Setting::switch(
+    "TOKEND_SAYMON_API_TOKEN",
+    "saymon-api-token",
+    true,
+    "`off` refuses SAYMON `?api-token=` authentication",
+);
+pub const SAYMON_CSRF: Setting = Setting::switch(
+    "TOKEND_SAYMON_CSRF",
+    "saymon-csrf",
+    false,
+    "`on` enables SAYMON's CSRF cookie/header check for cookie sessions",
+);
+pub const SQLITE_SYNCHRONOUS: Setting = Setting::text(
+    "TOKEND_SQLITE_SYNCHRONOUS",
+    "sqlite-synchronous",
+    "full",
+    "`full`: an acknowledged write survives power loss. `normal`: faster writes, but the last commits before a power loss (not a process crash) may be lost — including revocations",
+);
+pub const SITE_URL: Setting = Setting::text(
+    "TOKEND_SITE_URL",
+    "site-url",
+    "http://localhost:3000",
+    "public base URL, used for `avatarUrl` in user objects",
+);
+pub const RC_VERSION: Setting = Setting::optional(
+    "TOKEND_RC_VERSION",
+    "rc-version",
+    "`7.10.0` (`8.0.0` when `CREATE_TOKENS_FOR_USERS_SECRET` is set)",
+    "the Rocket.Chat version `/api/info` reports",
+);
+pub const RATE_LIMIT: Setting = Setting::text(
+    "TOKEND_RATE_LIMIT",
+    "rate-limit",
+    "on",
+    "REST rate limiter: `on` counts sign-in and token-minting routes, `all` every API route (as Rocket.Chat), `off` none",
+);
+pub const RATE_LIMIT_CALLS: Setting = Setting::number(
+    "TOKEND_RATE_LIMIT_CALLS",
+    "rate-limit-calls",
+    (10, 1, 1_000_000),
+    "calls per client address, route and method in one window (Rocket.Chat's default)",
+);
+pub const RATE_LIMIT_WINDOW_SECS: Setting = Setting::number(
+    "TOKEND_RATE_LIMIT_WINDOW_SECS",
+    "rate-limit-window-secs",
+    (60, 1, 86_400),
+    "length of the rate-limit window in seconds",
+);
+pub const FORWARDED_COUNT: Setting = Setting::number(
+    "TOKEND_FORWARDED_COUNT",
+    "forwarded-count",
+    (0, 0, 16),
+    "proxies in front of tokend whose `X-Forwarded-For` entries are trusted (Rocket.Chat's `HTTP_FORWARDED_COUNT`)",
+);
+pub const REQUEST_TIMEOUT_SECS: Setting = Setting::number(
+    "TOKEND_REQUEST_TIMEOUT_SECS",
+    "request-timeout-secs",
+    (10, 1, 3_600),
+    "seconds a client has to send a request's headers, and then its body",
+);
+pub const WORKERS: Setting =
+    Setting::optional_number("TOKEND_WORKERS", "workers", "number of CPUs", (1, 1024), "HTTP worker threads");
+pub const DB_POOL_SIZE: Setting =
+    Setting::number("TOKEND_DB_POOL_SIZE", "db-pool-size", (8, 1, 256), "SQLite connections in the pool");
+pub const PURGE_INTERVAL_SECS: Setting = Setting::number(
+    "TOKEND_PURGE_INTERVAL_SECS",
+    "purge-interval-secs",
+    (600, 1, 86_400),
+    "seconds between deletions of expired tokens from the file",
+);
+pub const LOG_LEVEL: Setting = Setting::log_filter(
+    "RUST_LOG",
+    "log-level",
+    "info",
+    "log filter (`env_logger` syntax: a level such as `debug`, or `info,actix_web=warn`)",
+)
+.snap_default("info");
+pub const METRICS_BIND: Setting = Setting::optional(
+    "TOKEND_METRICS_BIND",
+    "metrics-bind",
+    "unset",
+    "address `host:port` serving Prometheus metrics at `/metrics`, on a listener of its own (never the API's); unset: metrics off (README: Metrics & logs)",
+);
+pub const LOG_FORMAT: Setting = Setting::text(
+    "TOKEND_LOG_FORMAT",
+    "log-format",
+    "text",
+    "`json`: one JSON object a line, each with the request id (README: Metrics & logs)",
+);
+
+/// Every setting, in the order `--help` and the README list them.
+pub const SETTINGS: &[Setting] = &[
+    DATA_DIR,
+    BIND,
+    ADMIN_USERNAME,
+    ADMIN_PASSWORD,
+    CREATE_TOKENS_FOR_USERS,
+    CREATE_TOKENS_SECRET,
+    LOGIN_EXPIRATION_DAYS,
+    MAX_RESUME_LOGIN_TOKENS,
+    MAX_PERSONAL_ACCESS_TOKENS,
+    BCRYPT_COST,
+    PASSWORD_MIN_LENGTH,
+    TWO_FACTOR,
+    TOTP_WINDOW,
+    TWO_FACTOR_REMEMBER_SECS,
+    SMTP_URL,
+    SMTP_FROM,
+    EMAIL_CODE_SECS,
+    EMAIL_MAX_ATTEMPTS,
+    LOGIN_BLOCKING,
+    LOGIN_BLOCK_USER_ATTEMPTS,
+    LOGIN_BLOCK_USER_MINUTES,
+    LOGIN_BLOCK_IP_ATTEMPTS,
+    LOGIN_BLOCK_IP_MINUTES,
+    LOGIN_BLOCK_IP_ALLOWLIST,
+    SAYMON_API_TOKEN,
+    SAYMON_CSRF,
+    SQLITE_SYNCHRONOUS,
+    SITE_URL,
+    RC_VERSION,
+    RATE_LIMIT,
+    RATE_LIMIT_CALLS,
+    RATE_LIMIT_WINDOW_SECS,
+    FORWARDED_COUNT,
+    REQUEST_TIMEOUT_SECS,
+    WORKERS,
+    DB_POOL_SIZE,
+    PURGE_INTERVAL_SECS,
+    LOG_LEVEL,
+    LOG_FORMAT,
+    METRICS_BIND,
 ];

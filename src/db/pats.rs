@@ -55,3 +55,12 @@ pub fn remove(conn: &Connection, user_id: &str, name: &str) -> Result<bool> {
         conn.execute("DELETE FROM tokens WHERE user_id = ?1 AND kind = 'pat' AND name = ?2", params![user_id, name])?;
     Ok(n == 1)
 }
+
+/// Removes the PAT named `name` only if it is the one whose hash is `hash`.
+pub fn remove_presented(conn: &Connection, user_id: &str, name: &str, hash: &TokenHash) -> Result<bool> {
+    let n = conn.execute(
+        "DELETE FROM tokens WHERE user_id = ?1 AND kind = 'pat' AND name = ?2 AND token_hash = ?3",
+        params![user_id, name, hash.as_bytes()],
+    )?;
+    Ok(n == 1)
+}

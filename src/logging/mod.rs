@@ -15,9 +15,10 @@ use log::kv::{Key, Value as KvValue, VisitSource};
 use serde_json::{Map, Value};
 use std::io::Write;
 
-/// Starts logging for the process; `RUST_LOG` filters as before (default `info`).
-pub fn init(format: LogFormat) {
-    let mut builder = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+/// Starts logging for the process with `filter` (env_logger syntax, from `RUST_LOG`).
+pub fn init(filter: &str, format: LogFormat) {
+    let mut builder = env_logger::Builder::new();
+    builder.parse_filters(filter);
     if format == LogFormat::Json {
         builder.format(|buf, record| {
             let line = json_line(record);

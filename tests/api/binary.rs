@@ -195,12 +195,13 @@ fn healthcheck_fails_when_nobody_listens() {
 }
 
 #[test]
-fn help_lists_every_variable() {
+fn help_lists_every_variable_with_its_flag() {
     let output = Command::new(BIN).arg("--help").output().expect("run --help");
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
-    for (name, _, _) in tokend::config::VARIABLES {
-        assert!(help.contains(name), "--help does not mention {name}:\n{help}");
+    for setting in tokend::config::SETTINGS {
+        assert!(help.contains(setting.variable), "--help does not mention {}:\n{help}", setting.variable);
+        assert!(help.contains(&format!("--{} ", setting.flag)), "--help does not mention --{}:\n{help}", setting.flag);
     }
 }
 

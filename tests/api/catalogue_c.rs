@@ -46,7 +46,8 @@ async fn catalogue_26_30_confusable_padded_or_nul_usernames_are_refused_at_sign_
         let body = json!({"username": name, "password": "long-password", "name": "x", "email": "x@example.com"});
         let req = app.client.post(app.url("/api/v1/users.create")).json(&body);
         let req = req.header("X-User-Id", &app.admin.user_id).header("X-Auth-Token", &app.admin.token);
-        let invalid = meteor_error("error-input-is-not-a-valid-field", &format!("{name} is not a valid username"));
+        let mut invalid = meteor_error("error-input-is-not-a-valid-field", &format!("{name} is not a valid username"));
+        invalid["details"] = json!({"method": "insertOrUpdateUser", "input": name, "field": "Username"});
         refused(&app, &format!("items 26/30 users.create {name:?}"), req, (StatusCode::BAD_REQUEST, invalid)).await;
         let body = json!({"login": name, "password": "long-password"});
         let req = app.as_admin(Method::POST, "/node/api/users").json(&body);

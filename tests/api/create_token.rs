@@ -67,7 +67,8 @@ async fn a_minted_token_carries_the_targets_rights_not_the_admins() {
     let (_, minted) = app.post(CREATE, json!({"userId": bob}), Some(&app.admin)).await;
     let session = Session { user_id: bob, token: minted["data"]["authToken"].as_str().unwrap().into() };
     let eve = json!({"username": "eve", "name": "Eve", "email": "eve@example.com", "password": "eve-password"});
-    let refused = meteor_error("error-action-not-allowed", "Adding user is not allowed");
+    let mut refused = meteor_error("error-action-not-allowed", "Adding user is not allowed");
+    refused["details"] = json!({"method": "insertOrUpdateUser", "action": "Adding_user"});
     assert_eq!(app.post("/api/v1/users.create", eve, Some(&session)).await, (BAD, refused));
     let (status, _) = app.get("/api/v1/tokend.audit", Some(&session)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -222,8 +223,15 @@ async fn an_unknown_or_missing_target_gets_the_get_user_from_params_errors() {
     assert_eq!(app.post(CREATE, json!({"userId": "x"}), None).await, (StatusCode::UNAUTHORIZED, not_logged_in()));
 }
 
+/// The 400 of Rocket.Chat 8.x's typed router for a body its schema refuses (errata 3).
+fn typed_invalid(message: &str) -> Value {
+    json!({"success": false, "error": message, "errorType": "error-invalid-params"})
+}
+
 #[tokio::test]
-async fn secret_mode_needs_the_secret_and_a_second_factor_and_never_audits_the_secret() {
+async fn secret_mode_needs_the_secret_but_no_second_factor_and_never_audits_the_secret() {
+    // Rocket.Chat 8.x declares no `twoFactorRequired` on users.createToken (errata 2): an
+    // admin account past its 2FA grace mints with the secret alone.
     let app = spawn_app_with(|c| {
         c.create_tokens_secret = Some(Secret::new("s3cret"));
         c.two_factor_remember = Duration::ZERO;
@@ -231,19 +239,14 @@ async fn secret_mode_needs_the_secret_and_a_second_factor_and_never_audits_the_s
     .await;
     let bob = app.create_user_past_2fa("bob", "bob-password", &["user"]).await;
     let admin = &app.admin;
-    let required = meteor_error("invalid-params", "must have required property 'secret'");
+    app.age_account(&admin.user_id, Duration::from_secs(3600)).await;
+    let required = typed_invalid("must have required property 'secret'");
     assert_eq!(app.post(CREATE, json!({"userId": bob}), Some(admin)).await, (BAD, required));
-    let details = json!({"method": "password", "codeGenerated": false, "availableMethods": []});
-    let mut challenge = meteor_error("totp-required", "TOTP Required");
-    challenge["details"] = details;
-    let right = json!({"userId": bob, "secret": "s3cret"});
-    assert_eq!(app.post(CREATE, right.clone(), Some(admin)).await, (BAD, challenge));
-    let code = two_factor_code(ADMIN_PASSWORD);
-    let with_code = [("x-2fa-code", code.as_str()), ("x-2fa-method", "password")];
     let wrong = json!({"userId": bob, "secret": "not-the-s3cret"});
-    assert_eq!(app.post_with(CREATE, wrong, admin, &with_code).await, (BAD, not_authorized()));
+    assert_eq!(app.post(CREATE, wrong, Some(admin)).await, (BAD, not_authorized()));
     assert_eq!(app.login_token_rows(&bob), 0);
-    let (status, minted) = app.post_with(CREATE, right, admin, &with_code).await;
+    let right = json!({"userId": bob, "secret": "s3cret"});
+    let (status, minted) = app.post(CREATE, right, Some(admin)).await;
     assert_eq!(status, StatusCode::OK, "{minted}");
     let session = Session { user_id: bob, token: minted["data"]["authToken"].as_str().unwrap().into() };
     assert!(app.authenticates(&session).await);
@@ -259,9 +262,9 @@ async fn in_secret_mode_the_body_holds_only_user_id_and_secret() {
     let app = spawn_app_with(|c| c.create_tokens_secret = Some(Secret::new("s3cret"))).await;
     let bob = app.create_user("bob", "bob-password", &["user"]).await;
     let admin = Some(&app.admin);
-    let missing = meteor_error("invalid-params", "must have required property 'userId'");
+    let missing = typed_invalid("must have required property 'userId'");
     assert_eq!(app.post(CREATE, json!({"username": "bob", "secret": "s3cret"}), admin).await, (BAD, missing));
-    let extra = meteor_error("invalid-params", "must NOT have additional properties");
+    let extra = typed_invalid("must NOT have additional properties");
     let body = json!({"userId": bob, "secret": "s3cret", "username": "bob"});
     assert_eq!(app.post(CREATE, body, admin).await, (BAD, extra));
     assert_eq!(app.login_token_rows(&bob), 0);

@@ -90,8 +90,7 @@ async fn without_the_permission_every_route_refuses_before_looking_at_the_name()
         // "ci" exists: a duplicate for generate, a valid name for the others.
         assert_eq!(app.post(path, json!({"tokenName": "ci"}), Some(&bob)).await, (BAD, refused), "{path}");
     }
-    let list_refused = json!({"success":false,"error":"Not Authorized [not-authorized]","errorType":"not-authorized"});
-    assert_eq!(app.get(LIST, Some(&bob)).await, (BAD, list_refused));
+    assert_eq!(app.get(LIST, Some(&bob)).await, (StatusCode::FORBIDDEN, permission_required()));
     assert_eq!(pat_rows(&app, &bob.user_id), 1);
 }
 

@@ -156,7 +156,9 @@ async fn permissions_update_refuses_non_admins_bad_bodies_unknown_ids_and_change
 async fn granting_and_revoking_a_permission_takes_effect_at_once_on_existing_tokens() {
     let app = spawn_app().await;
     let bob = app.user_session("bob").await;
-    let refused = (BAD, meteor_error("error-action-not-allowed", "Adding user is not allowed"));
+    let mut refused = meteor_error("error-action-not-allowed", "Adding user is not allowed");
+    refused["details"] = json!({"method": "insertOrUpdateUser", "action": "Adding_user"});
+    let refused = (BAD, refused);
     assert_eq!(app.post("/api/v1/users.create", eve(), Some(&bob)).await, refused);
     app.set_permission_roles("create-user", &["admin", "user"]).await;
     let (status, body) = app.post("/api/v1/users.create", eve(), Some(&bob)).await;

@@ -26,8 +26,18 @@ fn update(user_id: &str, data: Value) -> Value {
     json!({"userId": user_id, "data": data})
 }
 
-fn action_not_allowed(reason: &str) -> Value {
-    meteor_error("error-action-not-allowed", reason)
+/// A refusal of Rocket.Chat's `validateUserData`/`validateUserEditing`, with its details.
+fn action_not_allowed(reason: &str, action: &str) -> Value {
+    save_user_error("error-action-not-allowed", reason, json!({"action": action}))
+}
+
+/// A `insertOrUpdateUser` validation error: `details` holds the method and `extra`.
+fn save_user_error(code: &str, reason: &str, extra: Value) -> Value {
+    let mut body = meteor_error(code, reason);
+    let mut details = json!({"method": "insertOrUpdateUser"});
+    details.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    body["details"] = details;
+    body
 }
 
 fn last_admin() -> Value {
@@ -76,7 +86,7 @@ async fn users_create_validates_its_body_like_rocket_chat() {
     assert_eq!((status, &body["errorType"]), (BAD, &json!("invalid-params")), "{body}");
     for (field, label) in [("name", "Name"), ("username", "Username"), ("password", "Password")] {
         let reason = format!("The field {label} is required");
-        let expected = (BAD, meteor_error("error-the-field-is-required", &reason));
+        let expected = (BAD, save_user_error("error-the-field-is-required", &reason, json!({"field": label})));
         assert_eq!(app.post(CREATE, new_user_with("eve", field, json!("")), admin).await, expected);
     }
     assert_eq!(app.user_rows(), 1);
@@ -86,16 +96,16 @@ async fn users_create_validates_its_body_like_rocket_chat() {
 async fn users_create_needs_login_create_user_known_roles_and_assign_admin_role_for_admins() {
     let app = spawn_app().await;
     let bob = app.user_session("bob").await;
-    let refused = (BAD, action_not_allowed("Adding user is not allowed"));
+    let refused = (BAD, action_not_allowed("Adding user is not allowed", "Adding_user"));
     assert_eq!(app.post(CREATE, new_user("eve"), Some(&bob)).await, refused);
     let anonymous = app.post(CREATE, new_user("eve"), None).await;
     assert_eq!(anonymous, (StatusCode::UNAUTHORIZED, not_logged_in()));
     let body = new_user_with("eve", "roles", json!(["user", "no-such-role"]));
-    let refused = (BAD, action_not_allowed("The field Roles consist invalid role id"));
+    let refused = (BAD, action_not_allowed("The field Roles consist invalid role id", "Assign_role"));
     assert_eq!(app.post(CREATE, body, Some(&app.admin)).await, refused);
     app.set_permission_roles("create-user", &["admin", "user"]).await;
     let body = new_user_with("eve", "roles", json!(["admin"]));
-    let refused = (BAD, action_not_allowed("Assigning admin is not allowed"));
+    let refused = (BAD, action_not_allowed("Assigning admin is not allowed", "Assign_admin"));
     assert_eq!(app.post(CREATE, body, Some(&bob)).await, refused);
     assert_eq!(app.user_rows(), 2);
     let (status, body) = app.post(CREATE, new_user("eve"), Some(&bob)).await;
@@ -112,14 +122,15 @@ async fn users_create_refuses_bad_usernames_names_and_emails() {
     // Cyrillic а (U+0430), SQL, NUL: none is a valid username, none is stored.
     for name in ["bob smith", "\u{430}dmin", "admin' --", "' OR '1'='1", "%", "bob\u{0}admin"] {
         let reason = format!("{name} is not a valid username");
-        let expected = (BAD, meteor_error("error-input-is-not-a-valid-field", &reason));
+        let details = json!({"input": name, "field": "Username"});
+        let expected = (BAD, save_user_error("error-input-is-not-a-valid-field", &reason, details));
         assert_eq!(app.post(CREATE, new_user(name), admin).await, expected);
     }
     let bad_name = json!({"success":false,"error":"Name contains invalid characters"});
     let body = new_user_with("eve", "name", json!("<script>"));
     assert_eq!(app.post(CREATE, body, admin).await, (BAD, bad_name));
     let body = new_user_with("eve", "email", json!("x"));
-    let expected = (BAD, meteor_error("error-invalid-email", "Invalid email x"));
+    let expected = (BAD, save_user_error("error-invalid-email", "Invalid email x", json!({"email": "x"})));
     assert_eq!(app.post(CREATE, body, admin).await, expected);
     assert_eq!(app.user_rows(), 1);
 }
@@ -128,11 +139,12 @@ async fn users_create_refuses_bad_usernames_names_and_emails() {
 async fn users_create_refuses_usernames_and_emails_already_in_use_whatever_their_case() {
     let app = spawn_app().await;
     app.create_user("bob", "bob-password", &["user"]).await;
-    let expected = (BAD, meteor_error("error-field-unavailable", "BOB is already in use :("));
+    let taken = |reason: &str, field: &str| save_user_error("error-field-unavailable", reason, json!({"field": field}));
+    let expected = (BAD, taken("BOB is already in use :(", "BOB"));
     assert_eq!(app.post(CREATE, new_user("BOB"), Some(&app.admin)).await, expected);
     let body = new_user_with("carol", "email", json!("Bob@Example.COM"));
     let reason = "Bob@Example.COM is already in use :(";
-    let expected = (BAD, meteor_error("error-field-unavailable", reason));
+    let expected = (BAD, taken(reason, "Bob@Example.COM"));
     assert_eq!(app.post(CREATE, body, Some(&app.admin)).await, expected);
     assert_eq!(app.user_rows(), 2);
 }
@@ -227,13 +239,13 @@ async fn a_plain_user_can_neither_edit_others_nor_give_themselves_roles() {
     let alice_id = app.create_user("alice", "alice-password", &["user"]).await;
     let bob = app.user_session("bob").await;
     let attempts = [
-        (update(&alice_id, json!({"name": "Hacked"})), "Editing user is not allowed"),
-        (update(&bob.user_id, json!({"roles": ["admin"]})), "Assign roles is not allowed"),
-        (update(&bob.user_id, json!({"roles": ["user", "bot"]})), "Assign roles is not allowed"),
-        (update(&bob.user_id, json!({"active": false})), "Edit user status is not allowed"),
+        (update(&alice_id, json!({"name": "Hacked"})), "Editing user is not allowed", "Editing_user"),
+        (update(&bob.user_id, json!({"roles": ["admin"]})), "Assign roles is not allowed", "Assign_role"),
+        (update(&bob.user_id, json!({"roles": ["user", "bot"]})), "Assign roles is not allowed", "Assign_role"),
+        (update(&bob.user_id, json!({"active": false})), "Edit user status is not allowed", "Edit_user_status"),
     ];
-    for (body, reason) in attempts {
-        assert_eq!(app.post(UPDATE, body, Some(&bob)).await, (BAD, action_not_allowed(reason)));
+    for (body, reason, action) in attempts {
+        assert_eq!(app.post(UPDATE, body, Some(&bob)).await, (BAD, action_not_allowed(reason, action)));
     }
     let (_, info) = app.get(&format!("/api/v1/users.info?userId={}", bob.user_id), Some(&app.admin)).await;
     assert_eq!(info["user"]["roles"], json!(["user"]));
@@ -272,12 +284,15 @@ async fn users_update_refuses_oversized_fields_taken_usernames_and_unknown_users
     let refusals = [
         (json!({"nickname": "n".repeat(121)}), "error-nickname-size-exceeded", "Nickname size exceeds 120 characters"),
         (json!({"bio": "b".repeat(261)}), "error-bio-size-exceeded", "Bio size exceeds 260 characters"),
-        (json!({"username": "ALICE"}), "error-field-unavailable", "ALICE is already in use :("),
-        (json!({"username": "bob smith"}), "error-input-is-not-a-valid-field", "bob smith is not a valid username"),
     ];
     for (data, code, reason) in refusals {
         assert_eq!(app.post(UPDATE, me(data), Some(&bob)).await, (BAD, meteor_error(code, reason)));
     }
+    let taken = save_user_error("error-field-unavailable", "ALICE is already in use :(", json!({"field": "ALICE"}));
+    assert_eq!(app.post(UPDATE, me(json!({"username": "ALICE"})), Some(&bob)).await, (BAD, taken));
+    let details = json!({"input": "bob smith", "field": "Username"});
+    let invalid = save_user_error("error-input-is-not-a-valid-field", "bob smith is not a valid username", details);
+    assert_eq!(app.post(UPDATE, me(json!({"username": "bob smith"})), Some(&bob)).await, (BAD, invalid));
     let bad_name = json!({"success": false, "error": "Name contains invalid characters"});
     assert_eq!(app.post(UPDATE, me(json!({"name": "a/b"})), Some(&bob)).await, (BAD, bad_name));
     let (status, body) = app.post(UPDATE, me(json!({"password": "short"})), Some(&bob)).await;
@@ -300,7 +315,7 @@ async fn a_deactivated_user_loses_their_tokens_and_cannot_log_in_until_reactivat
     assert!(!app.authenticates(&bob).await);
     let login = json!({"user": "bob", "password": "bob-password"});
     let not_activated = json!({"success": false, "error": "error-user-is-not-activated",
-        "status": "error", "message": "User is not activated"});
+        "status": "error", "message": "User is not activated", "details": {"function": "Accounts.validateLoginAttempt"}});
     assert_eq!(app.post("/api/v1/login", login, None).await, (StatusCode::UNAUTHORIZED, not_activated));
     let expected = json!({"user": {"_id": bob.user_id, "active": true}, "success": true});
     assert_eq!(app.post(SET_ACTIVE, set(true), Some(&app.admin)).await, (StatusCode::OK, expected));

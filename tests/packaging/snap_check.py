@@ -2,7 +2,7 @@
 
     snap_check.py validate REPO          schema, part validator, the contract of issue 6
     snap_check.py prime REPO BINARY DIR  lay out DIR the way snapcraft would prime the snap
-    snap_check.py docs REPO              the Configuration table covers every variable and key
+    snap_check.py docs REPO BINARY       the Configuration table covers every variable and key
 
 Prints one `ok - ...` / `not ok - ...` line per check (run.sh counts them) and exits 1 when
 any check failed. Runs with -W error, so a warning from a validator is a failure.
@@ -210,20 +210,18 @@ def prime(repo, binary, out):
     )
 
 
-def config_variables(repo):
-    """The names in `VARIABLES` (src/config/variables.rs), plus RUST_LOG (read by env_logger)."""
-    text = read(os.path.join(repo, "src", "config", "variables.rs"))
-    block = text[text.index("pub const VARIABLES") :]
-    block = block[: block.index("];")]
-    return re.findall(r'\(\s*"([A-Z][A-Z0-9_]*)",', block) + ["RUST_LOG"]
+def config_variables(binary):
+    """Every variable tokend declares (`[env: NAME]` in `tokend --help`)."""
+    help_text = subprocess.run([binary, "--help"], capture_output=True, text=True, check=True).stdout
+    return re.findall(r"\[env: ([A-Z][A-Z0-9_]*)\]", help_text)
 
 
-def snap_keys(repo):
-    text = read(os.path.join(repo, "snap", "local", "tokend-snap.sh"))
-    return re.search(r'^TOKEND_SNAP_KEYS="([^"]*)"', text, re.M).group(1).split()
+def snap_keys(binary):
+    """The `snap set tokend` keys, as tokend derives them from its declarations."""
+    return subprocess.run([binary, "settings", "snap-keys"], capture_output=True, text=True, check=True).stdout.split()
 
 
-def docs(repo):
+def docs(repo, binary):
     """The table with the columns env variable | snap key | default | meaning, in README.md once
     merged there, else in docs/packaging.md."""
     rows = {}
@@ -242,13 +240,14 @@ def docs(repo):
             print(f"# configuration table found in {source}")
             break
     check("a Configuration table (env variable | snap key | default | meaning) exists", bool(rows))
-    names = config_variables(repo)
+    names = config_variables(binary)
+    check("tokend --help names its variables, RUST_LOG among them", len(names) > 30 and "RUST_LOG" in names, f"{names}")
     missing = [n for n in names if n not in rows]
-    check(f"the table has a row for each of the {len(names) - 1} variables of src/config/variables.rs, and RUST_LOG", not missing, f"missing: {missing}")
+    check(f"the table has a row for each of the {len(names)} variables tokend --help names", not missing, f"missing: {missing}")
     extra = [n for n in rows if n not in names]
     check("the table has no variable tokend does not read", not extra, f"unknown: {extra}")
     documented_keys = set(re.findall(r"`([a-z][a-z0-9-]*)`", " ".join(cells[1] for cells in rows.values())))
-    keys = snap_keys(repo)
+    keys = snap_keys(binary)
     check(f"the table names every snap key ({' '.join(keys)})", set(keys) <= documented_keys, f"missing: {set(keys) - documented_keys}")
     check("every row has a default and a meaning", all(len(c) == 4 and c[2] and c[3] for c in rows.values()))
 
@@ -257,7 +256,7 @@ def main(argv):
     if len(argv) >= 2 and argv[1] == "validate":
         validate(argv[2])
     elif len(argv) >= 2 and argv[1] == "docs":
-        docs(argv[2])
+        docs(argv[2], argv[3])
     elif len(argv) >= 2 and argv[1] == "prime":
         prime(argv[2], argv[3], argv[4])
     else:

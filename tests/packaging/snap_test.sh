@@ -60,7 +60,8 @@ for SH in dash bash; do
     for good in port=1 port=65535 bind-address=0.0.0.0 bind-address=:: bind-address=::1 \
         bind-address=192.168.10.20 bind-address=fe80::1:2 create-tokens-for-users=true \
         create-tokens-for-users=false login-expiration-days=1 login-expiration-days=36500 \
-        log-level=debug log-level=TRACE 'log-level=info,actix_web=warn'; do
+        log-level=debug log-level=TRACE 'log-level=info,actix_web=warn' rate-limit=all two-factor=off \
+        bcrypt-cost=12 sqlite-synchronous=normal 'login-block-ip-allowlist=127.0.0.1, ::1'; do
         "$HERE/stubs/snapctl" set "$good"
         check "[$SH] configure accepts $good" hook "$SH" configure 2>/dev/null
     done
@@ -70,7 +71,9 @@ for SH in dash bash; do
         bind-address=256.1.1.1 bind-address=1.2.3 'bind-address=[::1]' bind-address=1.2.3.4:80 \
         bind-address=1:::2 create-tokens-for-users=yes create-tokens-for-users=TRUE \
         create-tokens-for-users=1 login-expiration-days=0 login-expiration-days=36501 \
-        login-expiration-days=9x log-level=loud 'log-level=info;reboot' log-level==info; do
+        login-expiration-days=9x log-level=loud 'log-level=info;reboot' log-level==info \
+        rate-limit=sometimes two-factor=maybe bcrypt-cost=9 sqlite-synchronous=off site-url=example.com \
+        login-block-ip-allowlist=localhost workers=0; do
         key=${bad%%=*}
         saved=$(snapctl_get "$key")
         "$HERE/stubs/snapctl" set "$bad"
@@ -90,6 +93,11 @@ for SH in dash bash; do
     "$HERE/stubs/snapctl" set port=abc login-expiration-days=0
     hook "$SH" configure 2>"$ROOT/err"
     check "[$SH] configure reports every bad key at once" test "$(grep -c 'invalid configuration' "$ROOT/err")" -eq 2
+    "$HERE/stubs/snapctl" set port=3000 login-expiration-days=90 bcrypt-cost=9
+    hook "$SH" configure 2>"$ROOT/err"
+    check "[$SH] a tuning key is refused with tokend's own startup fix" \
+        grep -q "invalid configuration: bcrypt-cost '9' is refused: use a whole number from 10 to 31" "$ROOT/err"
+    "$HERE/stubs/snapctl" unset bcrypt-cost
 
     fresh_snap "post-refresh-$SH"
     "$HERE/stubs/snapctl" set port=4000 create-tokens-for-users=true
@@ -120,7 +128,8 @@ has_env() { environ_of "$1" | grep -qx -- "$2"; }
 fresh_snap server
 hook sh install
 PORT=$(free_port)
-"$HERE/stubs/snapctl" set port="$PORT" bind-address=127.0.0.1 log-level=debug login-expiration-days=7
+"$HERE/stubs/snapctl" set port="$PORT" bind-address=127.0.0.1 log-level=debug login-expiration-days=7 \
+    rate-limit-calls=7 "site-url=http://tokend.example/o'clock"
 check "configure accepts the test's settings" hook sh configure
 # The recipe from Rocket.Chat's documentation, verbatim but for the directory.
 echo "CREATE_TOKENS_FOR_USERS=true" >"$SNAP_COMMON/create-tokens.env"
@@ -154,6 +163,10 @@ check "the server sees CREATE_TOKENS_FOR_USERS=true from create-tokens.env" \
 check "snap keys win over env files: TOKEND_BIND=127.0.0.1:$PORT" has_env "$SERVER_PID" "TOKEND_BIND=127.0.0.1:$PORT"
 check "log-level reaches RUST_LOG" has_env "$SERVER_PID" RUST_LOG=debug
 check "login-expiration-days reaches TOKEND_LOGIN_EXPIRATION_DAYS" has_env "$SERVER_PID" TOKEND_LOGIN_EXPIRATION_DAYS=7
+check "a tuning key (rate-limit-calls) reaches its variable" has_env "$SERVER_PID" TOKEND_RATE_LIMIT_CALLS=7
+check "a value with a quote reaches its variable unchanged" has_env "$SERVER_PID" "TOKEND_SITE_URL=http://tokend.example/o'clock"
+check_not "an unset key leaves its variable alone" \
+    sh -c "tr '\\0' '\\n' </proc/$SERVER_PID/environ | grep -q '^TOKEND_BCRYPT_COST='"
 check "TOKEND_DATA_DIR is \$SNAP_COMMON/data whatever the env files say" \
     has_env "$SERVER_PID" "TOKEND_DATA_DIR=$SNAP_COMMON/data"
 check "the launcher says it ignored the env file's TOKEND_DATA_DIR" grep -q "ignoring TOKEND_DATA_DIR" "$SERVER_ERR"

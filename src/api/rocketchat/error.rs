@@ -60,6 +60,12 @@ impl RcError {
         RcError::meteor("invalid-params", msg)
     }
 
+    /// Validation failure of a typed route (8.x router, errata 3): `errorType:
+    /// "error-invalid-params"`, the validator's message with no `[code]` suffix.
+    pub fn typed_invalid_params(msg: &str) -> Self {
+        RcError::failure_typed(msg, "error-invalid-params")
+    }
+
     /// The ambiguous login failure (§5.3): unknown user and wrong password look the same.
     pub fn login_unauthorized() -> Self {
         RcError::Login { error: "Unauthorized".into(), message: "Unauthorized".into(), details: None }

@@ -2,6 +2,7 @@
 //! also serves the published contract at `/api/openapi.json`.
 
 pub mod audit;
+pub mod avatar;
 pub mod caller;
 pub mod create_token;
 pub mod email_2fa;
@@ -48,6 +49,7 @@ fn table() -> Vec<Endpoint> {
         post("/api/v1/users.create", users::create),
         get("/api/v1/users.info", users::info),
         get("/api/v1/users.list", users::list),
+        get("/api/v1/users.getAvatar", avatar::get_avatar),
         post("/api/v1/users.update", users_edit::update),
         post("/api/v1/users.delete", users_edit::delete),
         post("/api/v1/users.setActiveStatus", users_edit::set_active_status),
@@ -81,13 +83,21 @@ fn table() -> Vec<Endpoint> {
     ]
 }
 
+/// Rocket.Chat's routes outside `/api`: the avatar URL `/me` advertises.
+fn root_table() -> Vec<Endpoint> {
+    vec![get("/avatar/{username}", avatar::serve)]
+}
+
 /// `(path, method)` of every route this dialect serves.
 pub fn endpoints() -> Vec<(&'static str, Method)> {
-    route_table::list(&table())
+    let mut all = route_table::list(&table());
+    all.extend(route_table::list(&root_table()));
+    all
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(route_table::scope("/api", table(), method_not_allowed).default_service(web::to(not_found)));
+    cfg.service(route_table::scope("/avatar", root_table(), method_not_allowed));
 }
 
 /// Used by the app-wide fallback so unknown paths still get a JSON body.

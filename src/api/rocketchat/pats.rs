@@ -33,16 +33,24 @@ fn method_error(code: &str, reason: &str, operation: &str) -> RcError {
     RcError::meteor_with_details(code, reason, json!({"method": format!("personalAccessTokens:{operation}")}))
 }
 
-/// The shared preamble: a login token (never a PAT), 2FA, a name, the permission, a valid
-/// name — in Rocket.Chat's order. Returns the name and the gate's proof.
+/// What a PAT itself may do here: nothing, or remove itself (the core checks it is itself).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PatUse {
+    Refused,
+    SelfRemoval,
+}
+
+/// The shared preamble: a login token (a PAT only to remove itself), 2FA, a name, the
+/// permission, a valid name — in Rocket.Chat's order. Returns the name and the gate's proof.
 async fn preamble(
     state: &AppState,
     caller: &Caller,
     req: &HttpRequest,
     name: Option<String>,
     operation: &str,
+    pat_use: PatUse,
 ) -> RcResult<(String, Passed)> {
-    if caller.acting(req).require_session().is_err() {
+    if pat_use == PatUse::Refused && caller.acting(req).require_session().is_err() {
         return Err(method_error(LOGIN_TOKEN_REQUIRED, LOGIN_TOKEN_REQUIRED_REASON, operation));
     }
     let gate = require_two_factor(state, caller, req, Options::default()).await?;
@@ -79,7 +87,7 @@ pub async fn generate(
     req: HttpRequest,
     RcBody(body): RcBody<PatBody>,
 ) -> RcResult<HttpResponse> {
-    let (name, gate) = preamble(&state, &caller, &req, body.token_name, "generateToken").await?;
+    let (name, gate) = preamble(&state, &caller, &req, body.token_name, "generateToken", PatUse::Refused).await?;
     let bypass = body.bypass_two_factor.unwrap_or(false);
     let token = pats::generate(&state, &caller.acting(&req), caller.user(), &name, bypass, &gate)
         .await?
@@ -94,7 +102,7 @@ pub async fn regenerate(
     req: HttpRequest,
     RcBody(body): RcBody<NameBody>,
 ) -> RcResult<HttpResponse> {
-    let (name, gate) = preamble(&state, &caller, &req, body.token_name, "regenerateToken").await?;
+    let (name, gate) = preamble(&state, &caller, &req, body.token_name, "regenerateToken", PatUse::Refused).await?;
     let token = pats::regenerate(&state, &caller.acting(&req), caller.user(), &name, &gate)
         .await?
         .map_err(|e| pat_error(e, "regenerateToken"))?;
@@ -108,19 +116,23 @@ pub async fn remove(
     req: HttpRequest,
     RcBody(body): RcBody<NameBody>,
 ) -> RcResult<HttpResponse> {
-    let (name, gate) = preamble(&state, &caller, &req, body.token_name, "removeToken").await?;
-    pats::remove(&state, &caller.acting(&req), caller.user(), &name, &gate)
-        .await?
-        .map_err(|e| pat_error(e, "removeToken"))?;
+    // A PAT may revoke itself, as in Rocket.Chat and GitLab; any other PAT it names is
+    // refused by the core (`pats::remove`).
+    let (name, gate) = preamble(&state, &caller, &req, body.token_name, "removeToken", PatUse::SelfRemoval).await?;
+    let removed = pats::remove(&state, &caller.acting(&req), caller.user(), &name, &caller.token_hash(), &gate).await;
+    match removed {
+        Err(crate::error::Error::Refused(crate::accounts::Refusal::LoginTokenRequired)) => {
+            return Err(method_error(LOGIN_TOKEN_REQUIRED, LOGIN_TOKEN_REQUIRED_REASON, "removeToken"));
+        }
+        other => other?.map_err(|e| pat_error(e, "removeToken"))?,
+    }
     log::info!("PAT removed by user {}", caller.id());
     Ok(ok(json!({})))
 }
 
-/// 7.x: the permission is checked in the handler (400 `not-authorized`, no details).
+/// The route declares `permissionsRequired` (errata 9): a miss is the 403 permission body.
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> RcResult<HttpResponse> {
-    if !caller.has(&state, "create-personal-access-tokens").await? {
-        return Err(RcError::meteor("not-authorized", "Not Authorized"));
-    }
+    caller.require(&state, "create-personal-access-tokens").await?;
     let tokens: Vec<Value> = pats::list(&state, caller.id())
         .await?
         .iter()

@@ -41,10 +41,11 @@ pub async fn login(
             match password_login(&state, who, digest, code, client_addr(&req)).await? {
                 LoginOutcome::LoggedIn { user, token, .. } => login_success(&state, &user, token.expose()).await,
                 LoginOutcome::SecondFactor(decision) => Err(second_factor_refusal(decision)),
+                // Rocket.Chat's `Accounts.validateLoginAttempt` error, details and all.
                 LoginOutcome::Inactive => Err(RcError::Login {
                     error: "error-user-is-not-activated".into(),
                     message: "User is not activated".into(),
-                    details: None,
+                    details: Some(json!({"function": "Accounts.validateLoginAttempt"})),
                 }),
                 LoginOutcome::Failed => {
                     log::info!("login: failed password login");

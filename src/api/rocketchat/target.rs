@@ -6,7 +6,7 @@ use crate::accounts::directory::{self, UserKey};
 use crate::accounts::{CreateUserError, PolicyViolation, UserRecord};
 use crate::api::state::AppState;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -62,23 +62,54 @@ pub async fn resolve(state: &AppState, params: &UserParams) -> RcResult<UserReco
 
 /// Account validation failures in Rocket.Chat's wording.
 pub fn create_error(err: CreateUserError, username: &str, email: &str) -> RcError {
+    // Rocket.Chat's `validateUserData` errors carry `details` naming the method and field.
+    let with = |code: &str, reason: &str, details: Value| RcError::meteor_with_details(code, reason, details);
     match err {
-        CreateUserError::InvalidUsername => {
-            RcError::meteor("error-input-is-not-a-valid-field", &format!("{username} is not a valid username"))
+        CreateUserError::InvalidUsername => with(
+            "error-input-is-not-a-valid-field",
+            &format!("{username} is not a valid username"),
+            json!({"method": SAVE_USER, "input": username, "field": "Username"}),
+        ),
+        CreateUserError::InvalidEmail => {
+            with("error-invalid-email", &format!("Invalid email {email}"), json!({"method": SAVE_USER, "email": email}))
         }
-        CreateUserError::InvalidEmail => RcError::meteor("error-invalid-email", &format!("Invalid email {email}")),
         CreateUserError::InvalidName => RcError::failure("Name contains invalid characters"),
-        CreateUserError::UsernameTaken => {
-            RcError::meteor("error-field-unavailable", &format!("{username} is already in use :("))
-        }
-        CreateUserError::EmailTaken => {
-            RcError::meteor("error-field-unavailable", &format!("{email} is already in use :("))
-        }
-        CreateUserError::UnknownRole(_) => RcError::action_not_allowed("The field Roles consist invalid role id"),
+        CreateUserError::UsernameTaken => with(
+            "error-field-unavailable",
+            &format!("{username} is already in use :("),
+            json!({"method": SAVE_USER, "field": username}),
+        ),
+        CreateUserError::EmailTaken => with(
+            "error-field-unavailable",
+            &format!("{email} is already in use :("),
+            json!({"method": SAVE_USER, "field": email}),
+        ),
+        CreateUserError::UnknownRole(_) => invalid_role(),
         CreateUserError::UnknownPermission(p) => RcError::invalid_params(&format!("unknown permission {p:?}")),
         CreateUserError::Policy(violation) => policy_error(violation),
         CreateUserError::Store(e) => e.into(),
     }
+}
+
+/// The Meteor method whose validation `users.create` and `users.update` share.
+pub const SAVE_USER: &str = "insertOrUpdateUser";
+
+/// `error-action-not-allowed` as `validateUserData` throws it, naming the refused action.
+pub fn save_user_not_allowed(reason: &str, action: &str) -> RcError {
+    RcError::meteor_with_details("error-action-not-allowed", reason, json!({"method": SAVE_USER, "action": action}))
+}
+
+/// `error-the-field-is-required` with its details, as `validateUserData` throws it.
+pub fn field_required(field: &str) -> RcError {
+    RcError::meteor_with_details(
+        "error-the-field-is-required",
+        &format!("The field {field} is required"),
+        json!({"method": SAVE_USER, "field": field}),
+    )
+}
+
+pub fn invalid_role() -> RcError {
+    save_user_not_allowed("The field Roles consist invalid role id", "Assign_role")
 }
 
 fn policy_error(violation: PolicyViolation) -> RcError {

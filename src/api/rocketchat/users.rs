@@ -55,19 +55,19 @@ pub async fn create(
         return Err(RcError::failure("Name contains invalid characters"));
     }
     if !caller.has(&state, "create-user").await? {
-        return Err(RcError::action_not_allowed("Adding user is not allowed"));
+        return Err(target::save_user_not_allowed("Adding user is not allowed", "Adding_user"));
     }
     // Missing or empty `roles` means the default roles, as in Rocket.Chat's `saveNewUser`.
     let roles = body.roles.filter(|r| !r.is_empty()).unwrap_or_else(|| vec!["user".to_string()]);
     check_role_assignment(&state, &caller, &roles).await?;
     for (value, field) in [(&body.name, "Name"), (&body.username, "Username")] {
         if value.trim().is_empty() {
-            return Err(RcError::meteor("error-the-field-is-required", &format!("The field {field} is required")));
+            return Err(target::field_required(field));
         }
     }
     let random_password = body.set_random_password == Some(true);
     if body.password.is_empty() && !random_password {
-        return Err(RcError::meteor("error-the-field-is-required", "The field Password is required"));
+        return Err(target::field_required("Password"));
     }
     let (username, email) = (body.username.clone(), body.email.clone());
     let draft = UserDraft {
@@ -95,10 +95,10 @@ pub async fn create(
 /// Roles must exist, and `admin` needs `assign-admin-role` (Rocket.Chat's `validateUserData`).
 pub async fn check_role_assignment(state: &AppState, caller: &Caller, wanted: &[String]) -> RcResult<()> {
     if !roles::all_exist(state, wanted).await? {
-        return Err(RcError::action_not_allowed("The field Roles consist invalid role id"));
+        return Err(target::invalid_role());
     }
     if wanted.iter().any(|r| r == "admin") && !caller.has(state, "assign-admin-role").await? {
-        return Err(RcError::action_not_allowed("Assigning admin is not allowed"));
+        return Err(target::save_user_not_allowed("Assigning admin is not allowed", "Assign_admin"));
     }
     Ok(())
 }
@@ -132,7 +132,8 @@ pub struct ListQuery {
     count: Option<String>,
     offset: Option<String>,
     sort: Option<String>,
-    query: Option<String>,
+    #[serde(rename = "query")]
+    _query: Option<String>,
     #[serde(rename = "fields")]
     _fields: Option<String>,
 }
@@ -158,42 +159,44 @@ pub fn pagination(count: Option<&str>, offset: Option<&str>) -> RcResult<(i64, O
     Ok((number("offset", offset)?.unwrap_or(0), limit))
 }
 
-/// Parses `sort` (§1.5): a JSON object of known fields to 1 or -1.
+/// Parses `sort` (§1.5): a JSON object of fields to 1 or -1. As in Rocket.Chat (errata 5),
+/// any key is accepted: `status` sorts by `active`, a field tokend does not keep is ignored.
 fn sort_order(raw: Option<&str>) -> RcResult<Vec<(&'static str, bool)>> {
+    let default = vec![("u.username", true)];
     let Some(raw) = raw.filter(|s| !s.trim().is_empty()) else {
-        return Ok(vec![("u.username", true)]);
+        return Ok(default);
     };
     let invalid = || RcError::meteor("error-invalid-sort", &format!("Invalid sort parameter provided: \"{raw}\""));
     let Ok(Value::Object(fields)) = crate::api::strict_json::parse_json(raw.as_bytes()) else {
         return Err(invalid());
     };
-    fields
-        .iter()
-        .map(|(field, dir)| match (directory::sort_column(field), dir.as_i64()) {
-            (Some(col), Some(1)) => Ok((col, true)),
-            (Some(col), Some(-1)) => Ok((col, false)),
-            _ => Err(invalid()),
-        })
-        .collect()
+    let mut order = Vec::new();
+    for (field, dir) in &fields {
+        let ascending = match dir.as_i64() {
+            Some(1) => true,
+            Some(-1) => false,
+            _ => return Err(invalid()),
+        };
+        let field = if field == "status" { "active" } else { field.as_str() };
+        if let Some(col) = directory::sort_column(field) {
+            order.push((col, ascending));
+        }
+    }
+    Ok(if order.is_empty() { default } else { order })
 }
 
-/// §9.4: needs `view-d-room`; privileged callers see the full projection.
+/// §9.4: needs `view-d-room`. `query` and `fields` are accepted and ignored, as Rocket.Chat
+/// 7.x/8.x do unless run with `ALLOW_UNSAFE_QUERY_AND_FIELDS_API_PARAMS` (errata 5).
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     RcQuery(q): RcQuery<ListQuery>,
 ) -> RcResult<HttpResponse> {
     caller.require(&state, "view-d-room").await?;
-    if q.query.is_some() {
-        return Err(RcError::meteor(
-            "error-invalid-query",
-            "The \"query\" parameter is not supported; use sort, count and offset",
-        ));
-    }
     let (offset, limit) = pagination(q.count.as_deref(), q.offset.as_deref())?;
     let order = sort_order(q.sort.as_deref())?;
     let privileged = caller.has(&state, "view-full-other-user-info").await?;
     let (page, total) = directory::page(&state, order, offset, limit).await?;
-    let docs: Vec<Value> = page.iter().map(|u| views::user_document(u, privileged)).collect();
+    let docs: Vec<Value> = page.iter().map(|u| views::list_entry(u, privileged)).collect();
     Ok(ok(json!({"users": docs, "count": docs.len(), "offset": offset, "total": total})))
 }

@@ -109,20 +109,20 @@ pub async fn update(
         let allowed = caller.has(&state, "edit-other-user-info").await?
             || (password_only && caller.has(&state, "edit-other-user-password").await?);
         if !allowed {
-            return Err(RcError::action_not_allowed("Editing user is not allowed"));
+            return Err(target::save_user_not_allowed("Editing user is not allowed", "Editing_user"));
         }
         if d.password.is_some() && !caller.has(&state, "edit-other-user-password").await? {
-            return Err(RcError::action_not_allowed("Edit user password is not allowed"));
+            return Err(target::save_user_not_allowed("Edit user password is not allowed", "Edit_user_password"));
         }
     }
     if let Some(roles) = &d.roles {
         if !caller.has(&state, "assign-roles").await? {
-            return Err(RcError::action_not_allowed("Assign roles is not allowed"));
+            return Err(target::save_user_not_allowed("Assign roles is not allowed", "Assign_role"));
         }
         check_role_assignment(&state, &caller, roles).await?;
     }
     if d.active.is_some() && !caller.has(&state, "edit-other-user-active-status").await? {
-        return Err(RcError::action_not_allowed("Edit user status is not allowed"));
+        return Err(target::save_user_not_allowed("Edit user status is not allowed", "Edit_user_status"));
     }
     if d.nickname.as_ref().is_some_and(|n| n.chars().count() > 120) {
         return Err(RcError::meteor("error-nickname-size-exceeded", "Nickname size exceeds 120 characters"));

@@ -53,6 +53,31 @@ pub fn user_document(user: &UserRecord, privileged: bool) -> Value {
     Value::Object(doc)
 }
 
+/// A user as `users.list` shows them (errata 5): Rocket.Chat's inclusive projection (`_id`,
+/// name, username, emails, roles, status, active, lastLogin, type; tokend stores no
+/// avatarETag) plus the `nameInsensitive` its query adds. Addresses and the last login are
+/// shown only to holders of `view-full-other-user-info` (tokend's privacy rule).
+pub fn list_entry(user: &UserRecord, privileged: bool) -> Value {
+    let mut doc = Map::new();
+    doc.insert("_id".into(), json!(user.id));
+    doc.insert("username".into(), json!(user.username));
+    if privileged {
+        if let Some(e) = emails(user) {
+            doc.insert("emails".into(), e);
+        }
+    }
+    doc.insert("type".into(), json!(user.user_type));
+    doc.insert("status".into(), json!("offline"));
+    doc.insert("active".into(), json!(user.active));
+    doc.insert("roles".into(), json!(user.roles));
+    doc.insert("name".into(), json!(user.name));
+    if let (true, Some(at)) = (privileged, user.last_login) {
+        doc.insert("lastLogin".into(), json!(iso(at)));
+    }
+    doc.insert("nameInsensitive".into(), json!(user.name.to_lowercase()));
+    Value::Object(doc)
+}
+
 /// `users.info` (§9.3): limited fields for others, more for self or privileged callers.
 pub fn user_info(user: &UserRecord, can_view_all: bool, is_self: bool) -> Value {
     let mut doc = Map::new();
@@ -96,14 +121,16 @@ pub struct SecondFactors {
 pub fn me(user: &UserRecord, second_factors: SecondFactors, site_url: &str) -> Map<String, Value> {
     let mut doc = Map::new();
     doc.insert("_id".into(), json!(user.id));
-    doc.insert(
-        "services".into(),
-        json!({
-            "password": {"exists": user.has_password},
-            "totp": {"enabled": second_factors.totp},
-            "email2fa": {"enabled": second_factors.email},
-        }),
-    );
+    // Rocket.Chat's `me` shows `services.totp` / `services.email2fa` only when on.
+    let mut services = Map::new();
+    services.insert("password".into(), json!({"exists": user.has_password}));
+    if second_factors.totp {
+        services.insert("totp".into(), json!({"enabled": true}));
+    }
+    if second_factors.email {
+        services.insert("email2fa".into(), json!({"enabled": true}));
+    }
+    doc.insert("services".into(), Value::Object(services));
     doc.insert("username".into(), json!(user.username));
     if let Some(e) = emails(user) {
         doc.insert("emails".into(), e);

@@ -53,11 +53,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for SaymonBody<T> {
 }
 
 /// A user id from the path: tokend's ids are 17 characters of the Rocket.Chat alphabet,
-/// so anything else (`..`, `*`, `-1`, an encoded slash) is refused before any lookup.
+/// so anything else (`..`, `*`, `-1`, an encoded slash) is refused (400) before any lookup.
 pub fn user_id(raw: &str) -> Result<String, SaymonError> {
     let ok = raw.len() == 17 && raw.bytes().all(|b| crate::auth::random::ID_ALPHABET.contains(&b));
+    // SAYMON's own ids are MongoDB ObjectIds (24 hex digits): such an id is well formed,
+    // it just names nobody here, so it is an unknown user (404), as SAYMON answers.
+    let object_id = raw.len() == 24 && raw.bytes().all(|b| b.is_ascii_hexdigit());
     if ok {
         Ok(raw.to_string())
+    } else if object_id {
+        Err(SaymonError::NotFound(format!("User {raw} not found")))
     } else if raw.len() <= 24 {
         Err(SaymonError::BadRequest(format!("Invalid user id: {:?}", raw)))
     } else {
