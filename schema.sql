@@ -66,6 +66,18 @@ CREATE TABLE tokens (
     expires_at  INTEGER,                                  -- NULL = never
     two_factor_until       INTEGER,                       -- 2FA passed: trusted until then...
     two_factor_fingerprint BLOB,                          -- ...from this client (UA + address)
+    -- Issue 17: 'full' or 'read-only'; last use (coalesced: at most one write a minute per
+    -- token); the client that logged in; who minted it (the owner, an admin, 'cli'); a
+    -- regenerated PAT's old value keeps its name here during its grace period; whether the
+    -- owner was mailed that the PAT expires soon.
+    scope         TEXT NOT NULL DEFAULT 'full' CHECK (scope IN ('full', 'read-only')),
+    last_used_at  INTEGER,
+    last_used_addr TEXT,
+    user_agent    TEXT,
+    created_by_id TEXT,
+    created_by    TEXT,
+    replaced_name TEXT,
+    expiry_warned INTEGER NOT NULL DEFAULT 0,
     UNIQUE (user_id, name)
 ) STRICT;
 
@@ -99,7 +111,11 @@ CREATE TABLE saymon_tokens (
     user_id     TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
     token_hash  BLOB NOT NULL UNIQUE,
     last_part   TEXT NOT NULL,
-    created_at  INTEGER NOT NULL
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER,                                  -- NULL = never
+    scope       TEXT NOT NULL DEFAULT 'full' CHECK (scope IN ('full', 'read-only')),
+    last_used_at   INTEGER,
+    last_used_addr TEXT
 ) STRICT;
 
 -- SAYMON cookie sessions (sid), stored by SHA-256, with the CSRF token's hash when the
@@ -110,7 +126,10 @@ CREATE TABLE saymon_sessions (
     user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     csrf_hash     BLOB,
     created_at    INTEGER NOT NULL,
-    expires_at    INTEGER NOT NULL
+    expires_at    INTEGER NOT NULL,
+    user_agent    TEXT,
+    last_used_at  INTEGER,
+    last_used_addr TEXT
 ) STRICT;
 
 CREATE INDEX saymon_sessions_by_user ON saymon_sessions(user_id, created_at);
@@ -193,7 +212,7 @@ BEGIN
 END;
 
 -- A token whose facts a cached entry holds changed (an operator shortening its life).
-CREATE TRIGGER invalidate_changed_token AFTER UPDATE OF user_id, expires_at, bypass_2fa ON tokens
+CREATE TRIGGER invalidate_changed_token AFTER UPDATE OF user_id, expires_at, bypass_2fa, scope ON tokens
 BEGIN
     INSERT INTO cache_invalidations (token_hash, at) VALUES (OLD.token_hash, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
 END;

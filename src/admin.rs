@@ -4,6 +4,7 @@
 
 use crate::accounts;
 use crate::accounts::Accounts;
+use crate::accounts::sessions;
 use crate::clock::iso;
 use crate::db::audit::{self, Actor, AuditEvent};
 use crate::db::inventory::{self, KindFilter};
@@ -13,10 +14,26 @@ use std::fmt::Write as _;
 
 #[derive(Debug)]
 pub enum AdminCommand {
-    MintToken { user: String },
-    ListTokens { user: String },
-    RevokeTokens { user: String, kind: KindFilter },
-    Audit { limit: i64, user: Option<String> },
+    MintToken {
+        user: String,
+    },
+    ListTokens {
+        user: String,
+    },
+    /// One session (`login-N`, `saymon-N`) or PAT (by name) of a user.
+    RevokeToken {
+        user: String,
+        session: Option<String>,
+        pat: Option<String>,
+    },
+    RevokeTokens {
+        user: String,
+        kind: KindFilter,
+    },
+    Audit {
+        limit: i64,
+        user: Option<String>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +42,10 @@ pub enum AdminError {
     NoSuchUser(String),
     #[error("user {0:?} is deactivated; reactivate it first")]
     Inactive(String),
+    #[error("{0} is not a token of this user (see list-tokens)")]
+    NoSuchToken(String),
+    #[error("give exactly one of --session or --pat")]
+    OneTarget,
     #[error(transparent)]
     Store(#[from] Error),
 }
@@ -58,18 +79,47 @@ pub async fn run(state: &Accounts, command: AdminCommand) -> Result<String, Admi
         AdminCommand::ListTokens { user } => {
             let user = find_user(state, &user).await?;
             let id = user.id.clone();
+            accounts::last_use::flush(state).await?;
             let rows = state.db.read(move |c| inventory::list(c, &id)).await?;
-            let _ = writeln!(out, "{:<6} {:<24} {:<8} {:<25} EXPIRES", "KIND", "NAME", "LAST", "CREATED");
+            let _ = writeln!(
+                out,
+                "{:<7} {:<12} {:<24} {:<8} {:<9} {:<25} {:<25} {:<16} {:<12} EXPIRES",
+                "KIND", "ID", "NAME", "LAST", "SCOPE", "CREATED", "LAST USED", "FROM", "CREATED BY"
+            );
+            let dash = || "-".to_string();
             for t in rows {
                 let _ = writeln!(
                     out,
-                    "{:<6} {:<24} {:<8} {:<25} {}",
+                    "{:<7} {:<12} {:<24} {:<8} {:<9} {:<25} {:<25} {:<16} {:<12} {}",
                     t.kind,
-                    t.name.unwrap_or_else(|| "-".into()),
-                    t.last_part.unwrap_or_else(|| "-".into()),
+                    t.id.unwrap_or_else(dash),
+                    t.name.unwrap_or_else(dash),
+                    t.last_part.unwrap_or_else(dash),
+                    t.scope,
                     iso(t.created_at),
+                    t.last_used_at.map_or_else(dash, iso),
+                    t.last_used_addr.unwrap_or_else(dash),
+                    t.created_by.unwrap_or_else(dash),
                     t.expires_at.map_or_else(|| "never".into(), iso)
                 );
+            }
+        }
+        AdminCommand::RevokeToken { user, session, pat } => {
+            let user = find_user(state, &user).await?;
+            let what = match (session, pat) {
+                (Some(id), None) => {
+                    let (kind, row) = sessions::parse_session_id(&id).ok_or(AdminError::NoSuchToken(id))?;
+                    sessions::Target::Session(kind, row)
+                }
+                (None, Some(name)) => sessions::Target::Pat(name),
+                _ => return Err(AdminError::OneTarget),
+            };
+            let label = format!("{what:?}");
+            match sessions::revoke_for(state, &accounts::Acting::operator(), &user.id, what).await? {
+                Some(true) => {
+                    let _ = writeln!(out, "revoked {label} of {}", user.username);
+                }
+                _ => return Err(AdminError::NoSuchToken(label)),
             }
         }
         AdminCommand::RevokeTokens { user, kind } => {

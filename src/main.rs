@@ -64,6 +64,18 @@ enum AdminCli {
         #[arg(long)]
         user: String,
     },
+    /// Revoke one session (an ID from list-tokens, e.g. login-12) or one PAT of a user.
+    RevokeToken {
+        /// Username or user id
+        #[arg(long)]
+        user: String,
+        /// A session id: login-N or saymon-N
+        #[arg(long)]
+        session: Option<String>,
+        /// A personal access token's name
+        #[arg(long)]
+        pat: Option<String>,
+    },
     /// Revoke a user's tokens.
     RevokeTokens {
         /// Username or user id
@@ -96,6 +108,7 @@ impl From<AdminCli> for AdminCommand {
         match cli {
             AdminCli::MintToken { user } => AdminCommand::MintToken { user },
             AdminCli::ListTokens { user } => AdminCommand::ListTokens { user },
+            AdminCli::RevokeToken { user, session, pat } => AdminCommand::RevokeToken { user, session, pat },
             AdminCli::RevokeTokens { user, kind } => AdminCommand::RevokeTokens {
                 user,
                 kind: match kind {
@@ -123,11 +136,6 @@ fn run(settings: &Settings, command: RunCommand) -> ExitCode {
         (None, config::Kind::LogFilter { default }) => default.to_string(),
         (None, _) => "info".to_string(),
     };
-    env_logger::Builder::new().parse_filters(&log_filter).init();
-    let env_names: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
-    for unknown in config::unknown_variables(env_names.iter().map(String::as_str)) {
-        log::warn!("ignoring unknown variable {unknown} (see tokend --help for the known ones)");
-    }
     let config = match Config::from_lookup(|name| settings.lookup(name)) {
         Ok(config) => config,
         Err(e) => {
@@ -135,6 +143,12 @@ fn run(settings: &Settings, command: RunCommand) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // After the configuration, which says the format; its errors go to stderr directly.
+    tokend::logging::init(&log_filter, config.observability.log_format);
+    let env_names: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
+    for unknown in config::unknown_variables(env_names.iter().map(String::as_str)) {
+        log::warn!("ignoring unknown variable {unknown} (see tokend --help for the known ones)");
+    }
     match command {
         RunCommand::Serve => serve(config),
         RunCommand::Admin(cmd) => admin(config, cmd.into()),

@@ -2,6 +2,7 @@
 //! The pages are plain HTML, CSS and JavaScript modules that call the public REST API
 //! like any other client; nothing here reads the database or knows about sessions.
 
+use crate::api::observe::RoutePattern;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, guard, web};
 
@@ -38,6 +39,7 @@ static ASSETS: &[Asset] = &[
     asset!("favicon.svg", "image/svg+xml"),
     asset!("js/main.js", JS),
     asset!("js/api.js", JS),
+    asset!("js/session-store.js", JS),
     asset!("js/dom.js", JS),
     asset!("js/dialogs.js", JS),
     asset!("js/sha256.js", JS),
@@ -92,12 +94,15 @@ fn read_only() -> actix_web::Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
+/// The UI's route patterns, as `routes` registers them.
+pub const PATTERNS: [&str; 3] = ["/", "/ui", "/ui/{path:.*}"];
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/").route(read_only().to(to_mount)).default_service(web::to(method_not_allowed)))
-        .service(web::resource("/ui").route(read_only().to(to_mount)).default_service(web::to(method_not_allowed)))
-        .service(
-            web::resource("/ui/{path:.*}").route(read_only().to(serve)).default_service(web::to(method_not_allowed)),
-        );
+    // Each with its pattern, for the metrics' and access log's route label.
+    let resource = |pattern: &'static str| web::resource(pattern).app_data(RoutePattern(pattern));
+    cfg.service(resource("/").route(read_only().to(to_mount)).default_service(web::to(method_not_allowed)))
+        .service(resource("/ui").route(read_only().to(to_mount)).default_service(web::to(method_not_allowed)))
+        .service(resource("/ui/{path:.*}").route(read_only().to(serve)).default_service(web::to(method_not_allowed)));
 }
 
 #[cfg(test)]
@@ -109,6 +114,27 @@ mod tests {
         for (i, a) in ASSETS.iter().enumerate() {
             assert!(!a.body.is_empty(), "{} is empty", a.path);
             assert!(ASSETS[..i].iter().all(|b| b.path != a.path), "{} listed twice", a.path);
+        }
+    }
+
+    /// A module added to `static/` but not listed here would be a 404 in the browser only.
+    #[test]
+    fn every_file_of_static_is_served() {
+        fn walk(dir: &std::path::Path, prefix: &str, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).expect("static/ is readable") {
+                let entry = entry.expect("static/ is readable");
+                let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+                if entry.path().is_dir() {
+                    walk(&entry.path(), &format!("{name}/"), found);
+                } else {
+                    found.push(name);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static"), "", &mut found);
+        for path in found {
+            assert!(find(&path).is_some(), "static/{path} is not listed in ASSETS");
         }
     }
 

@@ -28,15 +28,23 @@ pub struct Acting {
     /// As recorded in the audit log: id, username, client address.
     pub actor: Actor,
     pub credential: Credential,
+    /// The client's `User-Agent`, kept with a login token the user opens for themself.
+    pub user_agent: Option<String>,
 }
 
 impl Acting {
     pub fn user(id: &str, username: &str, client_addr: Option<String>, credential: Credential) -> Self {
-        Acting { actor: Actor::user(id, username, client_addr), credential }
+        Acting { actor: Actor::user(id, username, client_addr), credential, user_agent: None }
     }
 
     pub fn operator() -> Self {
-        Acting { actor: Actor::cli(), credential: Credential::Operator }
+        Acting { actor: Actor::cli(), credential: Credential::Operator, user_agent: None }
+    }
+
+    /// The same, naming the client program (at most 256 characters are kept).
+    pub fn with_user_agent(mut self, user_agent: Option<&str>) -> Self {
+        self.user_agent = user_agent.map(|ua| ua.chars().take(256).collect());
+        self
     }
 
     /// The acting user's id; `None` for the operator.

@@ -17,6 +17,7 @@
 
 use crate::clock::{Millis, now_ms};
 use crate::db::invalidations::{Feed, Invalidation};
+use crate::db::saymon::ApiTokenOwner;
 use crate::db::tokens::TokenOwner;
 use crate::db::users::UserRecord;
 use actix_web::web::Bytes;
@@ -55,6 +56,14 @@ impl Owner for TokenOwner {
 impl Owner for UserRecord {
     fn user_id(&self) -> &str {
         &self.id
+    }
+
+    fn share_user(&mut self, _: &Self) {}
+}
+
+impl Owner for ApiTokenOwner {
+    fn user_id(&self) -> &str {
+        &self.user.id
     }
 
     fn share_user(&mut self, _: &Self) {}

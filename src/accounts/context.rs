@@ -9,7 +9,6 @@ use crate::auth::password::PasswordHasher;
 use crate::auth::vault::{Vault, VaultError};
 use crate::config::Config;
 use crate::db::Db;
-use crate::db::users::UserRecord;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -21,11 +20,13 @@ pub struct Accounts {
     pub vault: Arc<Vault>,
     pub auth_cache: Arc<AuthCache>,
     /// SAYMON API token hash → owner, as `auth_cache` is for Rocket.Chat tokens.
-    pub saymon_auth_cache: Arc<AuthCache<UserRecord>>,
+    pub saymon_auth_cache: Arc<AuthCache<crate::db::saymon::ApiTokenOwner>>,
     /// Every check of a password or second factor draws on it (`budget.rs`).
     pub budget: Arc<Budget>,
     /// Sends e-mail 2FA codes; refuses everything when SMTP is not configured.
     pub mailer: crate::mail::Mailer,
+    /// Credentials used lately, queued for the store at most once a minute each.
+    pub last_use: Arc<super::last_use::LastUse>,
 }
 
 impl Accounts {
@@ -36,13 +37,23 @@ impl Accounts {
         let mailer = crate::mail::Mailer::new(config.smtp.as_ref());
         let budget = Arc::new(Budget::new(config.login_guard.clone()));
         let auth_cache: Arc<AuthCache> = Arc::default();
-        let saymon_auth_cache: Arc<AuthCache<UserRecord>> = Arc::default();
+        let saymon_auth_cache: Arc<AuthCache<crate::db::saymon::ApiTokenOwner>> = Arc::default();
         let (rc, saymon) = (auth_cache.clone(), saymon_auth_cache.clone());
         db.feed().listen(move |invalidations| {
             rc.forget(invalidations);
             saymon.forget(invalidations);
         });
-        Ok(Accounts { config: Arc::new(config), db, passwords, vault, auth_cache, saymon_auth_cache, budget, mailer })
+        Ok(Accounts {
+            config: Arc::new(config),
+            db,
+            passwords,
+            vault,
+            auth_cache,
+            saymon_auth_cache,
+            budget,
+            mailer,
+            last_use: Arc::default(),
+        })
     }
 
     /// The store, for startup, the periodic purge and the operator commands.

@@ -3,9 +3,10 @@
 
 use super::Accounts;
 use super::acting::Acting;
+use super::lifetime::{self, LifetimeRequest, Scope};
 use super::two_factor::Passed;
 use crate::auth::token::{PlainToken, TokenHash};
-use crate::clock::now_ms;
+use crate::clock::{Millis, iso, now_ms};
 use crate::db::audit::{self, AuditEvent};
 use crate::db::pats::{self, PatRecord};
 use crate::db::users::UserRecord;
@@ -18,7 +19,11 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub enum PatError {
     AlreadyExists,
     DoesNotExist,
-    TooMany { max: u32 },
+    TooMany {
+        max: u32,
+    },
+    /// The requested lifetime is refused (the reason, for the client).
+    BadLifetime(String),
 }
 
 /// A usable name: 1..=100 characters, no control characters, not only spaces.
@@ -37,6 +42,14 @@ fn event(kind: &'static str, user: &UserRecord, name: &str, detail: &str) -> Aud
     }
 }
 
+/// What a new PAT may be asked to be, beyond its name.
+#[derive(Clone, Debug, Default)]
+pub struct PatOptions {
+    pub bypass_2fa: bool,
+    pub scope: Scope,
+    pub lifetime: LifetimeRequest,
+}
+
 /// Creates a PAT named `name` for the acting user. Duplicate names and the per-user cap are
 /// checked inside the write transaction, so concurrent requests cannot both pass.
 pub async fn generate(
@@ -44,61 +57,99 @@ pub async fn generate(
     acting: &Acting,
     user: &UserRecord,
     name: &str,
-    bypass_2fa: bool,
+    options: &PatOptions,
     _gate: &Passed,
 ) -> Result<Result<PlainToken, PatError>> {
     acting.require_session()?;
+    let now = now_ms();
+    let expires_at = match lifetime::expiry(&options.lifetime, state.config.max_token_lifetime_days, now) {
+        Ok(at) => at,
+        Err(why) => return Ok(Err(PatError::BadLifetime(why))),
+    };
     let token = PlainToken::generate();
     let (hash, max) = (token.hash(), state.config.max_personal_access_tokens);
-    let pat = PatRecord { name: name.to_string(), created_at: now_ms(), last_part: token.last_part(), bypass_2fa };
+    let pat = PatRecord {
+        name: name.to_string(),
+        created_at: now,
+        last_part: token.last_part(),
+        bypass_2fa: options.bypass_2fa,
+        expires_at,
+        scope: options.scope.as_str().to_string(),
+        ..PatRecord::default()
+    };
     let (actor, user) = (acting.actor.clone(), user.clone());
+    let detail = format!("generatePersonalAccessToken ({})", describe(&pat));
     let outcome = state
         .db
         .write(move |tx| {
-            if pats::find(tx, &user.id, &pat.name)?.is_some() {
+            if pats::find(tx, &user.id, &pat.name, now)?.is_some() {
                 return Ok(Err(PatError::AlreadyExists));
             }
             if pats::count(tx, &user.id)? >= i64::from(max) {
                 return Ok(Err(PatError::TooMany { max }));
             }
             pats::insert(tx, &user.id, &pat, &hash)?;
-            audit::record(
-                tx,
-                &actor,
-                &event("token.created", &user, &pat.name, "generatePersonalAccessToken"),
-                pat.created_at,
-            )?;
+            audit::record(tx, &actor, &event("token.created", &user, &pat.name, &detail), pat.created_at)?;
             Ok(Ok(()))
         })
         .await?;
     Ok(outcome.map(|()| token))
 }
 
-/// Replaces the PAT named `name` with a new secret, keeping its `bypassTwoFactor`.
+/// Scope and expiry, for the audit log.
+fn describe(pat: &PatRecord) -> String {
+    format!("scope {}, expires {}", pat.scope, pat.expires_at.map_or_else(|| "never".to_string(), iso))
+}
+
+/// Replaces the PAT named `name` with a new secret, keeping its `bypassTwoFactor` and scope.
+/// Without a requested lifetime the new value lives as long as the old one was meant to (under
+/// the instance maximum). The old value stays valid for `grace_ms` (0: it dies now).
 pub async fn regenerate(
     state: &Accounts,
     acting: &Acting,
     user: &UserRecord,
     name: &str,
+    lifetime: &LifetimeRequest,
+    grace_ms: Millis,
     _gate: &Passed,
 ) -> Result<Result<PlainToken, PatError>> {
     acting.require_session()?;
     let token = PlainToken::generate();
     let hash = token.hash();
     let last_part = token.last_part();
-    let (actor, user, name) = (acting.actor.clone(), user.clone(), name.to_string());
+    let (actor, user, name, lifetime) = (acting.actor.clone(), user.clone(), name.to_string(), lifetime.clone());
+    let max_days = state.config.max_token_lifetime_days;
     let outcome = state
         .db
         .write(move |tx| {
-            let Some(old) = pats::find(tx, &user.id, &name)? else {
+            let now = now_ms();
+            let Some(old) = pats::find(tx, &user.id, &name, now)? else {
                 return Ok(Err(PatError::DoesNotExist));
             };
-            pats::remove(tx, &user.id, &name)?;
-            let now = now_ms();
-            let pat = PatRecord { name: name.clone(), created_at: now, last_part, bypass_2fa: old.bypass_2fa };
+            let expires_at = match (lifetime.is_empty(), old.expires_at) {
+                (true, Some(old_end)) => {
+                    let cap = max_days.map_or(Millis::MAX, |d| Millis::from(d) * 86_400_000);
+                    Some(now + (old_end - old.created_at).clamp(0, cap))
+                }
+                _ => match lifetime::expiry(&lifetime, max_days, now) {
+                    Ok(at) => at,
+                    Err(why) => return Ok(Err(PatError::BadLifetime(why))),
+                },
+            };
+            if grace_ms > 0 {
+                pats::retire(tx, &user.id, &name, now + grace_ms)?;
+            } else {
+                pats::remove_current(tx, &user.id, &name)?;
+            }
+            let pat = PatRecord { name: name.clone(), created_at: now, last_part, expires_at, ..old };
             pats::insert(tx, &user.id, &pat, &hash)?;
-            audit::record(tx, &actor, &event("token.revoked", &user, &name, "regeneratePersonalAccessToken"), now)?;
-            audit::record(tx, &actor, &event("token.created", &user, &name, "regeneratePersonalAccessToken"), now)?;
+            let revoked = match grace_ms {
+                0 => "regeneratePersonalAccessToken".to_string(),
+                ms => format!("regeneratePersonalAccessToken (old value valid until {})", iso(now + ms)),
+            };
+            audit::record(tx, &actor, &event("token.revoked", &user, &name, &revoked), now)?;
+            let created = format!("regeneratePersonalAccessToken ({})", describe(&pat));
+            audit::record(tx, &actor, &event("token.created", &user, &name, &created), now)?;
             Ok(Ok(()))
         })
         .await?;
@@ -142,9 +193,11 @@ pub async fn remove(
         .await
 }
 
+/// The user's PATs with their last use (queued uses are written first).
 pub async fn list(state: &Accounts, user_id: &str) -> Result<Vec<PatRecord>> {
+    super::last_use::flush(state).await?;
     let user_id = user_id.to_string();
-    state.db.read(move |c| pats::list(c, &user_id)).await
+    state.db.read(move |c| pats::list(c, &user_id, now_ms())).await
 }
 
 #[cfg(test)]

@@ -24,6 +24,8 @@ pub enum Refusal {
     VerifyEmail,
     /// Too many failed secret checks for this account or address.
     Blocked(Blocked),
+    /// A read-only token was presented to a route that changes state.
+    ReadOnlyToken,
 }
 
 impl Refusal {
@@ -41,6 +43,7 @@ impl Refusal {
             Refusal::VerifyEmail => "only an administrator may mark an address verified".into(),
             Refusal::Blocked(Blocked::ByUser) => "too many failed secret checks for the account".into(),
             Refusal::Blocked(Blocked::ByIp) => "too many failed secret checks from the address".into(),
+            Refusal::ReadOnlyToken => "a read-only token cannot change anything".into(),
         }
     }
 }

@@ -5,11 +5,14 @@ use super::Accounts;
 use super::acting::Acting;
 use super::cache::AuthEntry;
 use super::ceiling;
+use super::lifetime::{LifetimeRequest, Scope};
 use super::refusal::Refusal;
 use super::revocation::{self, Current, Event};
 use crate::auth::token::{PlainToken, TokenHash};
-use crate::clock::{Millis, now_ms};
+use crate::clock::{Millis, iso, now_ms};
 use crate::db::audit::{self, Actor, AuditEvent};
+use crate::db::lifecycle::UseOf;
+use crate::db::saymon::ApiTokenOwner;
 use crate::db::users::UserRecord;
 use crate::db::{saymon, users};
 use crate::error::Result;
@@ -34,15 +37,26 @@ pub fn is_uuid(text: &str) -> bool {
 /// Mints the API token of the user `target_id` for `acting` (under the privilege ceiling;
 /// never for a deactivated user), replacing (and killing) the previous one. `None` if
 /// there is no such user. A refusal is audited.
+/// With `scope` and a requested lifetime (under `TOKEND_MAX_TOKEN_LIFETIME_DAYS`); a refused
+/// lifetime is `Ok(Err(reason))`.
 pub async fn issue_api_token(
     state: &Accounts,
     acting: &Acting,
     target_id: &str,
-) -> Result<Option<(UserRecord, String)>> {
+    scope: Scope,
+    lifetime: &LifetimeRequest,
+) -> Result<std::result::Result<Option<(UserRecord, String)>, String>> {
+    let now = now_ms();
+    let expires_at = match super::lifetime::expiry(lifetime, state.config.max_token_lifetime_days, now) {
+        Ok(at) => at,
+        Err(why) => return Ok(Err(why)),
+    };
     let token = uuid::Uuid::new_v4().to_string();
     let hash = TokenHash::of(&token);
     let last_part = token[token.len() - 4..].to_string();
-    let (guard, id, label) = (acting.clone(), target_id.to_string(), last_part.clone());
+    let new = saymon::NewApiToken { last_part: last_part.clone(), created_at: now, expires_at, scope: scope.as_str() };
+    let detail = format!("auth-token (scope {}, expires {})", scope.as_str(), expires_at.map_or("never".into(), iso));
+    let (guard, id, label) = (acting.clone(), target_id.to_string(), last_part);
     let issued = state
         .db
         .write(move |tx| {
@@ -54,12 +68,12 @@ pub async fn issue_api_token(
                 return Err(Refusal::TargetInactive.into());
             }
             let (actor, now) = (&guard.actor, now_ms());
-            if saymon::replace_api_token(tx, &user.id, &hash, &last_part, now)? {
+            if saymon::replace_api_token(tx, &user.id, &hash, &new)? {
                 let revoked = event("saymon", "token.revoked", &user, None, "replaced by a new auth-token");
                 audit::record(tx, actor, &revoked, now)?;
                 revocation::apply_in(tx, actor, &user, Event::SaymonApiTokenEnded, Current::None, None)?;
             }
-            audit::record(tx, actor, &event("saymon", "token.created", &user, Some(label), "auth-token"), now)?;
+            audit::record(tx, actor, &event("saymon", "token.created", &user, Some(label), &detail), now)?;
             Ok(Some(user))
         })
         .await;
@@ -69,7 +83,7 @@ pub async fn issue_api_token(
         _ => None,
     };
     let issued = super::tokens::audit_refusal(state, acting, target.as_ref(), "saymon", issued).await?;
-    Ok(issued.map(|user| (user, token)))
+    Ok(Ok(issued.map(|user| (user, token))))
 }
 
 async fn find(state: &Accounts, id: &str) -> Result<Option<UserRecord>> {
@@ -99,28 +113,65 @@ pub async fn revoke_api_token(state: &Accounts, acting: &Acting, target_id: &str
         .await
 }
 
-/// The active owner of a presented API token.
+/// The active owner of a presented API token, to open a session with it: that changes
+/// state, so a read-only token is refused (a session would outgrow its scope).
 pub async fn user_by_api_token(state: &Accounts, presented: &str) -> Result<Option<UserRecord>> {
-    Ok(api_token_entry(state, presented).await?.map(|entry| entry.owner.clone()))
+    let Some((entry, _)) = resolve_api_token(state, presented).await? else {
+        return Ok(None);
+    };
+    super::lifetime::admit(entry.owner.read_only, true)?;
+    Ok(Some(entry.owner.user.clone()))
 }
 
 /// The cached entry of a presented API token's active owner: served from memory until the
-/// next committed write (which may have revoked the token or deactivated the user).
-pub async fn api_token_entry(state: &Accounts, presented: &str) -> Result<Option<Arc<AuthEntry<UserRecord>>>> {
+/// next committed write (which may have revoked the token or deactivated the user), and
+/// never past the token's expiry.
+pub async fn api_token_entry(state: &Accounts, presented: &str) -> Result<Option<Arc<AuthEntry<ApiTokenOwner>>>> {
+    Ok(resolve_api_token(state, presented).await?.map(|(entry, _)| entry))
+}
+
+/// A request authenticated by `?api-token=`: resolved, held to its scope on a route that
+/// changes state (`lifetime::admit`), its use noted (`last_use`).
+pub async fn authenticate_api_token_request(
+    state: &Accounts,
+    presented: &str,
+    route_changes_state: bool,
+    addr: impl FnOnce() -> Option<String>,
+) -> Result<Option<Arc<AuthEntry<ApiTokenOwner>>>> {
+    let Some((entry, hash)) = resolve_api_token(state, presented).await? else {
+        return Ok(None);
+    };
+    super::lifetime::admit(entry.owner.read_only, route_changes_state)?;
+    state.last_use.note(UseOf::SaymonApiToken, hash.as_bytes(), addr);
+    Ok(Some(entry))
+}
+
+async fn resolve_api_token(
+    state: &Accounts,
+    presented: &str,
+) -> Result<Option<(Arc<AuthEntry<ApiTokenOwner>>, TokenHash)>> {
     if !is_uuid(presented) {
         return Ok(None);
     }
     let hash = TokenHash::of(&presented.to_ascii_lowercase());
+    let now = now_ms();
+    let unexpired = |entry: &AuthEntry<ApiTokenOwner>| entry.owner.expires_at.is_none_or(|at| at > now);
     let trusted = super::cache::trusted(state.db.feed());
     if let Some(entry) = state.saymon_auth_cache.get(hash.as_bytes()).filter(|_| trusted) {
-        return Ok(Some(entry));
+        crate::metrics::METRICS.cache_lookup("saymon", true);
+        return Ok(unexpired(&entry).then_some((entry, hash)));
     }
+    crate::metrics::METRICS.cache_lookup("saymon", false);
     // Noted before the lookup: an eviction that comes in meanwhile keeps its result uncached.
     let epoch = state.saymon_auth_cache.epoch();
-    let owner = state.db.read(move |c| saymon::user_by_api_token(c, &hash)).await?;
-    Ok(owner.map(|user| match trusted {
-        true => state.saymon_auth_cache.put(*hash.as_bytes(), epoch, user),
-        false => AuthEntry::uncached(user),
+    let lookup = hash;
+    let owner = state.db.read(move |c| saymon::user_by_api_token(c, &lookup, now)).await?;
+    Ok(owner.map(|owner| {
+        let entry = match trusted {
+            true => state.saymon_auth_cache.put(*hash.as_bytes(), epoch, owner),
+            false => AuthEntry::uncached(owner),
+        };
+        (entry, hash)
     }))
 }
 
@@ -152,11 +203,32 @@ pub async fn open_session(state: &Accounts, actor: &Actor, user: &UserRecord, ho
 
 /// A valid session's owner and its CSRF hash.
 pub async fn session(state: &Accounts, sid: &str) -> Result<Option<(UserRecord, Option<Vec<u8>>)>> {
+    Ok(resolve_session(state, sid).await?.map(|(found, _)| found))
+}
+
+/// A request authenticated by the `sid` cookie: its use is noted (`last_use`).
+pub async fn authenticate_session_request(
+    state: &Accounts,
+    sid: &str,
+    addr: impl FnOnce() -> Option<String>,
+) -> Result<Option<(UserRecord, Option<Vec<u8>>)>> {
+    let Some((found, hash)) = resolve_session(state, sid).await? else {
+        return Ok(None);
+    };
+    state.last_use.note(UseOf::SaymonSession, hash.as_bytes(), addr);
+    Ok(Some(found))
+}
+
+type SessionOwner = (UserRecord, Option<Vec<u8>>);
+
+async fn resolve_session(state: &Accounts, sid: &str) -> Result<Option<(SessionOwner, TokenHash)>> {
     if !is_uuid(sid) {
         return Ok(None);
     }
     let hash = TokenHash::of(&sid.to_ascii_lowercase());
-    state.db.read(move |c| saymon::session(c, &hash, now_ms())).await
+    let lookup = hash;
+    let found = state.db.read(move |c| saymon::session(c, &lookup, now_ms())).await?;
+    Ok(found.map(|found| (found, hash)))
 }
 
 /// Ends a session if it exists (logging out twice is not an error).

@@ -33,6 +33,7 @@ pub async fn register(
     let acting = Acting {
         actor: Actor { id: None, name: "registration".into(), client_addr },
         credential: Credential::Operator,
+        user_agent: None,
     };
     let draft = UserDraft {
         username,

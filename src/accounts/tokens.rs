@@ -8,9 +8,11 @@ use super::{Accounts, ceiling};
 use crate::auth::token::{self, PlainToken, TokenHash};
 use crate::clock::{Millis, now_ms};
 use crate::db::audit::{self, Actor, AuditEvent};
+use crate::db::lifecycle::UseOf;
 use crate::db::users::UserRecord;
 use crate::db::{tokens, users as user_rows};
 use crate::error::{Error, Result};
+use crate::metrics::METRICS;
 use std::sync::Arc;
 
 /// Resolves a presented token to its active owner; `user_id`, when given, must match.
@@ -19,6 +21,33 @@ pub async fn authenticate_token(
     user_id: Option<String>,
     presented: &str,
 ) -> Result<Option<Arc<AuthEntry>>> {
+    Ok(resolve(state, user_id, presented).await?.map(|(entry, _)| entry))
+}
+
+/// A request's credential: resolved as `authenticate_token` does, then held to its scope (a
+/// read-only token is refused where the route changes state: `lifetime::admit`) and its use
+/// noted (`last_use`, at most once a minute; `addr` is asked for only then).
+pub async fn authenticate_request(
+    state: &Accounts,
+    user_id: Option<String>,
+    presented: &str,
+    route_changes_state: bool,
+    addr: impl FnOnce() -> Option<String>,
+) -> Result<Option<Arc<AuthEntry>>> {
+    let Some((entry, hash)) = resolve(state, user_id, presented).await? else {
+        return Ok(None);
+    };
+    super::lifetime::admit(entry.owner.read_only, route_changes_state)?;
+    state.last_use.note(UseOf::Token, hash.as_bytes(), addr);
+    Ok(Some(entry))
+}
+
+/// The cache (never an expired or foreign entry), else the store.
+async fn resolve(
+    state: &Accounts,
+    user_id: Option<String>,
+    presented: &str,
+) -> Result<Option<(Arc<AuthEntry>, TokenHash)>> {
     if !token::is_plausible(presented) {
         return Ok(None);
     }
@@ -30,18 +59,21 @@ pub async fn authenticate_token(
     };
     let trusted = cache::trusted(state.db.feed());
     if let Some(entry) = state.auth_cache.get(hash.as_bytes()).filter(|_| trusted) {
-        return Ok(usable(&entry).then_some(entry));
+        METRICS.cache_lookup("rocketchat", true);
+        return Ok(usable(&entry).then_some((entry, hash)));
     }
+    METRICS.cache_lookup("rocketchat", false);
     // Noted before the lookup: an eviction that comes in meanwhile keeps its result uncached.
     let epoch = state.auth_cache.epoch();
     // Cached without the user-id condition, which is checked above on every use.
-    let owner = state.db.read(move |conn| tokens::authenticate(conn, None, &hash, now)).await?;
+    let lookup = hash;
+    let owner = state.db.read(move |conn| tokens::authenticate(conn, None, &lookup, now)).await?;
     let entry = match owner {
         Some(o) if trusted => state.auth_cache.put(*hash.as_bytes(), epoch, o),
         Some(o) => AuthEntry::uncached(o),
         None => return Ok(None),
     };
-    Ok(usable(&entry).then_some(entry))
+    Ok(usable(&entry).then_some((entry, hash)))
 }
 
 /// Mints a login token for `subject` on behalf of `acting` (a login, `users.createToken`,
@@ -68,6 +100,14 @@ pub async fn mint_login_token(
         detail: Some(detail.to_string()),
     };
     let (guard, subject_id, is_login) = (acting.clone(), subject.id.clone(), detail == "login");
+    // Shown to the owner in their sessions: who minted it and, for their own login, the client.
+    let own = acting.acts_on_self(&subject.id);
+    let from = tokens::Provenance {
+        created_by_id: acting.user_id().map(str::to_string),
+        created_by: acting.actor.name.clone(),
+        user_agent: acting.user_agent.clone().filter(|_| own),
+        client_addr: acting.client_addr().map(str::to_string).filter(|_| own),
+    };
     let minted = state
         .db
         .write(move |tx| {
@@ -83,7 +123,7 @@ pub async fn mint_login_token(
             // never evicts a token that is newer than the ones it keeps.
             let now = now_ms();
             let expires_at = now + lifetime;
-            tokens::insert_login_token(tx, &subject_id, &hash, &last_part, now, expires_at, cap)?;
+            tokens::insert_login_token(tx, &subject_id, &hash, &last_part, now, expires_at, cap, &from)?;
             if is_login {
                 user_rows::touch_last_login(tx, &subject_id, now)?;
             }

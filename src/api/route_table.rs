@@ -2,6 +2,7 @@
 //! same table both registers the routes and lists them. actix cannot enumerate what it
 //! serves, so this is what lets a test compare the server with openapi.json.
 
+use crate::api::observe::RoutePattern;
 use actix_web::http::Method;
 use actix_web::http::header::{ALLOW, HeaderValue};
 use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, Resource, Responder, Route, Scope, web};
@@ -11,6 +12,9 @@ pub struct Endpoint {
     pub method: Method,
     /// The full path from the server root, with actix's `{name}` segments (as in OpenAPI).
     pub path: &'static str,
+    /// Whether the route may change anything: every method but GET and HEAD, and the GET
+    /// routes marked with `changing`. A read-only token is refused on these.
+    pub changes_state: bool,
     route: Route,
 }
 
@@ -21,8 +25,26 @@ impl Endpoint {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        Endpoint { route: web::method(method.clone()).to(handler), method, path }
+        let changes_state = !matches!(method, Method::GET | Method::HEAD);
+        Endpoint { route: web::method(method.clone()).to(handler), method, path, changes_state }
     }
+
+    /// Marks a GET route that changes state anyway (Rocket.Chat's `GET /logout`).
+    pub fn changing(mut self) -> Self {
+        self.changes_state = true;
+        self
+    }
+}
+
+/// The methods of one path that change state, attached to its resource so that the
+/// authentication extractors can refuse a read-only token there (`state_changing`).
+#[derive(Clone, Debug, Default)]
+pub struct ChangingMethods(Vec<Method>);
+
+/// Whether the route this request matched may change state. A request that matched no
+/// route of a table counts as changing (fail closed).
+pub fn state_changing(req: &HttpRequest) -> bool {
+    req.app_data::<ChangingMethods>().is_none_or(|m| m.0.contains(req.method()))
 }
 
 pub fn get<F, Args>(path: &'static str, handler: F) -> Endpoint
@@ -48,6 +70,11 @@ pub fn list(table: &[Endpoint]) -> Vec<(&'static str, Method)> {
     table.iter().map(|e| (e.path, e.method.clone())).collect()
 }
 
+/// `(path, method)` of every endpoint that may change state, for tests and documentation.
+pub fn list_changing(table: &[Endpoint]) -> Vec<(&'static str, Method)> {
+    table.iter().filter(|e| e.changes_state).map(|e| (e.path, e.method.clone())).collect()
+}
+
 /// A dialect's answer to a method its path does not serve (405 in its own envelope).
 pub type MethodNotAllowed = fn(&HttpRequest) -> HttpResponse;
 
@@ -56,17 +83,23 @@ pub type MethodNotAllowed = fn(&HttpRequest) -> HttpResponse;
 /// `method_not_allowed` with the `Allow` header RFC 9110 requires. Order matters: a fixed
 /// path listed before `/users/{id}` wins.
 pub fn scope(prefix: &'static str, table: Vec<Endpoint>, method_not_allowed: MethodNotAllowed) -> Scope {
-    let mut by_path: Vec<(&'static str, Vec<Method>, Vec<Route>)> = Vec::new();
+    let mut by_path: Vec<(&'static str, Vec<Method>, ChangingMethods, Vec<Route>)> = Vec::new();
     for endpoint in table {
-        match by_path.iter_mut().find(|(path, _, _)| *path == endpoint.path) {
-            Some((_, methods, routes)) => {
-                methods.push(endpoint.method);
-                routes.push(endpoint.route);
+        let index = match by_path.iter().position(|(path, ..)| *path == endpoint.path) {
+            Some(index) => index,
+            None => {
+                by_path.push((endpoint.path, Vec::new(), ChangingMethods::default(), Vec::new()));
+                by_path.len() - 1
             }
-            None => by_path.push((endpoint.path, vec![endpoint.method], vec![endpoint.route])),
+        };
+        let (_, methods, changing, routes) = &mut by_path[index];
+        if endpoint.changes_state {
+            changing.0.push(endpoint.method.clone());
         }
+        methods.push(endpoint.method);
+        routes.push(endpoint.route);
     }
-    by_path.into_iter().fold(web::scope(prefix), |scope, (path, methods, routes)| {
+    by_path.into_iter().fold(web::scope(prefix), |scope, (path, methods, changing, routes)| {
         let relative = path.strip_prefix(prefix).unwrap_or_else(|| panic!("route {path} is outside {prefix}"));
         let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
         let refuse = move |req: HttpRequest| {
@@ -76,7 +109,9 @@ pub fn scope(prefix: &'static str, table: Vec<Endpoint>, method_not_allowed: Met
             }
             std::future::ready(response)
         };
-        let resource = routes.into_iter().fold(web::resource(relative), Resource::route);
+        // The pattern, for the metrics' and access log's route label (`api::observe`).
+        let resource = web::resource(relative).app_data(changing).app_data(RoutePattern(path));
+        let resource = routes.into_iter().fold(resource, Resource::route);
         scope.service(resource.default_service(web::to(refuse)))
     })
 }

@@ -64,6 +64,13 @@ pub const MAX_PERSONAL_ACCESS_TOKENS: Setting = Setting::number(
     (100, 1, 100_000),
     "personal access tokens per user",
 );
+pub const MAX_TOKEN_LIFETIME_DAYS: Setting = Setting::optional_number(
+    "TOKEND_MAX_TOKEN_LIFETIME_DAYS",
+    "max-token-lifetime-days",
+    "unset (no limit)",
+    (1, 36_500),
+    "longest lifetime of a PAT or SAYMON API token in days: a longer request is refused, and tokens created without an expiry get this one",
+);
 pub const BCRYPT_COST: Setting =
     Setting::number("TOKEND_BCRYPT_COST", "bcrypt-cost", (10, 10, 31), "bcrypt cost of new password hashes");
 pub const PASSWORD_MIN_LENGTH: Setting = Setting::number(
@@ -246,6 +253,18 @@ pub const LOG_LEVEL: Setting = Setting::log_filter(
     "log filter (`env_logger` syntax: a level such as `debug`, or `info,actix_web=warn`)",
 )
 .snap_default("info");
+pub const METRICS_BIND: Setting = Setting::optional(
+    "TOKEND_METRICS_BIND",
+    "metrics-bind",
+    "unset",
+    "address `host:port` serving Prometheus metrics at `/metrics`, on a listener of its own (never the API's); unset: metrics off (README: Metrics & logs)",
+);
+pub const LOG_FORMAT: Setting = Setting::text(
+    "TOKEND_LOG_FORMAT",
+    "log-format",
+    "text",
+    "`json`: one JSON object a line, each with the request id (README: Metrics & logs)",
+);
 
 /// Every setting, in the order `--help` and the README list them.
 pub const SETTINGS: &[Setting] = &[
@@ -258,6 +277,7 @@ pub const SETTINGS: &[Setting] = &[
     LOGIN_EXPIRATION_DAYS,
     MAX_RESUME_LOGIN_TOKENS,
     MAX_PERSONAL_ACCESS_TOKENS,
+    MAX_TOKEN_LIFETIME_DAYS,
     BCRYPT_COST,
     PASSWORD_MIN_LENGTH,
     TWO_FACTOR,
@@ -291,4 +311,6 @@ pub const SETTINGS: &[Setting] = &[
     DB_POOL_SIZE,
     PURGE_INTERVAL_SECS,
     LOG_LEVEL,
+    LOG_FORMAT,
+    METRICS_BIND,
 ];

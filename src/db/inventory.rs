@@ -6,24 +6,46 @@ use rusqlite::{Connection, params};
 
 #[derive(Clone, Debug)]
 pub struct TokenSummary {
+    /// `login`, `pat`, `saymon` (the API token) or `session` (a SAYMON session).
     pub kind: String,
+    /// The session id for `tokend admin revoke-token --session` (`login-N`, `saymon-N`).
+    pub id: Option<String>,
+    /// A PAT's name (an old value in its grace period: `NAME (old)`).
     pub name: Option<String>,
     pub last_part: Option<String>,
+    pub scope: String,
     pub created_at: Millis,
+    pub last_used_at: Option<Millis>,
+    pub last_used_addr: Option<String>,
+    pub created_by: Option<String>,
     pub expires_at: Option<Millis>,
 }
 
 pub fn list(conn: &Connection, user_id: &str) -> Result<Vec<TokenSummary>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT kind, name, last_part, created_at, expires_at FROM tokens WHERE user_id = ?1 ORDER BY kind, created_at, id",
+        "SELECT kind, CASE kind WHEN 'login' THEN 'login-' || id END, coalesce(name, replaced_name || ' (old)'),
+                last_part, scope, created_at, last_used_at, last_used_addr, created_by, expires_at
+         FROM tokens WHERE user_id = ?1
+         UNION ALL
+         SELECT 'saymon', NULL, NULL, last_part, scope, created_at, last_used_at, last_used_addr, NULL, expires_at
+         FROM saymon_tokens WHERE user_id = ?1
+         UNION ALL
+         SELECT 'session', 'saymon-' || id, NULL, NULL, 'full', created_at, last_used_at, last_used_addr, NULL, expires_at
+         FROM saymon_sessions WHERE user_id = ?1
+         ORDER BY 1, 6",
     )?;
     let rows = stmt.query_map([user_id], |r| {
         Ok(TokenSummary {
             kind: r.get(0)?,
-            name: r.get(1)?,
-            last_part: r.get(2)?,
-            created_at: r.get(3)?,
-            expires_at: r.get(4)?,
+            id: r.get(1)?,
+            name: r.get(2)?,
+            last_part: r.get(3)?,
+            scope: r.get(4)?,
+            created_at: r.get(5)?,
+            last_used_at: r.get(6)?,
+            last_used_addr: r.get(7)?,
+            created_by: r.get(8)?,
+            expires_at: r.get(9)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../migrations/0005_secret_budget.sql")),
     (6, include_str!("../../migrations/0006_cache_invalidations.sql")),
     (7, include_str!("../../migrations/0007_self_service.sql")),
+    (8, include_str!("../../migrations/0008_token_lifecycle.sql")),
 ];
 
 pub fn latest_version() -> i64 {

@@ -8,19 +8,32 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 /// Stores `hash` as the user's API token, replacing (and so killing) any previous one.
 /// Returns whether a previous token existed.
-pub fn replace_api_token(
-    conn: &Connection,
-    user_id: &str,
-    hash: &TokenHash,
-    last_part: &str,
-    now: Millis,
-) -> Result<bool> {
+pub fn replace_api_token(conn: &Connection, user_id: &str, hash: &TokenHash, new: &NewApiToken) -> Result<bool> {
     let replaced = conn.execute("DELETE FROM saymon_tokens WHERE user_id = ?1", [user_id])? == 1;
     conn.execute(
-        "INSERT INTO saymon_tokens (user_id, token_hash, last_part, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![user_id, hash.as_bytes(), last_part, now],
+        "INSERT INTO saymon_tokens (user_id, token_hash, last_part, created_at, expires_at, scope)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![user_id, hash.as_bytes(), new.last_part, new.created_at, new.expires_at, new.scope],
     )?;
     Ok(replaced)
+}
+
+/// The readable facts of a new API token.
+#[derive(Clone, Debug)]
+pub struct NewApiToken {
+    pub last_part: String,
+    pub created_at: Millis,
+    pub expires_at: Option<Millis>,
+    /// `full` or `read-only`.
+    pub scope: &'static str,
+}
+
+/// What a presented API token resolved to: its active owner and the token's limits.
+#[derive(Clone, Debug)]
+pub struct ApiTokenOwner {
+    pub user: UserRecord,
+    pub expires_at: Option<Millis>,
+    pub read_only: bool,
 }
 
 pub fn delete_api_token(conn: &Connection, user_id: &str) -> Result<bool> {
@@ -42,16 +55,19 @@ pub(crate) const SESSION_BY_HASH: &str =
 /// as in `tokens::token_owner_sql`).
 pub(crate) fn api_token_owner_sql() -> String {
     format!(
-        "SELECT {USER_COLUMNS}, {ROLES_COLUMN} FROM saymon_tokens t CROSS JOIN users u INDEXED BY {USERS_BY_ID}
-         WHERE t.token_hash = ?1 AND u.id = t.user_id AND u.active = 1"
+        "SELECT t.expires_at, t.scope = 'read-only', {USER_COLUMNS}, {ROLES_COLUMN}
+         FROM saymon_tokens t CROSS JOIN users u INDEXED BY {USERS_BY_ID}
+         WHERE t.token_hash = ?1 AND (t.expires_at IS NULL OR t.expires_at > ?2) AND u.id = t.user_id AND u.active = 1"
     )
 }
 
-/// The active owner of an API token.
-pub fn user_by_api_token(conn: &Connection, hash: &TokenHash) -> Result<Option<UserRecord>> {
+/// The active owner of an API token that has not expired.
+pub fn user_by_api_token(conn: &Connection, hash: &TokenHash, now: Millis) -> Result<Option<ApiTokenOwner>> {
     Ok(conn
         .prepare_cached(&api_token_owner_sql())?
-        .query_row([hash.as_bytes()], |r| user_with_roles_from_row(r, 0))
+        .query_row(params![hash.as_bytes(), now], |r| {
+            Ok(ApiTokenOwner { expires_at: r.get(0)?, read_only: r.get(1)?, user: user_with_roles_from_row(r, 2)? })
+        })
         .optional()?)
 }
 

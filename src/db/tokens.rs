@@ -28,6 +28,8 @@ pub struct TokenOwner {
     pub created_at: Millis,
     pub expires_at: Option<Millis>,
     pub bypass_2fa: bool,
+    /// A read-only token authenticates only routes that change nothing.
+    pub read_only: bool,
 }
 
 /// The hot path's one statement: the token by its hash (the unique index), its owner by
@@ -37,7 +39,7 @@ pub struct TokenOwner {
 /// scan every user for each token (`plan_tests.rs` holds it to index searches).
 pub(crate) fn token_owner_sql() -> String {
     format!(
-        "SELECT t.kind, t.created_at, t.expires_at, t.bypass_2fa, {USER_COLUMNS}, {ROLES_COLUMN}
+        "SELECT t.kind, t.created_at, t.expires_at, t.bypass_2fa, t.scope = 'read-only', {USER_COLUMNS}, {ROLES_COLUMN}
          FROM tokens t CROSS JOIN users u INDEXED BY {USERS_BY_ID}
          WHERE t.token_hash = ?1 AND (t.expires_at IS NULL OR t.expires_at > ?2)
            AND u.id = t.user_id AND u.active = 1"
@@ -61,7 +63,8 @@ pub fn authenticate(
                 created_at: r.get(1)?,
                 expires_at: r.get(2)?,
                 bypass_2fa: r.get(3)?,
-                user: Arc::new(user_with_roles_from_row(r, 4)?),
+                read_only: r.get(4)?,
+                user: Arc::new(user_with_roles_from_row(r, 5)?),
             })
         })
         .optional()?;
@@ -70,6 +73,19 @@ pub fn authenticate(
 
 /// Stores a new login token and, in the same transaction, evicts the user's oldest login
 /// tokens beyond `cap` (ties broken by insertion order, so the newest `cap` survive).
+/// Who minted a login token and for which client: shown to its owner in their sessions.
+#[derive(Clone, Debug, Default)]
+pub struct Provenance {
+    /// The minting user's id and username; `None` id with `"cli"` for the command line.
+    pub created_by_id: Option<String>,
+    pub created_by: String,
+    pub user_agent: Option<String>,
+    /// Where the owner logged in from: the token's first use. `None` when someone else
+    /// minted it (it has not been used yet).
+    pub client_addr: Option<String>,
+}
+
+#[expect(clippy::too_many_arguments, reason = "one insert of one row's columns")]
 pub fn insert_login_token(
     conn: &Connection,
     user_id: &str,
@@ -78,12 +94,24 @@ pub fn insert_login_token(
     now: Millis,
     expires_at: Millis,
     cap: u32,
+    from: &Provenance,
 ) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO tokens (user_id, token_hash, kind, last_part, created_at, expires_at)
-         VALUES (?1, ?2, 'login', ?3, ?4, ?5)",
+        "INSERT INTO tokens (user_id, token_hash, kind, last_part, created_at, expires_at,
+                             created_by_id, created_by, user_agent, last_used_at, last_used_addr)
+         VALUES (?1, ?2, 'login', ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?9 IS NULL THEN NULL ELSE ?4 END, ?9)",
     )?
-    .execute(params![user_id, hash.as_bytes(), last_part, now, expires_at])?;
+    .execute(params![
+        user_id,
+        hash.as_bytes(),
+        last_part,
+        now,
+        expires_at,
+        from.created_by_id,
+        from.created_by,
+        from.user_agent,
+        from.client_addr
+    ])?;
     conn.prepare_cached(
         "DELETE FROM tokens WHERE user_id = ?1 AND kind = 'login' AND id NOT IN (
              SELECT id FROM tokens WHERE user_id = ?1 AND kind = 'login'

@@ -43,9 +43,18 @@ async fn generate_returns_the_token_once_and_the_list_shows_only_its_public_fiel
         let at = at.as_str().unwrap();
         assert!(at.len() == 24 && at.ends_with('Z') && at.as_bytes()[10] == b'T', "not ISO with ms: {at}");
     }
+    // Rocket.Chat's four fields, then tokend's lifecycle fields (issue 17): none of these
+    // tokens has an expiry or has been used yet.
+    let tokend = |v: Value| {
+        let mut v = v;
+        let extra = json!({"scope": "full", "expiresAt": null, "lastUsedAt": null, "lastUsedAddress": null,
+                           "previousValueValidUntil": null});
+        v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        v
+    };
     let expected = json!({"tokens": [
-        {"name": "ci-bot", "createdAt": created[0], "lastTokenPart": &token[37..], "bypassTwoFactor": false},
-        {"name": "deploy", "createdAt": created[1], "lastTokenPart": &bypass.token[37..], "bypassTwoFactor": true},
+        tokend(json!({"name": "ci-bot", "createdAt": created[0], "lastTokenPart": &token[37..], "bypassTwoFactor": false})),
+        tokend(json!({"name": "deploy", "createdAt": created[1], "lastTokenPart": &bypass.token[37..], "bypassTwoFactor": true})),
     ], "success": true});
     assert_eq!(listed, expected);
     // The admin's list is its own: bob's PATs and everyone's login tokens are not in it.

@@ -50,7 +50,9 @@ impl Caller {
     /// Who acts, for the core's rules: this user, from this address, with this credential.
     pub fn acting(&self, req: &HttpRequest) -> Acting {
         let credential = if self.is_pat() { Credential::Pat } else { Credential::LoginToken };
+        let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok());
         Acting::user(self.id(), &self.user().username, crate::api::client_addr::client_addr(req), credential)
+            .with_user_agent(user_agent)
     }
 
     /// The credential in use, which "all but the current" revocations spare.
@@ -96,12 +98,18 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let presented = presented_credentials(req);
+        let req = req.clone();
         Box::pin(async move {
             let (Some(state), Some((user_id, token))) = (state, presented) else {
                 return Err(RcError::NotLoggedIn);
             };
-            match accounts::authenticate_token(&state, Some(user_id), &token).await? {
-                Some(auth) => Ok(Caller { auth, token: PlainToken::from_presented(&token) }),
+            let changes_state = crate::api::route_table::state_changing(&req);
+            let addr = || crate::api::client_addr::client_addr(&req);
+            match accounts::tokens::authenticate_request(&state, Some(user_id), &token, changes_state, addr).await? {
+                Some(auth) => {
+                    crate::logging::note_user(&auth.owner.user.id);
+                    Ok(Caller { auth, token: PlainToken::from_presented(&token) })
+                }
                 None => Err(RcError::NotLoggedIn),
             }
         })

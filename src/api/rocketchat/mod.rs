@@ -21,6 +21,7 @@ pub mod self_service;
 pub mod session;
 pub mod status;
 pub mod target;
+pub mod token_views;
 pub mod totp;
 pub mod user_sessions;
 pub mod users;
@@ -47,7 +48,7 @@ fn table() -> Vec<Endpoint> {
         get("/api/info", session::info),
         get("/api/openapi.json", openapi::document),
         post("/api/v1/login", session::login),
-        get("/api/v1/logout", session::logout),
+        get("/api/v1/logout", session::logout).changing(),
         post("/api/v1/logout", session::logout),
         get("/api/v1/me", session::me),
         post("/api/v1/users.create", users::create),
@@ -85,6 +86,10 @@ fn table() -> Vec<Endpoint> {
         post("/api/v1/method.call/{method}", method_call::method_call),
         post("/api/v1/method.callAnon/{method}", method_call::method_call_anon),
         get("/api/v1/tokend.audit", audit::list),
+        get("/api/v1/tokend.userTokens", token_views::user_tokens),
+        post("/api/v1/tokend.revokeToken", token_views::revoke),
+        get("/api/v1/sessions/list", token_views::list_mine),
+        post("/api/v1/sessions/logout.me", token_views::logout_mine),
         get("/api/v1/permissions.listAll", permissions::list_all),
         post("/api/v1/permissions.update", permissions::update),
         get("/api/v1/roles.list", roles::list),
@@ -105,6 +110,11 @@ pub fn endpoints() -> Vec<(&'static str, Method)> {
     let mut all = route_table::list(&table());
     all.extend(route_table::list(&root_table()));
     all
+}
+
+/// `(path, method)` of every route of this dialect that may change state.
+pub fn changing_endpoints() -> Vec<(&'static str, Method)> {
+    route_table::list_changing(&table())
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

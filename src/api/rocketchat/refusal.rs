@@ -50,6 +50,11 @@ impl From<Refusal> for RcError {
                 let (code, reason) = blocked_message(by);
                 RcError::meteor(code, reason)
             }
+            // A permission-like refusal: 403, as Rocket.Chat answers a missing permission.
+            Refusal::ReadOnlyToken => RcError::Status(
+                actix_web::http::StatusCode::FORBIDDEN,
+                "This token is read-only: it cannot change anything [error-read-only-token]".into(),
+            ),
         }
     }
 }

@@ -57,7 +57,8 @@ pub async fn log_in(state: &AppState, req: &HttpRequest, body: &Value) -> RcResu
         LoginRequest::Password { who, digest, code } => {
             // §10.5: the code may come in the body or in x-2fa-code.
             let code = code.or_else(|| header(req, "x-2fa-code"));
-            match password_login(state, who, digest, code, client_addr(req)).await? {
+            let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok());
+            match password_login(state, who, digest, code, client_addr(req), user_agent).await? {
                 LoginOutcome::LoggedIn { user, token, expires_at } => Ok(LoggedIn {
                     user: *user,
                     token: token.expose().to_string(),

@@ -10,6 +10,7 @@ use crate::api::state::AppState;
 use crate::api::strict_json::parse_form;
 use crate::auth::password::PasswordDigest;
 use crate::auth::token::TokenHash;
+use crate::db::saymon::ApiTokenOwner;
 use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -33,7 +34,7 @@ pub struct Principal {
     pub via: Via,
     pub client_addr: Option<String>,
     /// For an API token: its cache entry, which also keeps the rendered `users/current`.
-    pub cached: Option<Arc<AuthEntry<UserRecord>>>,
+    pub cached: Option<Arc<AuthEntry<ApiTokenOwner>>>,
 }
 
 impl Principal {
@@ -48,7 +49,7 @@ impl Principal {
             Via::Basic => Credential::SaymonPassword,
             Via::Session { .. } => Credential::SaymonSession,
         };
-        Acting { actor: self.actor(), credential }
+        Acting { actor: self.actor(), credential, user_agent: None }
     }
 
     pub async fn has(&self, state: &AppState, permission: &'static str) -> SaymonResult<bool> {
@@ -124,12 +125,14 @@ async fn authenticate(state: web::Data<AppState>, req: HttpRequest) -> SaymonRes
         if !state.config.saymon_api_token {
             return Err(SaymonError::InvalidApiToken);
         }
+        let changes_state = crate::api::route_table::state_changing(&req);
+        let addr = || crate::api::client_addr::client_addr(&req);
         let entry = match token {
-            Some(t) => saymon::api_token_entry(&state, &t).await?,
+            Some(t) => saymon::authenticate_api_token_request(&state, &t, changes_state, addr).await?,
             None => None,
         };
         let entry = entry.ok_or(SaymonError::InvalidApiToken)?;
-        let user = entry.owner.clone();
+        let user = entry.owner.user.clone();
         return Ok(Principal { user, via: Via::ApiToken, client_addr, cached: Some(entry) });
     }
     if let Some(credentials) = basic_credentials(&req) {
@@ -143,7 +146,9 @@ async fn authenticate(state: web::Data<AppState>, req: HttpRequest) -> SaymonRes
     if let Some(cookie) = req.cookie("sid") {
         super::same_origin::check(&req, state.config.limits.forwarded_count)?;
         let sid = cookie.value().to_string();
-        let (user, csrf_hash) = saymon::session(&state, &sid).await?.ok_or(SaymonError::SessionExpired)?;
+        let addr = || crate::api::client_addr::client_addr(&req);
+        let (user, csrf_hash) =
+            saymon::authenticate_session_request(&state, &sid, addr).await?.ok_or(SaymonError::SessionExpired)?;
         let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         if state.config.saymon_csrf && !safe && !csrf_matches(&req, csrf_hash.as_deref()) {
             return Err(SaymonError::WrongCsrfToken);
@@ -162,7 +167,9 @@ impl FromRequest for Principal {
         let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or(SaymonError::Internal)?;
-            authenticate(state, req).await
+            let principal = authenticate(state, req).await?;
+            crate::logging::note_user(&principal.user.id);
+            Ok(principal)
         })
     }
 }

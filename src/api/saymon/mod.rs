@@ -47,6 +47,11 @@ pub fn endpoints() -> Vec<(&'static str, Method)> {
     route_table::list(&table())
 }
 
+/// `(path, method)` of every route of this dialect that may change state.
+pub fn changing_endpoints() -> Vec<(&'static str, Method)> {
+    route_table::list_changing(&table())
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(route_table::scope("/node/api", table(), method_not_allowed).default_service(web::to(no_route)));
 }

@@ -19,6 +19,9 @@ impl From<Refusal> for SaymonError {
             Refusal::LastAdmin => SaymonError::BadRequest("At least one active admin must remain".into()),
             Refusal::TargetInactive => SaymonError::BadRequest("User is blocked; unblock it first".into()),
             Refusal::Blocked(_) => SaymonError::TooManyFailedLogins,
+            Refusal::ReadOnlyToken => {
+                SaymonError::Forbidden("This API token is read-only: it cannot change anything".into())
+            }
         }
     }
 }
