@@ -85,6 +85,9 @@ def server(request):
         TOKEND_ADMIN_USERNAME="admin",
         TOKEND_ADMIN_PASSWORD=ADMIN_PASSWORD,
         TOKEND_SITE_URL=f"http://127.0.0.1:{port}",
+        # Issue 16's self-service routes are off by default; the module drives them.
+        TOKEND_REGISTRATION="on",
+        TOKEND_DELETE_OWN_ACCOUNT="on",
     )
     log_path = data_dir / "server.log"
     log_file = open(log_path, "wb")
@@ -349,3 +352,61 @@ def test_roles_and_permissions(server, admin):
     after = {p["_id"]: p for p in changed["permissions"]}
     assert sorted(after["view-d-room"]["roles"]) == new_roles
     admin.users_delete(user["_id"])
+
+
+# --- Issue 16: the self-service routes, through the library --------------------------------
+
+
+def test_set_status_and_presence_through_the_library(server, admin):
+    created, password = create_user(admin)
+    user = RocketChat(created["username"], password, server_url=server.url, timeout=10)
+    try:
+        assert user.users_set_status("Out to lunch", status="away")["success"] is True
+        # The library has no users_get_status; its generic GET reads the route.
+        own = user.call_api_get("users.getStatus")
+        assert own["status"] == "away" and own["message"] == "Out to lunch"
+        assert admin.users_get_presence(username=created["username"])["presence"] == "away"
+        with pytest.raises(RocketApiException):
+            user.users_set_status("x", status="sleeping")
+    finally:
+        user.session.close()
+
+
+def test_update_own_basic_info_through_the_library(server, admin):
+    created, password = create_user(admin)
+    user = RocketChat(created["username"], password, server_url=server.url, timeout=10)
+    try:
+        # The library has no wrapper for this route; its generic POST sends the body as is.
+        changed = user.call_api_post("users.updateOwnBasicInfo", body={"data": {"name": "Renamed Through The Library"}})
+        assert changed["user"]["name"] == "Renamed Through The Library"
+    finally:
+        user.session.close()
+
+
+def test_register_forgot_password_and_settings_through_the_library(server, admin):
+    anonymous = RocketChat(server_url=server.url, timeout=10)
+    public = {s["_id"]: s["value"] for s in anonymous.settings_public()}  # a paginated iterator
+    assert public["Accounts_RegistrationForm"] == "Public"
+    username = unique("reg")
+    registered = anonymous.users_register(
+        email=f"{username}@example.com", name="Registered", password="pw-" + uuid.uuid4().hex, username=username
+    )
+    assert registered["user"]["username"] == username and registered["user"]["roles"] == ["user"]
+    # Never tells whether the address has an account.
+    assert anonymous.users_forgot_password(f"{username}@example.com") == {"success": True}
+    assert anonymous.users_forgot_password("nobody-at-all@example.com") == {"success": True}
+
+
+def test_delete_own_account_through_the_library(server, admin):
+    created, password = create_user(admin)
+    user = RocketChat(created["username"], password, server_url=server.url, timeout=10)
+    try:
+        digest = __import__("hashlib").sha256(password.encode()).hexdigest()
+        with pytest.raises(RocketApiException):
+            user.call_api_post("users.deleteOwnAccount", body={"password": "0" * 64})
+        # (Its keyword form would rename `password` to `pass`, so the raw body is sent.)
+        assert user.call_api_post("users.deleteOwnAccount", body={"password": digest})["success"] is True
+    finally:
+        user.session.close()
+    with pytest.raises(RocketAuthenticationException):
+        RocketChat(created["username"], password, server_url=server.url, timeout=10)

@@ -23,8 +23,9 @@ use subtle::ConstantTimeEq;
 pub struct RegisterBody {
     username: String,
     email: String,
-    pass: String,
-    name: String,
+    pass: Option<String>,
+    /// Optional, as in Rocket.Chat; the username stands in.
+    name: Option<String>,
     secret: Option<String>,
     /// Rocket.Chat's manual-approval reason; tokend approves nobody by hand.
     #[serde(rename = "reason")]
@@ -59,17 +60,21 @@ pub async fn register(
             return Err(registration_error("error-user-registration-secret", reason));
         }
     }
-    if !body.name.is_empty() && !crate::auth::ids::is_valid_display_name(&body.name) {
+    let Some(pass) = body.pass else {
+        return Err(RcError::invalid_params("must have required property 'pass'"));
+    };
+    let name = body.name.unwrap_or_else(|| body.username.clone());
+    if !name.is_empty() && !crate::auth::ids::is_valid_display_name(&name) {
         return Err(RcError::failure("Name contains invalid characters"));
     }
     let (username, email) = (body.username.clone(), body.email.clone());
-    let user = self_service::register(&state, client_addr(&req), body.username, body.name, body.email, body.pass)
-        .await
-        .map_err(|e| match e {
+    let user = self_service::register(&state, client_addr(&req), body.username, name, body.email, pass).await.map_err(
+        |e| match e {
             crate::accounts::CreateUserError::UsernameTaken => RcError::failure("Username is already in use"),
             crate::accounts::CreateUserError::EmailTaken => RcError::failure("Email already exists"),
             e => target::create_error(e, &username, &email),
-        })?;
+        },
+    )?;
     log::info!("users.register: a new account {} registered", user.id);
     Ok(ok(json!({"user": views::user_document(&user, true)})))
 }
