@@ -25,6 +25,8 @@ Installs tokend as the systemd service "$NAME":
   /var/lib/$NAME/                          the data directory (tokend.sqlite3), owned by user $NAME
   /etc/systemd/system/$NAME.service        the hardened unit (customise with: systemctl edit $NAME)
   /etc/sysusers.d/$NAME.conf               the system user $NAME
+  \$PREFIX/share/man/man1/$NAME.1           the man page; shell completions for bash, zsh
+                                           and fish under \$PREFIX/share (from the binary)
 then enables and starts the service, waits until 'tokend healthcheck' passes and tells you
 where the first admin's password is.
 
@@ -209,6 +211,55 @@ install_binary() {
     chmod 0755 "$target.new.$$"
     mv -f "$target.new.$$" "$target"
     note_change binary "installed $BIN_PATH"
+}
+
+# ---------------------------------------------------------------- man page and completions
+
+# Where each generated file goes, and the tokend command that prints it. $PREFIX/share is on
+# the search paths of man, bash-completion, zsh (Debian's fpath) and fish for /usr/local.
+generated_files() {
+    cat <<EOF
+$PREFIX/share/man/man1/$NAME.1 man
+$PREFIX/share/bash-completion/completions/$NAME completions bash
+$PREFIX/share/zsh/site-functions/_$NAME completions zsh
+$PREFIX/share/fish/vendor_completions.d/$NAME.fish completions fish
+EOF
+}
+
+# Writes what the binary being installed prints for each generated file, replacing a file
+# only when it differs (so a re-run changes nothing).
+install_generated() {
+    generated=$(generated_files)
+    while read -r path command argument; do
+        target=$DESTDIR$path
+        mkdir -p "$(dirname "$target")"
+        # shellcheck disable=SC2086 # $argument is empty or one word
+        if ! "$BINARY" "$command" $argument >"$target.new.$$"; then
+            rm -f "$target.new.$$"
+            die "$BINARY $command $argument failed"
+        fi
+        if [ -f "$target" ] && cmp -s "$target.new.$$" "$target"; then
+            rm -f "$target.new.$$"
+            continue
+        fi
+        chmod 0644 "$target.new.$$"
+        mv -f "$target.new.$$" "$target"
+        note_change generated "installed $path"
+    done <<EOF
+$generated
+EOF
+}
+
+remove_generated() {
+    generated=$(generated_files)
+    while read -r path _; do
+        if [ -e "$DESTDIR$path" ]; then
+            rm -f "$DESTDIR$path"
+            say "removed $path"
+        fi
+    done <<EOF
+$generated
+EOF
 }
 
 # ---------------------------------------------------------------- config and data
@@ -416,6 +467,7 @@ do_install() {
     [ -f "$DESTDIR$DATA_DIR/tokend.sqlite3" ] && HAD_DB=yes
     ensure_user
     install_binary
+    install_generated
     ensure_config
     install_unit
     if [ "$SYSTEMD" = yes ]; then
@@ -457,6 +509,7 @@ do_uninstall() {
         rm -f "$DESTDIR$BIN_PATH"
         say "removed $BIN_PATH"
     fi
+    remove_generated
     if [ "$MODE" = purge ]; then
         rm -rf "$DESTDIR$CONF_DIR" "$DESTDIR$DATA_DIR"
         say "removed $CONF_DIR and $DATA_DIR (settings and database)"

@@ -17,7 +17,8 @@ CREATE TABLE users (
     status_text             TEXT,
     created_at              INTEGER NOT NULL,              -- milliseconds since the epoch
     updated_at              INTEGER NOT NULL,
-    last_login              INTEGER
+    last_login              INTEGER,
+    status                  TEXT                           -- users.setStatus: online/away/busy/offline; NULL = never set
 ) STRICT;
 
 CREATE TABLE roles (
@@ -219,7 +220,7 @@ END;
 -- Anything a cached user record or rendered document shows (not `last_login`, which every
 -- login writes and nothing cached shows).
 CREATE TRIGGER invalidate_changed_user AFTER UPDATE OF username, name, email, email_verified, password_hash,
-    active, user_type, require_password_change, nickname, bio, status_text, created_at ON users
+    active, user_type, require_password_change, nickname, bio, status_text, status, created_at ON users
 BEGIN
     INSERT INTO cache_invalidations (user_id, at) VALUES (NEW.id, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
 END;
@@ -283,3 +284,14 @@ CREATE TRIGGER invalidate_replaced_api_token AFTER DELETE ON saymon_tokens
 BEGIN
     INSERT INTO cache_invalidations (user_id, at) VALUES (OLD.user_id, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
 END;
+
+-- A reset link e-mailed by users.forgotPassword: only the SHA-256 of its token is kept; a
+-- reset uses it once, and a password change (or the account's deletion) ends it.
+CREATE TABLE password_resets (
+    token_hash  BLOB PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX password_resets_by_user ON password_resets(user_id);

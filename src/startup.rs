@@ -240,7 +240,7 @@ fn bootstrap_admin(state: &AppState) -> Result<(), StartupError> {
     };
     if password.chars().count() < config.password_min_length {
         return Err(ConfigError {
-            variable: "TOKEND_ADMIN_PASSWORD",
+            variable: crate::config::variables::ADMIN_PASSWORD.variable,
             value: "(hidden)".into(),
             fix: format!("use at least {} characters, or unset it to have one generated", config.password_min_length),
         }

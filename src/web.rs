@@ -38,6 +38,7 @@ static ASSETS: &[Asset] = &[
     asset!("favicon.svg", "image/svg+xml"),
     asset!("js/main.js", JS),
     asset!("js/api.js", JS),
+    asset!("js/session-store.js", JS),
     asset!("js/dom.js", JS),
     asset!("js/dialogs.js", JS),
     asset!("js/sha256.js", JS),
@@ -109,6 +110,27 @@ mod tests {
         for (i, a) in ASSETS.iter().enumerate() {
             assert!(!a.body.is_empty(), "{} is empty", a.path);
             assert!(ASSETS[..i].iter().all(|b| b.path != a.path), "{} listed twice", a.path);
+        }
+    }
+
+    /// A module added to `static/` but not listed here would be a 404 in the browser only.
+    #[test]
+    fn every_file_of_static_is_served() {
+        fn walk(dir: &std::path::Path, prefix: &str, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).expect("static/ is readable") {
+                let entry = entry.expect("static/ is readable");
+                let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+                if entry.path().is_dir() {
+                    walk(&entry.path(), &format!("{name}/"), found);
+                } else {
+                    found.push(name);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static"), "", &mut found);
+        for path in found {
+            assert!(find(&path).is_some(), "static/{path} is not listed in ASSETS");
         }
     }
 

@@ -19,6 +19,7 @@ pub mod last_use;
 pub mod lifetime;
 pub mod login;
 pub mod pats;
+pub mod presence;
 pub mod refusal;
 pub mod revocation;
 pub mod revoke;

@@ -2,7 +2,8 @@
 //! how many proxies' `X-Forwarded-For` entries to trust, and how long a request may take
 //! to arrive.
 
-use super::{ConfigError, number, text, variables as v};
+use super::read::{number, text};
+use super::{ConfigError, variables as v};
 use std::time::Duration;
 
 /// Which routes the REST rate limiter counts (Rocket.Chat §12).

@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/0004_two_factor_methods.sql")),
     (5, include_str!("../../migrations/0005_secret_budget.sql")),
     (6, include_str!("../../migrations/0006_cache_invalidations.sql")),
+    (7, include_str!("../../migrations/0007_self_service.sql")),
     (8, include_str!("../../migrations/0008_token_lifecycle.sql")),
 ];
 

@@ -23,13 +23,15 @@ pub struct UserRecord {
     pub created_at: Millis,
     pub updated_at: Millis,
     pub last_login: Option<Millis>,
+    /// The status the user chose with `users.setStatus`; `None` until then.
+    pub status: Option<String>,
     pub roles: Vec<String>,
 }
 
 /// Selected in this order by every query that builds a `UserRecord`.
 pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.name, u.email, u.email_verified, \
      u.password_hash IS NOT NULL, u.active, u.user_type, u.require_password_change, u.nickname, \
-     u.bio, u.status_text, u.created_at, u.updated_at, u.last_login";
+     u.bio, u.status_text, u.created_at, u.updated_at, u.last_login, u.status";
 
 /// Reads the `USER_COLUMNS` that start at column `at`; roles are filled in separately.
 pub(crate) fn user_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<UserRecord> {
@@ -49,6 +51,7 @@ pub(crate) fn user_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<UserRe
         created_at: row.get(at + 12)?,
         updated_at: row.get(at + 13)?,
         last_login: row.get(at + 14)?,
+        status: row.get(at + 15)?,
         roles: Vec::new(),
     })
 }
@@ -71,7 +74,7 @@ pub(crate) const ROLES_COLUMN: &str =
 /// A user read with `USER_COLUMNS` from column `at` and `ROLES_COLUMN` right after them.
 pub(crate) fn user_with_roles_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<UserRecord> {
     let mut user = user_from_row(row, at)?;
-    let roles: Option<String> = row.get(at + 15)?;
+    let roles: Option<String> = row.get(at + 16)?;
     user.roles = roles.map(|r| r.split('\u{1f}').map(str::to_string).collect()).unwrap_or_default();
     user.roles.sort();
     Ok(user)
@@ -276,4 +279,14 @@ pub fn page(
         user.roles = roles_of(conn, &user.id)?;
     }
     Ok((users, count(conn)?))
+}
+
+/// Sets the chosen status and/or status text of a user (`None` leaves each as it is).
+pub fn set_status(conn: &Connection, id: &str, status: Option<&str>, text: Option<&str>, now: Millis) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE users SET status = coalesce(?2, status), status_text = coalesce(?3, status_text), updated_at = ?4
+         WHERE id = ?1",
+        params![id, status, text, now],
+    )?;
+    Ok(n == 1)
 }

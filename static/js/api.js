@@ -1,20 +1,28 @@
 // The one place that talks to tokend. The UI is an ordinary client of the public REST API:
 // Rocket.Chat routes under /api/v1 with X-User-Id/X-Auth-Token, and one SAYMON route.
 //
-// The session token lives only in this module's memory: never in localStorage,
-// sessionStorage, a cookie, the URL or the title. The API accepts no cookies, so there is
-// nothing for another site to ride on (no CSRF surface), and a script injected later could
-// not read a token from storage. The price is that reloading the page signs you out.
+// The session (user id and token) is kept for this tab in sessionStorage by session-store.js,
+// so that a reload does not sign the person out; it goes out only as the X-User-Id and
+// X-Auth-Token headers. The API accepts no cookies, so there is nothing for another site to
+// ride on (no CSRF surface).
 
 import { askSecondFactor } from './dialogs.js';
 import { sha256Hex } from './sha256.js';
+import * as store from './session-store.js';
 
 let session = null; // {userId, authToken, me}
 let onSessionLost = () => {};
 
 export const getSession = () => session;
-export const setSession = (s) => { session = s; };
-export const clearSession = () => { session = null; };
+export const setSession = (s) => { session = s; store.save(s); };
+export const clearSession = () => { session = null; store.clear(); };
+/** The sign-in this tab kept across a reload ({userId, authToken}), or null. */
+export const storedSession = () => store.load();
+/** The server handed this session a new token (users.logoutOtherClients): use and keep it. */
+export const replaceAuthToken = (authToken) => {
+  session.authToken = authToken;
+  store.save(session);
+};
 /** Called when the server no longer accepts our token (expired, revoked, user deactivated). */
 export const whenSessionLost = (handler) => { onSessionLost = handler; };
 

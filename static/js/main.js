@@ -120,7 +120,7 @@ async function loadAccess() {
   return { me, mandatory2faRoles, permissions: await loadPermissions(me) };
 }
 
-/** After a successful sign-in: remember the session in memory and open the first page. */
+/** After a successful sign-in, or a reload that resumes one: keep the session, open the first page. */
 async function signedIn(data) {
   api.setSession({ userId: data.userId, authToken: data.authToken, me: data.me });
   let access;
@@ -164,6 +164,24 @@ $('sign-out').addEventListener('click', async () => {
   signedOut('You are signed out.');
 });
 
+/**
+ * On load: the sign-in this tab kept (session-store.js) opens the pages again after a check
+ * with the server; without one, or when the server no longer takes it (revoked, expired,
+ * user deactivated), the sign-in page shows and the stored token is forgotten.
+ */
+async function resume() {
+  const stored = api.storedSession();
+  if (!stored) {
+    route();
+    return;
+  }
+  try {
+    await signedIn(stored);
+  } catch (err) {
+    signedOut(api.explain(err) || 'Sign in again.');
+  }
+}
+
 api.whenSessionLost(() => signedOut('Your session has ended. Sign in again.'));
 window.addEventListener('hashchange', route);
 
@@ -172,4 +190,4 @@ initTokens();
 initTwoFactor(applyAccess);
 initUsers();
 initAudit();
-route();
+resume();

@@ -82,7 +82,7 @@ export function initTokens() {
     if (!ok) return;
     try {
       const { token } = await api.post('/api/v1/users.logoutOtherClients');
-      if (token) api.getSession().authToken = token;
+      if (token) api.replaceAuthToken(token);
       toast('Your other sessions are signed out.');
     } catch (err) {
       report(err);

@@ -29,10 +29,12 @@ async fn catalogue_40_a_pat_even_a_bypass_one_cannot_mint_tokens_or_change_crede
     let app = spawn_app_with(|c| c.create_tokens_for_users = true).await;
     let bob = app.user_session("bob").await;
     let pat = app.generate_pat(&bob, PASSWORD, "bypass", true).await;
+    app.generate_pat(&bob, PASSWORD, "other", false).await;
     let refusals = [
         ("/api/v1/users.generatePersonalAccessToken", json!({"tokenName": "more"}), Some("generateToken")),
         ("/api/v1/users.regeneratePersonalAccessToken", json!({"tokenName": "bypass"}), Some("regenerateToken")),
-        ("/api/v1/users.removePersonalAccessToken", json!({"tokenName": "bypass"}), Some("removeToken")),
+        // Removing *another* PAT is refused; removing itself is allowed (issue 16, tests/api/fidelity.rs).
+        ("/api/v1/users.removePersonalAccessToken", json!({"tokenName": "other"}), Some("removeToken")),
         ("/api/v1/users.update", json!({"userId": bob.user_id, "data": {"password": "taken-over-pw"}}), None),
         ("/api/v1/users.update", json!({"userId": bob.user_id, "data": {"email": "evil@example.com"}}), None),
         ("/api/v1/users.enableTotp", json!({}), None),

@@ -52,7 +52,12 @@ check "a DESTDIR run never calls systemctl" test ! -s "$SYSTEMCTL_STATE/calls"
 EXPECTED="./etc ./etc/group ./etc/gshadow ./etc/passwd ./etc/shadow ./etc/systemd ./etc/systemd/system
 ./etc/systemd/system/tokend.service ./etc/sysusers.d ./etc/sysusers.d/tokend.conf ./etc/tokend
 ./etc/tokend/tokend.env ./usr ./usr/local ./usr/local/bin ./usr/local/bin/tokend ./var ./var/lib
-./var/lib/tokend"
+./var/lib/tokend ./usr/local/share ./usr/local/share/man ./usr/local/share/man/man1
+./usr/local/share/man/man1/tokend.1 ./usr/local/share/bash-completion
+./usr/local/share/bash-completion/completions ./usr/local/share/bash-completion/completions/tokend
+./usr/local/share/zsh ./usr/local/share/zsh/site-functions ./usr/local/share/zsh/site-functions/_tokend
+./usr/local/share/fish ./usr/local/share/fish/vendor_completions.d
+./usr/local/share/fish/vendor_completions.d/tokend.fish"
 ACTUAL=$(cd "$D" && find . -mindepth 1 ! -name '.pwd.lock' ! -name '*-' | sort | tr '\n' ' ')
 check "the tree is exactly the expected one" test "$ACTUAL" = "$(echo "$EXPECTED" | tr ' ' '\n' | sort | tr '\n' ' ')"
 [ "$ACTUAL" = "$(echo "$EXPECTED" | tr ' ' '\n' | sort | tr '\n' ' ')" ] || echo "    | got: $ACTUAL" >&2
@@ -69,6 +74,26 @@ check "/etc/tokend: 0750 root:tokend" test "$(mode_owner /etc/tokend)" = "750 0:
 check "/etc/tokend/tokend.env: 0640 root:tokend" test "$(mode_owner /etc/tokend/tokend.env)" = "640 0:$GID_"
 check "/var/lib/tokend: 0750 tokend:tokend" test "$(mode_owner /var/lib/tokend)" = "750 $UID_:$GID_"
 check "tokend.service: 0644 root" test "$(mode_owner /etc/systemd/system/tokend.service)" = "644 0:0"
+SHARE=$D/usr/local/share
+for generated in "man/man1/tokend.1:man" "bash-completion/completions/tokend:completions bash" \
+    "zsh/site-functions/_tokend:completions zsh" "fish/vendor_completions.d/tokend.fish:completions fish"; do
+    # shellcheck disable=SC2086 # the command is words on purpose
+    check "share/${generated%%:*}: 0644 root, what 'tokend ${generated#*:}' prints" \
+        sh -c '[ "$(stat -c "%a %u" "$1")" = "644 0" ] && "$2" $3 | cmp -s - "$1"' sh "$SHARE/${generated%%:*}" "$BIN" "${generated#*:}"
+done
+check "the man page renders (man -l) and documents TOKEND_BIND" \
+    sh -c 'MANWIDTH=100 man -l "$1" 2>/dev/null | grep -q TOKEND_BIND' sh "$SHARE/man/man1/tokend.1"
+check "the bash completion registers for tokend and completes 'tokend heal' to healthcheck" bash -c '
+    . "$1"
+    COMP_WORDS=(tokend heal); COMP_CWORD=1; COMP_LINE="tokend heal"; COMP_POINT=${#COMP_LINE}
+    "$(complete -p tokend | sed -n "s/.*-F \([^ ]*\).*/\1/p")" tokend heal tokend
+    [ "${COMPREPLY[*]}" = healthcheck ]' sh "$SHARE/bash-completion/completions/tokend"
+if command -v zsh >/dev/null 2>&1; then
+    check "the zsh completion parses (zsh -n)" zsh -n "$SHARE/zsh/site-functions/_tokend"
+fi
+if command -v fish >/dev/null 2>&1; then
+    check "the fish completion parses (fish --no-execute)" fish --no-execute "$SHARE/fish/vendor_completions.d/tokend.fish"
+fi
 UNIT=$D/etc/systemd/system/tokend.service
 for line in "ExecStart=/usr/local/bin/tokend serve" "EnvironmentFile=-/etc/tokend/*.env" "User=tokend" \
     "StateDirectory=tokend" "Environment=TOKEND_DATA_DIR=/var/lib/tokend" "Restart=on-failure" \
@@ -155,6 +180,8 @@ echo "not really a database" >"$D/var/lib/tokend/tokend.sqlite3"
 run_install uninstall --uninstall
 check "--uninstall succeeds" test $? -eq 0
 check "--uninstall removes the unit and the binary" test ! -e "$UNIT" -a ! -e "$D/usr/local/bin/tokend"
+check "--uninstall removes the man page and the completions" \
+    test -z "$(find "$D/usr/local/share" -name '*tokend*' 2>/dev/null)"
 check "--uninstall keeps /etc/tokend and the operator's files" test -f "$D/etc/tokend/tokend.env" -a -f "$D/etc/tokend/create-tokens.env"
 check "--uninstall keeps the database" test -f "$D/var/lib/tokend/tokend.sqlite3"
 check "--uninstall keeps the user" grep -q '^tokend:' "$D/etc/passwd"

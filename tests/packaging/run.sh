@@ -57,7 +57,7 @@ section "tools"
 if [ "$(id -u)" -eq 0 ]; then
     if apt-get update -qq && apt-get install -y -qq --no-install-recommends \
         shellcheck systemd systemd-container debootstrap squashfs-tools curl jq dash passwd \
-        util-linux python3 python3-venv ca-certificates >"$WORK/apt.log" 2>&1; then
+        util-linux python3 python3-venv ca-certificates man-db zsh fish >"$WORK/apt.log" 2>&1; then
         pass "apt-get install of the test tools"
     else
         tail -n 20 "$WORK/apt.log"
@@ -142,7 +142,9 @@ else
         pass "snap pack builds $(basename "$SNAP_FILE")"
         LISTING=$(unsquashfs -l "$SNAP_FILE" 2>/dev/null)
         for path in bin/tokend bin/tokend-launcher lib/tokend-snap.sh meta/snap.yaml meta/hooks/install \
-            meta/hooks/configure meta/hooks/pre-refresh meta/hooks/post-refresh; do
+            meta/hooks/configure meta/hooks/pre-refresh meta/hooks/post-refresh share/man/man1/tokend.1 \
+            share/bash-completion/completions/tokend.cli share/zsh/site-functions/_tokend \
+            share/fish/vendor_completions.d/tokend.fish; do
             if grep -qx "squashfs-root/$path" <<<"$LISTING"; then pass "the .snap contains $path"; else fail "the .snap contains $path"; fi
         done
     else
@@ -153,7 +155,7 @@ fi
 
 # ------------------------------------------------------------------ 4. shellcheck
 section "shellcheck"
-for file in install.sh snap/local/tokend-launcher snap/local/tokend-snap.sh snap/hooks/* \
+for file in install.sh container/build-context.sh snap/local/tokend-launcher snap/local/tokend-snap.sh snap/hooks/* \
     tests/packaging/stubs/* tests/packaging/nspawn_e2e.sh; do
     if shellcheck -s sh -x "$file"; then pass "shellcheck -s sh $file"; else fail "shellcheck -s sh $file"; fi
 done

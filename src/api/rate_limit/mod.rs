@@ -22,6 +22,7 @@ pub use windows::{Verdict, Windows};
 /// The sign-in and token-minting routes: what `TOKEND_RATE_LIMIT=on` counts.
 const SENSITIVE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/login"),
+    ("POST", "/api/v1/method.callAnon/{method}"),
     ("POST", "/api/v1/users.createToken"),
     ("POST", "/api/v1/users.generatePersonalAccessToken"),
     ("POST", "/api/v1/users.regeneratePersonalAccessToken"),

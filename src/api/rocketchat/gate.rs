@@ -48,11 +48,28 @@ pub async fn require_two_factor(
     req: &HttpRequest,
     options: Options,
 ) -> RcResult<Passed> {
+    require_two_factor_or_password(state, caller, req, options, None).await
+}
+
+/// `require_two_factor`, where a route that takes the current password in its body (as
+/// Rocket.Chat's `saveUserProfile` does with `twoFactorOptions`) offers that digest as the
+/// password-method code when no `x-2fa-code` header came.
+pub async fn require_two_factor_or_password(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+    options: Options,
+    password_digest: Option<&str>,
+) -> RcResult<Passed> {
     let user_agent = header(req, "user-agent").unwrap_or_default();
     let addr = client_addr(req);
+    let (code, method) = match (header(req, "x-2fa-code"), password_digest) {
+        (None, Some(digest)) => (Some(digest.to_string()), Some("password".to_string())),
+        (code, _) => (code, header(req, "x-2fa-method")),
+    };
     let attempt = Attempt {
-        code: header(req, "x-2fa-code"),
-        method: header(req, "x-2fa-method"),
+        code,
+        method,
         fingerprint: two_factor::client_fingerprint(&user_agent, addr.as_deref().unwrap_or_default()),
         client_addr: addr,
     };

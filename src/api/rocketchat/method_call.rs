@@ -5,6 +5,7 @@
 use super::caller::Caller;
 use super::error::{RcError, RcResult};
 use super::extract::RcBody;
+use super::method_login;
 use super::session::ok;
 use super::totp::{self, OpError};
 use crate::api::state::AppState;
@@ -58,6 +59,11 @@ async fn dispatch(
 ) -> Result<Value, Value> {
     const TWO_FA: [&str; 5] =
         ["2fa:enable", "2fa:validateTempToken", "2fa:disable", "2fa:regenerateCodes", "2fa:checkCodesRemaining"];
+    match name {
+        "login" => return method_login::login(state, req, params, meteor_error).await,
+        "logout" => return method_login::logout(state, caller, req, meteor_error).await,
+        _ => {}
+    }
     if !TWO_FA.contains(&name) {
         return Err(meteor_error(json!(404), &format!("Method '{name}' not found")));
     }
@@ -117,6 +123,8 @@ async fn call(
     result.insert("msg".into(), json!("result"));
     result.insert("id".into(), message.id);
     match dispatch(state, caller.as_ref(), req, &name, &message.params).await {
+        // A method that returns nothing (`logout`): EJSON leaves `result` out.
+        Ok(Value::Null) => None,
         Ok(value) => result.insert("result".into(), value),
         Err(error) => result.insert("error".into(), error),
     };
@@ -134,7 +142,8 @@ pub async fn method_call(
     call(&state, Some(caller), &req, &path, body).await
 }
 
-/// `POST /api/v1/method.callAnon/:method`: the 2FA methods all need a logged-in user.
+/// `POST /api/v1/method.callAnon/:method`: `login` (and a no-op `logout`); the 2FA methods
+/// all need a logged-in user.
 pub async fn method_call_anon(
     state: web::Data<AppState>,
     req: HttpRequest,

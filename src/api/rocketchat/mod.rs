@@ -11,11 +11,14 @@ pub mod extract;
 pub mod gate;
 pub mod login_request;
 pub mod method_call;
+pub mod method_login;
+pub mod own_account;
 pub mod pats;
 pub mod permissions;
 pub mod refusal;
 pub mod roles;
 pub mod session;
+pub mod status;
 pub mod target;
 pub mod token_views;
 pub mod totp;
@@ -51,7 +54,11 @@ fn table() -> Vec<Endpoint> {
         get("/api/v1/users.info", users::info),
         get("/api/v1/users.list", users::list),
         get("/api/v1/users.getAvatar", avatar::get_avatar),
+        post("/api/v1/users.setStatus", status::set_status),
+        get("/api/v1/users.getStatus", status::get_status),
+        get("/api/v1/users.getPresence", status::get_presence),
         post("/api/v1/users.update", users_edit::update),
+        post("/api/v1/users.updateOwnBasicInfo", own_account::update_own_basic_info),
         post("/api/v1/users.delete", users_edit::delete),
         post("/api/v1/users.setActiveStatus", users_edit::set_active_status),
         post("/api/v1/users.logout", user_sessions::logout_user),

@@ -28,19 +28,43 @@ pub async fn login(
     req: HttpRequest,
     RcBody(body): RcBody<Value>,
 ) -> RcResult<HttpResponse> {
-    match login_request::parse(&body)? {
+    let done = log_in(&state, &req, &body).await?;
+    login_success(&state, &done.user, &done.token).await
+}
+
+/// A completed login: the user and the token the client keeps.
+pub struct LoggedIn {
+    pub user: UserRecord,
+    pub token: String,
+    /// When the token expires (`None`: a PAT used to resume, which never expires).
+    pub expires_at: Option<crate::clock::Millis>,
+    /// True for `{resume}`: the token presented is the one returned.
+    pub resumed: bool,
+}
+
+/// The one login path of the dialect, for `POST /api/v1/login` and the Meteor `login`
+/// method alike: parses the body (`login_request`), then the core checks the password and
+/// any second factor against the budget. Refusals are `RcError::Login` (§5.3).
+pub async fn log_in(state: &AppState, req: &HttpRequest, body: &Value) -> RcResult<LoggedIn> {
+    match login_request::parse(body)? {
         LoginRequest::Resume(token) => {
             // A resume login returns the same token; nothing new is stored.
-            let owner = accounts::authenticate_token(&state, None, &token).await?;
+            let owner = accounts::authenticate_token(state, None, &token).await?;
             let owner = owner.ok_or_else(RcError::login_unauthorized)?;
-            login_success(&state, &owner.owner.user, &token).await
+            let (user, expires_at) = ((*owner.owner.user).clone(), owner.owner.expires_at);
+            Ok(LoggedIn { user, token, expires_at, resumed: true })
         }
         LoginRequest::Password { who, digest, code } => {
             // §10.5: the code may come in the body or in x-2fa-code.
-            let code = code.or_else(|| header(&req, "x-2fa-code"));
+            let code = code.or_else(|| header(req, "x-2fa-code"));
             let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok());
-            match password_login(&state, who, digest, code, client_addr(&req), user_agent).await? {
-                LoginOutcome::LoggedIn { user, token, .. } => login_success(&state, &user, token.expose()).await,
+            match password_login(state, who, digest, code, client_addr(req), user_agent).await? {
+                LoginOutcome::LoggedIn { user, token, expires_at } => Ok(LoggedIn {
+                    user: *user,
+                    token: token.expose().to_string(),
+                    expires_at: Some(expires_at),
+                    resumed: false,
+                }),
                 LoginOutcome::SecondFactor(decision) => Err(second_factor_refusal(decision)),
                 // Rocket.Chat's `Accounts.validateLoginAttempt` error, details and all.
                 LoginOutcome::Inactive => Err(RcError::Login {

@@ -109,6 +109,13 @@ pub struct InfoQuery {
     #[serde(flatten)]
     target: UserParams,
     import_id: Option<String>,
+    email: Option<String>,
+}
+
+/// Rocket.Chat 8.4 added `users.info?email=`; older versions ignore the parameter.
+fn looks_up_by_email(rc_version: &str) -> bool {
+    let mut parts = rc_version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (8, 4)
 }
 
 /// §9.3: limited fields for others unless the caller holds `view-full-other-user-info`.
@@ -117,13 +124,23 @@ pub async fn info(
     caller: Caller,
     RcQuery(q): RcQuery<InfoQuery>,
 ) -> RcResult<HttpResponse> {
+    let can_view_all = caller.has(&state, "view-full-other-user-info").await?;
+    let email = q.email.filter(|e| !e.trim().is_empty() && looks_up_by_email(&state.config.rc_version));
+    if let (true, Some(email)) = (q.target.is_empty(), email) {
+        // Beyond Rocket.Chat: only those who may see others' addresses learn whether an
+        // address has an account; anyone else finds only themself this way.
+        let found = directory::find(&state, directory::UserKey::Email(email.trim().to_string())).await?;
+        let user =
+            found.filter(|u| can_view_all || u.id == caller.id()).ok_or_else(|| RcError::failure("User not found."))?;
+        let is_self = user.id == caller.id();
+        return Ok(ok(json!({"user": views::user_info(&user, can_view_all, is_self)})));
+    }
     if q.target.is_empty() {
         // tokend imports nothing, so an importId can match no one.
         return Err(RcError::failure(if q.import_id.is_some() { "User not found." } else { "Invalid search query." }));
     }
     let user = target::resolve(&state, &q.target).await.map_err(|_| RcError::failure("User not found."))?;
     let is_self = user.id == caller.id();
-    let can_view_all = caller.has(&state, "view-full-other-user-info").await?;
     Ok(ok(json!({"user": views::user_info(&user, can_view_all, is_self)})))
 }
 

@@ -10,6 +10,11 @@ fn emails(user: &UserRecord) -> Option<Value> {
     user.email.as_ref().map(|address| json!([{"address": address, "verified": user.email_verified}]))
 }
 
+/// The status a user shows: the one they chose (`users.setStatus`), else offline.
+pub fn status(user: &UserRecord) -> &str {
+    user.status.as_deref().unwrap_or(crate::accounts::presence::DEFAULT_STATUS)
+}
+
 fn put_opt(map: &mut Map<String, Value>, key: &str, value: &Option<String>) {
     if let Some(v) = value {
         map.insert(key.into(), Value::String(v.clone()));
@@ -32,7 +37,7 @@ pub fn user_document(user: &UserRecord, privileged: bool) -> Value {
         }
     }
     doc.insert("type".into(), json!(user.user_type));
-    doc.insert("status".into(), json!("offline"));
+    doc.insert("status".into(), json!(status(user)));
     doc.insert("active".into(), json!(user.active));
     if privileged {
         doc.insert("_updatedAt".into(), json!(iso(user.updated_at)));
@@ -67,7 +72,7 @@ pub fn list_entry(user: &UserRecord, privileged: bool) -> Value {
         }
     }
     doc.insert("type".into(), json!(user.user_type));
-    doc.insert("status".into(), json!("offline"));
+    doc.insert("status".into(), json!(status(user)));
     doc.insert("active".into(), json!(user.active));
     doc.insert("roles".into(), json!(user.roles));
     doc.insert("name".into(), json!(user.name));
@@ -83,7 +88,7 @@ pub fn user_info(user: &UserRecord, can_view_all: bool, is_self: bool) -> Value 
     let mut doc = Map::new();
     doc.insert("_id".into(), json!(user.id));
     doc.insert("type".into(), json!(user.user_type));
-    doc.insert("status".into(), json!("offline"));
+    doc.insert("status".into(), json!(status(user)));
     doc.insert("active".into(), json!(user.active));
     doc.insert("name".into(), json!(user.name));
     doc.insert("username".into(), json!(user.username));
@@ -135,7 +140,7 @@ pub fn me(user: &UserRecord, second_factors: SecondFactors, site_url: &str) -> M
     if let Some(e) = emails(user) {
         doc.insert("emails".into(), e);
     }
-    doc.insert("status".into(), json!("offline"));
+    doc.insert("status".into(), json!(status(user)));
     doc.insert("statusConnection".into(), json!("offline"));
     doc.insert("utcOffset".into(), json!(0));
     doc.insert("active".into(), json!(user.active));

@@ -1,0 +1,100 @@
+//! Self-service on one's own account: `users.updateOwnBasicInfo` (Rocket.Chat
+//! `v1/users.ts` → `saveUserProfile`). The rules are the core's (`accounts::user_edit`).
+
+use super::caller::Caller;
+use super::error::{RcError, RcResult};
+use super::extract::RcBody;
+use super::gate::require_two_factor_or_password;
+use super::session::ok;
+use super::target;
+use super::views;
+use crate::accounts::presence::{self, STATUSES};
+use crate::accounts::two_factor::Options;
+use crate::accounts::user_edit::{UpdateUserError, UserUpdate, update_user};
+use crate::api::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicInfoBody {
+    data: BasicInfo,
+    /// Accepted for compatibility; tokend keeps no custom fields.
+    #[serde(rename = "customFields")]
+    _custom_fields: Option<Map<String, Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BasicInfo {
+    email: Option<String>,
+    name: Option<String>,
+    username: Option<String>,
+    nickname: Option<String>,
+    bio: Option<String>,
+    status_text: Option<String>,
+    status_type: Option<String>,
+    /// Lowercase hex SHA-256 of the current password, as Rocket.Chat's client sends it.
+    current_password: Option<String>,
+    new_password: Option<String>,
+}
+
+/// `POST users.updateOwnBasicInfo {data: {...}}`: 2FA-gated like Rocket.Chat's
+/// `saveUserProfile`, the body's `currentPassword` digest standing in for the
+/// password-method code. A new password or address is a credential change: the check is then
+/// never skipped (no remember window, no fresh-account grace) and needs a login token.
+pub async fn update_own_basic_info(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    RcBody(body): RcBody<BasicInfoBody>,
+) -> RcResult<HttpResponse> {
+    let d = body.data;
+    let email = d.email.filter(|e| caller.user().email.as_deref() != Some(e.as_str()));
+    let credentials = d.new_password.is_some() || email.is_some();
+    if credentials {
+        caller.require_login_token(&req)?;
+    }
+    let options =
+        Options { disable_remember_me: credentials, require_second_factor: credentials, ..Options::default() };
+    require_two_factor_or_password(&state, &caller, &req, options, d.current_password.as_deref()).await?;
+    let status = match d.status_type.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(wanted) => Some(STATUSES.into_iter().find(|s| *s == wanted).ok_or_else(|| {
+            RcError::meteor("error-invalid-status", "Valid status types include online, away, offline, and busy.")
+        })?),
+    };
+    if d.nickname.as_ref().is_some_and(|n| n.chars().count() > 120) {
+        return Err(RcError::meteor("error-nickname-size-exceeded", "Nickname size exceeds 120 characters"));
+    }
+    if d.bio.as_ref().is_some_and(|b| b.chars().count() > 260) {
+        return Err(RcError::meteor("error-bio-size-exceeded", "Bio size exceeds 260 characters"));
+    }
+    let (username, shown_email) = (d.username.clone().unwrap_or_default(), email.clone().unwrap_or_default());
+    let change = UserUpdate {
+        username: d.username,
+        name: d.name,
+        email,
+        password: d.new_password.filter(|p| !p.is_empty()),
+        nickname: d.nickname,
+        bio: d.bio,
+        status_text: d.status_text.map(|t| presence::clean_status_text(&t)),
+        ..UserUpdate::default()
+    };
+    let acting = caller.acting(&req);
+    let user = update_user(&state, &acting, caller.id(), change).await.map_err(|e| match e {
+        UpdateUserError::NotFound => RcError::failure("User not found"),
+        UpdateUserError::LastAdmin => RcError::meteor("error-admin-required", "You need to have at least one admin"),
+        UpdateUserError::Create(e) => target::create_error(e, &username, &shown_email),
+    })?;
+    if status.is_some() {
+        presence::set_status(&state, &acting, caller.id(), status, None).await?;
+    }
+    log::info!("users.updateOwnBasicInfo: user {} updated their profile", caller.id());
+    let mut user = user;
+    if let Some(s) = status {
+        user.status = Some(s.to_string());
+    }
+    Ok(ok(json!({"user": views::user_document(&user, true)})))
+}
