@@ -27,10 +27,17 @@ if [ "$(id -u)" -ne 0 ]; then
     finish
     exit
 fi
-if ! command -v podman >/dev/null 2>&1; then
-    apt-get install -y -qq --no-install-recommends podman >"$WORK/apt.log" 2>&1 || { show "$WORK/apt.log"; }
+# Only what is missing (.ci/run runs this before the packaging tests install their tools).
+missing=()
+for tool in podman jq curl python3; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$WORK/apt.log" 2>&1 || show "$WORK/apt.log"
 fi
-check "podman is installed (Debian package)" command -v podman
+for tool in podman jq curl python3; do
+    check "$tool is installed (Debian package)" command -v "$tool"
+done
 check "the binary to package exists: $BIN" test -x "$BIN"
 
 # A private store in $WORK: nothing of the machine's own podman state is read or left behind.
