@@ -124,6 +124,7 @@ source "$ROOT/bench/fairness.sh"
 source "$ROOT/bench/writes.sh"
 source "$ROOT/bench/scale.sh"
 source "$ROOT/bench/realistic.sh"
+source "$ROOT/bench/metrics.sh"
 
 # --- report --------------------------------------------------------------------------------
 {
@@ -158,6 +159,10 @@ info "workers_2_me_rps" "$W2_ME"
 info "workers_2_vs_1_me" "$(ratio "$W2_ME" "$W1_ME")"
 info "workers_1_info_rps" "$W1_INFO"
 info "workers_2_info_rps" "$W2_INFO"
+info "me_metrics_off_rps" "$METRICS_OFF_RPS"
+info "me_metrics_on_rps" "$METRICS_ON_RPS"
+check "me_metrics_on_vs_off" "$(ratio "$METRICS_ON_RPS" "$METRICS_OFF_RPS")" ge 0.9
+info "me_metrics_on_p99_ms (off: $METRICS_OFF_P99)" "$METRICS_ON_P99"
 check "errors (non-2xx + socket)" "$TOTAL_ERRORS" eq 0
 echo "per-run rps: ${SPREAD[*]}" | tee -a "$RESULTS/summary.txt"
 

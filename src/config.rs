@@ -12,12 +12,14 @@ use crate::clock::Millis;
 
 mod limits;
 pub mod markdown;
+mod observability;
 mod read;
 pub mod setting;
 mod smtp;
 pub mod snap;
 pub mod variables;
 pub use limits::{RateLimitScope, RateLimitSettings, RequestLimits};
+pub use observability::{LogFormat, Observability};
 use read::{ip_list, number, optional_number, switch, text};
 pub use setting::{Kind, Setting};
 pub use smtp::SmtpSettings;
@@ -97,6 +99,7 @@ pub struct Config {
     pub saymon_api_token: bool,
     pub saymon_csrf: bool,
     pub limits: RequestLimits,
+    pub observability: Observability,
 }
 
 /// A configuration value that stops startup. Names the variable and the fix.
@@ -185,6 +188,7 @@ impl Config {
             totp_window: number(&get, &v::TOTP_WINDOW)?.into(),
             saymon_csrf: switch(&get, &v::SAYMON_CSRF)?,
             limits: RequestLimits::from_variables(&get)?,
+            observability: Observability::from_variables(&get)?,
             two_factor_remember: Duration::from_secs(number(&get, &v::TWO_FACTOR_REMEMBER_SECS)?.into()),
             max_personal_access_tokens: number(&get, &v::MAX_PERSONAL_ACCESS_TOKENS)?,
             max_token_lifetime_days: optional_number(&get, &v::MAX_TOKEN_LIFETIME_DAYS)?,

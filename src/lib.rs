@@ -12,6 +12,8 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod healthcheck;
+pub mod logging;
 pub mod mail;
+pub mod metrics;
 pub mod startup;
 pub mod web;

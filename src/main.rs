@@ -136,11 +136,6 @@ fn run(settings: &Settings, command: RunCommand) -> ExitCode {
         (None, config::Kind::LogFilter { default }) => default.to_string(),
         (None, _) => "info".to_string(),
     };
-    env_logger::Builder::new().parse_filters(&log_filter).init();
-    let env_names: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
-    for unknown in config::unknown_variables(env_names.iter().map(String::as_str)) {
-        log::warn!("ignoring unknown variable {unknown} (see tokend --help for the known ones)");
-    }
     let config = match Config::from_lookup(|name| settings.lookup(name)) {
         Ok(config) => config,
         Err(e) => {
@@ -148,6 +143,12 @@ fn run(settings: &Settings, command: RunCommand) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // After the configuration, which says the format; its errors go to stderr directly.
+    tokend::logging::init(&log_filter, config.observability.log_format);
+    let env_names: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
+    for unknown in config::unknown_variables(env_names.iter().map(String::as_str)) {
+        log::warn!("ignoring unknown variable {unknown} (see tokend --help for the known ones)");
+    }
     match command {
         RunCommand::Serve => serve(config),
         RunCommand::Admin(cmd) => admin(config, cmd.into()),

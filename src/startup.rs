@@ -2,15 +2,15 @@
 //! store, create the first admin if the store is empty, bind (port 0 in tests), serve.
 
 use crate::api::state::AppState;
-use crate::api::{rate_limit, request_limits, rocketchat, saymon as saymon_api};
+use crate::api::{observe, rate_limit, request_limits, rocketchat, saymon as saymon_api};
 use crate::auth::password::PasswordDigest;
 use crate::auth::random;
 use crate::clock::now_ms;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, LogFormat};
 use crate::db::users::NewUser;
 use crate::db::{Db, OpenError, saymon, tokens, users};
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, Logger, from_fn};
+use actix_web::middleware::{Condition, DefaultHeaders, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
 use std::time::Duration;
@@ -27,6 +27,8 @@ pub enum StartupError {
     Database(#[from] OpenError),
     #[error("cannot listen on {addr}: {cause}. Set TOKEND_BIND to a free address")]
     Bind { addr: String, cause: std::io::Error },
+    #[error("cannot serve metrics on {addr}: {cause}. Set TOKEND_METRICS_BIND to a free address, or unset it")]
+    MetricsBind { addr: String, cause: std::io::Error },
     #[error(transparent)]
     Vault(#[from] crate::auth::vault::VaultError),
     #[error("cannot create the first admin: {0}")]
@@ -36,6 +38,8 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The metrics listener and its port, when metrics are on.
+    metrics: Option<(Server, u16)>,
     state: AppState,
 }
 
@@ -48,6 +52,15 @@ impl Application {
         let listener = TcpListener::bind(addr).map_err(|cause| StartupError::Bind { addr: addr.to_string(), cause })?;
         let port = listener.local_addr().map_err(|cause| StartupError::Bind { addr: addr.to_string(), cause })?.port();
         let data = web::Data::new(state.clone());
+        // In JSON format the access line is `observe`'s, with the route pattern and request id.
+        let text_log = state.config.observability.log_format == LogFormat::Text;
+        let metrics = match state.config.observability.metrics_bind {
+            None => None,
+            Some(addr) => Some(
+                crate::metrics::server::bind(addr)
+                    .map_err(|cause| StartupError::MetricsBind { addr: addr.to_string(), cause })?,
+            ),
+        };
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
@@ -56,11 +69,12 @@ impl Application {
                 .wrap(from_fn(request_limits::enforce))
                 // Path only: query strings may carry credentials and are never logged, and a
                 // path segment long enough to be a token is redacted too.
-                .wrap(
+                .wrap(Condition::new(
+                    text_log,
                     Logger::new("%a \"%{method}xi %{path}xi\" %s %b %Dms")
                         .custom_request_replace("method", |r| r.method().to_string())
-                        .custom_request_replace("path", |r| redact_long_segments(r.path())),
-                )
+                        .custom_request_replace("path", |r| crate::logging::redact::redact_long_segments(r.path())),
+                ))
                 .wrap(
                     DefaultHeaders::new()
                         .add(("Cache-Control", "no-store"))
@@ -69,6 +83,9 @@ impl Application {
                         .add(("X-Frame-Options", "DENY"))
                         .add(("Referrer-Policy", "no-referrer")),
                 )
+                // Outermost: ids, metrics and the JSON access line cover every answer,
+                // refusals of the limits above included.
+                .wrap(from_fn(observe::observe))
                 .configure(rocketchat::routes)
                 .configure(saymon_api::routes)
                 .configure(crate::web::routes)
@@ -83,16 +100,27 @@ impl Application {
         let server =
             server.listen(listener).map_err(|cause| StartupError::Bind { addr: addr.to_string(), cause })?.run();
         log::info!("tokend listening on {}:{port}, database {}", addr.ip(), state.config.database_path().display());
+        if let Some((_, metrics_port)) = &metrics {
+            log::info!(
+                "metrics at http://{}:{metrics_port}/metrics",
+                state.config.observability.metrics_bind.map_or_else(String::new, |a| a.ip().to_string())
+            );
+        }
         log_create_token_mode(&state.config);
         match &state.config.smtp {
             Some(smtp) => log::info!("e-mail 2FA: codes are sent through {} as {}", smtp.redacted_url(), smtp.from()),
             None => log::info!("e-mail 2FA: unavailable (TOKEND_SMTP_URL is unset)"),
         }
-        Ok(Application { port, server, state })
+        Ok(Application { port, server, metrics, state })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port serving `/metrics`, when `TOKEND_METRICS_BIND` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
     }
 
     /// Serves until the server is stopped, purging expired tokens (and refreshing the query
@@ -105,7 +133,15 @@ impl Application {
         if let Err(e) = &watch {
             log::error!("{e}: token lookups will always read the store");
         }
+        let metrics = self.metrics.map(|(server, _)| {
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            handle
+        });
         let result = self.server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         purge.abort();
         last_use.abort();
         if let Err(e) = crate::accounts::last_use::flush(&self.state).await {
@@ -144,24 +180,6 @@ fn log_create_token_mode(config: &Config) {
             "users.createToken stays disabled: CREATE_TOKENS_FOR_USERS={value:?} is not exactly 'yes' or 'true' (as in Rocket.Chat)"
         );
     }
-}
-
-/// A segment this long made only of token characters is not a user id (17 characters) or a
-/// route name (those contain a dot) but could be a token someone pasted into a path
-/// (SAYMON tokens are 36 characters, Rocket.Chat's 43).
-const LONGEST_LOGGED_SEGMENT: usize = 24;
-
-fn looks_like_a_token(segment: &str) -> bool {
-    segment.len() > LONGEST_LOGGED_SEGMENT
-        && segment.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'%')
-}
-
-/// `path` with every token-like segment replaced by `<redacted>`.
-fn redact_long_segments(path: &str) -> String {
-    path.split('/')
-        .map(|segment| if looks_like_a_token(segment) { "<redacted>" } else { segment })
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 async fn wait_for_shutdown_signal() {
@@ -274,24 +292,4 @@ fn bootstrap_admin(state: &AppState) -> Result<(), StartupError> {
         );
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn token_like_path_segments_are_redacted_and_route_names_kept() {
-        let token = "32925106-8c56-41d1-8713-410f203e8ce0";
-        assert_eq!(
-            super::redact_long_segments(&format!("/node/api/users/{token}/auth-token")),
-            "/node/api/users/<redacted>/auth-token"
-        );
-        let route = "/api/v1/users.regeneratePersonalAccessToken";
-        assert_eq!(super::redact_long_segments(route), route);
-        let rc_token = "Xq3f9a_Kd-8mN2pL5sT7vW1yZ4bC6eG0hJ9kM3nP5rS";
-        assert_eq!(super::redact_long_segments(&format!("/x/{rc_token}")), "/x/<redacted>");
-        assert_eq!(
-            super::redact_long_segments("/node/api/users/aBcDeFgHiJkLmNoPq"),
-            "/node/api/users/aBcDeFgHiJkLmNoPq"
-        );
-    }
 }

@@ -2,6 +2,7 @@
 //! The pages are plain HTML, CSS and JavaScript modules that call the public REST API
 //! like any other client; nothing here reads the database or knows about sessions.
 
+use crate::api::observe::RoutePattern;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, guard, web};
 
@@ -97,12 +98,15 @@ fn read_only() -> actix_web::Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
+/// The UI's route patterns, as `routes` registers them.
+pub const PATTERNS: [&str; 3] = ["/", "/ui", "/ui/{path:.*}"];
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/").route(read_only().to(to_mount)).default_service(web::to(method_not_allowed)))
-        .service(web::resource("/ui").route(read_only().to(to_mount)).default_service(web::to(method_not_allowed)))
-        .service(
-            web::resource("/ui/{path:.*}").route(read_only().to(serve)).default_service(web::to(method_not_allowed)),
-        );
+    // Each with its pattern, for the metrics' and access log's route label.
+    let resource = |pattern: &'static str| web::resource(pattern).app_data(RoutePattern(pattern));
+    cfg.service(resource("/").route(read_only().to(to_mount)).default_service(web::to(method_not_allowed)))
+        .service(resource("/ui").route(read_only().to(to_mount)).default_service(web::to(method_not_allowed)))
+        .service(resource("/ui/{path:.*}").route(read_only().to(serve)).default_service(web::to(method_not_allowed)));
 }
 
 #[cfg(test)]

@@ -92,6 +92,8 @@ pub struct Attempt {
     reserved: bool,
     /// Settling this attempt as failed reaches a limit: the lockout is audited.
     reaches_limit: bool,
+    /// The limit reached is the address's (else the account's).
+    limit_of_address: bool,
     subject: Option<String>,
     client_addr: Option<String>,
     _turn: Turn,
@@ -117,6 +119,7 @@ pub async fn begin(state: &Accounts, account: AccountKey<'_>, addr: Option<&str>
         address,
         reserved: false,
         reaches_limit: false,
+        limit_of_address: false,
         subject: match account {
             AccountKey::User(id) => Some(id.to_string()),
             AccountKey::Name(_) => None,
@@ -139,13 +142,16 @@ pub async fn begin(state: &Accounts, account: AccountKey<'_>, addr: Option<&str>
                 Some(a) => store::reserve(tx, Scope::Address, a, address_limit, now)?,
                 None => 0,
             };
-            Ok(Ok(on_account >= account_limit.attempts || on_address >= address_limit.attempts))
+            let (account_full, address_full) =
+                (on_account >= account_limit.attempts, on_address >= address_limit.attempts);
+            Ok(Ok((account_full || address_full, address_full && !account_full)))
         })
         .await?;
     match reserved {
-        Ok(reaches_limit) => {
+        Ok((reaches_limit, limit_of_address)) => {
             attempt.reserved = true;
             attempt.reaches_limit = reaches_limit;
+            attempt.limit_of_address = limit_of_address;
             Ok(Ok(attempt))
         }
         Err(by) => {
@@ -216,6 +222,7 @@ impl Attempt {
             ..AuditEvent::default()
         };
         log::warn!("secret checks: a limit was reached; further attempts are refused for a while");
+        crate::metrics::METRICS.lockout(self.limit_of_address);
         self.state.db.write(move |tx| audit::record(tx, &actor, &event, now_ms())).await
     }
 }

@@ -10,6 +10,7 @@ use crate::auth::token::PlainToken;
 use crate::clock::Millis;
 use crate::db::users::{self as user_rows, UserRecord};
 use crate::error::Result;
+use crate::metrics::{Dialect, LoginFailure, METRICS};
 
 #[derive(Debug)]
 pub enum PasswordCheck {
@@ -123,6 +124,33 @@ pub async fn password_login(
     client_addr: Option<String>,
     user_agent: Option<&str>,
 ) -> Result<LoginOutcome> {
+    let outcome = rocketchat_login(state, who, digest, code, client_addr, user_agent).await?;
+    let failure = match &outcome {
+        LoginOutcome::LoggedIn { .. } => None,
+        // A challenge is the protocol's next step, not a refusal (counted as a challenge).
+        LoginOutcome::SecondFactor(Decision::Required(_)) => None,
+        LoginOutcome::SecondFactor(Decision::Blocked(_)) | LoginOutcome::Blocked(_) => Some(LoginFailure::Blocked),
+        LoginOutcome::SecondFactor(_) => Some(LoginFailure::SecondFactor),
+        LoginOutcome::Inactive => Some(LoginFailure::Inactive),
+        LoginOutcome::Failed => Some(LoginFailure::BadCredentials),
+    };
+    match (&outcome, failure) {
+        (LoginOutcome::LoggedIn { .. }, _) => METRICS.login(Dialect::RocketChat),
+        (_, Some(reason)) => METRICS.login_failure(Dialect::RocketChat, reason),
+        (_, None) => {}
+    }
+    Ok(outcome)
+}
+
+/// `password_login`, uncounted.
+async fn rocketchat_login(
+    state: &Accounts,
+    who: LoginName,
+    digest: PasswordDigest,
+    code: Option<String>,
+    client_addr: Option<String>,
+    user_agent: Option<&str>,
+) -> Result<LoginOutcome> {
     let user = match check_password(state, who, digest, client_addr.as_deref()).await? {
         PasswordCheck::Valid(user) => user,
         PasswordCheck::Inactive(_) => return Ok(LoginOutcome::Inactive),
@@ -136,6 +164,7 @@ pub async fn password_login(
     budget::login_completed(state, &user.id).await?;
     let acting = Acting::user(&user.id, &user.username, client_addr, Credential::Password).with_user_agent(user_agent);
     let (token, expires_at) = super::mint_login_token(state, &acting, &user, "login").await?;
+    crate::logging::note_user(&user.id);
     log::info!("login: user {} ({}) logged in with a password", user.id, user.username.escape_debug());
     Ok(LoginOutcome::LoggedIn { user: Box::new(user), token, expires_at })
 }
@@ -157,9 +186,18 @@ pub async fn saymon_password_login(
     digest: PasswordDigest,
     client_addr: Option<&str>,
 ) -> Result<std::result::Result<UserRecord, SaymonLoginFailure>> {
-    match check(state, who, digest, client_addr, Channel::PasswordOnly).await? {
-        PasswordCheck::Valid(user) => Ok(Ok(user)),
-        PasswordCheck::Blocked(by) => Ok(Err(SaymonLoginFailure::Blocked(by))),
-        PasswordCheck::Inactive(_) | PasswordCheck::Failed => Ok(Err(SaymonLoginFailure::InvalidCredentials)),
+    let (result, failure) = match check(state, who, digest, client_addr, Channel::PasswordOnly).await? {
+        PasswordCheck::Valid(user) => {
+            crate::logging::note_user(&user.id);
+            (Ok(user), None)
+        }
+        PasswordCheck::Blocked(by) => (Err(SaymonLoginFailure::Blocked(by)), Some(LoginFailure::Blocked)),
+        PasswordCheck::Inactive(_) => (Err(SaymonLoginFailure::InvalidCredentials), Some(LoginFailure::Inactive)),
+        PasswordCheck::Failed => (Err(SaymonLoginFailure::InvalidCredentials), Some(LoginFailure::BadCredentials)),
+    };
+    match failure {
+        None => METRICS.login(Dialect::Saymon),
+        Some(reason) => METRICS.login_failure(Dialect::Saymon, reason),
     }
+    Ok(result)
 }

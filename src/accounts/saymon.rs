@@ -158,8 +158,10 @@ async fn resolve_api_token(
     let unexpired = |entry: &AuthEntry<ApiTokenOwner>| entry.owner.expires_at.is_none_or(|at| at > now);
     let trusted = super::cache::trusted(state.db.feed());
     if let Some(entry) = state.saymon_auth_cache.get(hash.as_bytes()).filter(|_| trusted) {
+        crate::metrics::METRICS.cache_lookup("saymon", true);
         return Ok(unexpired(&entry).then_some((entry, hash)));
     }
+    crate::metrics::METRICS.cache_lookup("saymon", false);
     // Noted before the lookup: an eviction that comes in meanwhile keeps its result uncached.
     let epoch = state.saymon_auth_cache.epoch();
     let lookup = hash;

@@ -12,6 +12,7 @@ use crate::db::lifecycle::UseOf;
 use crate::db::users::UserRecord;
 use crate::db::{tokens, users as user_rows};
 use crate::error::{Error, Result};
+use crate::metrics::METRICS;
 use std::sync::Arc;
 
 /// Resolves a presented token to its active owner; `user_id`, when given, must match.
@@ -58,8 +59,10 @@ async fn resolve(
     };
     let trusted = cache::trusted(state.db.feed());
     if let Some(entry) = state.auth_cache.get(hash.as_bytes()).filter(|_| trusted) {
+        METRICS.cache_lookup("rocketchat", true);
         return Ok(usable(&entry).then_some((entry, hash)));
     }
+    METRICS.cache_lookup("rocketchat", false);
     // Noted before the lookup: an eviction that comes in meanwhile keeps its result uncached.
     let epoch = state.auth_cache.epoch();
     // Cached without the user-id condition, which is checked above on every use.

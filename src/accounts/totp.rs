@@ -83,6 +83,7 @@ pub async fn confirm_enrolment(
     };
     let Some(step) = totp::matching_step(&seed, code.trim(), now_secs(), state.config.totp_window) else {
         attempt.failed().await?;
+        crate::metrics::METRICS.second_factor_failure(Method::Totp.name());
         return Ok(Err(TotpError::InvalidCode));
     };
     attempt.passed().await?;

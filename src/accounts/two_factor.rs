@@ -14,6 +14,7 @@ use crate::db::tokens::TokenOwner;
 use crate::db::users::UserRecord;
 use crate::db::{two_factor as store, users};
 use crate::error::Result;
+use crate::metrics::METRICS;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -199,7 +200,11 @@ async fn decide(
             Err(_) => return Ok(Decision::DeliveryFailed),
         }
     }
-    Ok(if code.is_some() { Decision::Invalid(challenge) } else { Decision::Required(challenge) })
+    if code.is_some() {
+        return Ok(Decision::Invalid(challenge));
+    }
+    METRICS.second_factor_challenge(method.name());
+    Ok(Decision::Required(challenge))
 }
 
 /// §10.4, in order: the token's bypass flag, the fresh-account grace, the remember window.
@@ -253,7 +258,10 @@ pub async fn verify(
     let verdict = verify_unbudgeted(state, user, method, code).await?;
     match verdict {
         Verdict::Valid => attempt.passed().await?,
-        _ => attempt.failed().await?,
+        _ => {
+            attempt.failed().await?;
+            METRICS.second_factor_failure(method.name());
+        }
     }
     Ok(verdict)
 }

@@ -1,6 +1,7 @@
 //! The HTTP dialects tokend speaks. Each has its own error envelope and route table.
 
 pub mod client_addr;
+pub mod observe;
 pub mod openapi;
 pub mod rate_limit;
 pub mod request_limits;

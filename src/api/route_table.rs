@@ -2,6 +2,7 @@
 //! same table both registers the routes and lists them. actix cannot enumerate what it
 //! serves, so this is what lets a test compare the server with openapi.json.
 
+use crate::api::observe::RoutePattern;
 use actix_web::http::Method;
 use actix_web::http::header::{ALLOW, HeaderValue};
 use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, Resource, Responder, Route, Scope, web};
@@ -108,7 +109,9 @@ pub fn scope(prefix: &'static str, table: Vec<Endpoint>, method_not_allowed: Met
             }
             std::future::ready(response)
         };
-        let resource = routes.into_iter().fold(web::resource(relative).app_data(changing), Resource::route);
+        // The pattern, for the metrics' and access log's route label (`api::observe`).
+        let resource = web::resource(relative).app_data(changing).app_data(RoutePattern(path));
+        let resource = routes.into_iter().fold(resource, Resource::route);
         scope.service(resource.default_service(web::to(refuse)))
     })
 }

@@ -228,6 +228,18 @@ pub const LOG_LEVEL: Setting = Setting::log_filter(
     "log filter (`env_logger` syntax: a level such as `debug`, or `info,actix_web=warn`)",
 )
 .snap_default("info");
+pub const METRICS_BIND: Setting = Setting::optional(
+    "TOKEND_METRICS_BIND",
+    "metrics-bind",
+    "unset",
+    "address `host:port` serving Prometheus metrics at `/metrics`, on a listener of its own (never the API's); unset: metrics off (README: Metrics & logs)",
+);
+pub const LOG_FORMAT: Setting = Setting::text(
+    "TOKEND_LOG_FORMAT",
+    "log-format",
+    "text",
+    "`json`: one JSON object a line, each with the request id (README: Metrics & logs)",
+);
 
 /// Every setting, in the order `--help` and the README list them.
 pub const SETTINGS: &[Setting] = &[
@@ -270,4 +282,6 @@ pub const SETTINGS: &[Setting] = &[
     DB_POOL_SIZE,
     PURGE_INTERVAL_SECS,
     LOG_LEVEL,
+    LOG_FORMAT,
+    METRICS_BIND,
 ];

@@ -3,6 +3,7 @@
 
 use crate::clock::Millis;
 use crate::error::Result;
+use crate::metrics::{TokenActor, uncommitted};
 use rusqlite::{Connection, params};
 
 /// Who did something: a signed-in user (with the client address) or the command line.
@@ -38,6 +39,14 @@ pub struct AuditEvent {
 }
 
 pub fn record(conn: &Connection, actor: &Actor, event: &AuditEvent, at: Millis) -> Result<()> {
+    // Every mint and revocation is written here, so this is where they are counted (once
+    // the transaction commits: `metrics::uncommitted`).
+    let by = match (&actor.id, &event.subject_id) {
+        (None, _) => TokenActor::Cli,
+        (Some(id), Some(subject)) if id == subject => TokenActor::Own,
+        (Some(_), _) => TokenActor::Admin,
+    };
+    uncommitted::note(event.event, event.token_kind, by);
     conn.prepare_cached(
         "INSERT INTO audit_log (at, event, actor_id, actor, subject_id, subject, token_kind, token_label, client_addr, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",

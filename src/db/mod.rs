@@ -135,7 +135,9 @@ impl Db {
 
     /// `read` for callers that are already on a blocking thread (CLI, startup).
     pub fn read_now<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let asked = std::time::Instant::now();
         let conn = self.pool.get()?;
+        crate::metrics::METRICS.pool_wait(asked.elapsed());
         work(&conn)
     }
 
@@ -143,9 +145,11 @@ impl Db {
     /// transaction on a pooled connection, outside the writer's batches.
     pub fn write_now<T>(&self, work: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
         let mut conn = self.pool.get()?;
+        crate::metrics::uncommitted::forget();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = work(&tx)?;
         tx.commit()?;
+        crate::metrics::uncommitted::committed();
         self.feed.catch_up_or_forget(&conn);
         Ok(value)
     }

@@ -9,6 +9,7 @@
 //! closure still stamps in commit order, exactly as with one transaction per write.
 
 use crate::error::{Error, Result};
+use crate::metrics::{METRICS, uncommitted};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -109,6 +110,7 @@ pub(super) fn run_batch(
     mut more: impl FnMut() -> std::result::Result<BoxedJob, ()>,
     after_commit: &dyn Fn(&Connection),
 ) -> bool {
+    uncommitted::forget();
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
@@ -131,7 +133,11 @@ pub(super) fn run_batch(
             answer_all(done, || Err(replicate(&e)));
             return false;
         }
+        let mark = uncommitted::mark();
         let succeeded = catch_unwind(AssertUnwindSafe(|| job.run(&tx))).unwrap_or(false);
+        if !succeeded {
+            uncommitted::roll_back_to(mark);
+        }
         done.push(job);
         if tx.is_autocommit() {
             // SQLite itself rolled the whole transaction back (e.g. disk full, I/O error):
@@ -150,6 +156,8 @@ pub(super) fn run_batch(
     }
     match tx.commit() {
         Ok(()) => {
+            uncommitted::committed();
+            METRICS.write_batch(done.len());
             after_commit(conn);
             answer_all(done, || Ok(()));
             true

@@ -89,7 +89,7 @@ pub async fn enforce(
     if presents_credentials {
         if let Some(verdict) = state.rate_limiter.failures.exhausted(client, FAILED_AUTHENTICATION, now) {
             log::info!("rate limit: {client} presented too many invalid credentials");
-            let refusal = too_many_requests(req.path(), verdict.wait_secs(now));
+            let refusal = too_many_requests(req.path(), "failed_authentication", verdict.wait_secs(now));
             return Ok(req.into_response(refusal));
         }
     }
@@ -119,14 +119,16 @@ async fn count_call(
         next.call(req).await?.map_into_boxed_body()
     } else {
         log::info!("rate limit: {client} exceeded {} calls on {rule}", verdict.limit);
-        let refusal = too_many_requests(req.path(), verdict.wait_secs(now));
+        let refusal = too_many_requests(req.path(), "calls", verdict.wait_secs(now));
         req.into_response(refusal)
     };
     add_headers(response.headers_mut(), &verdict);
     Ok(response)
 }
 
-fn too_many_requests(path: &str, wait_secs: u64) -> actix_web::HttpResponse {
+/// The 429 of either limit (`limit`: `calls` or `failed_authentication`, as counted in metrics).
+fn too_many_requests(path: &str, limit: &'static str, wait_secs: u64) -> actix_web::HttpResponse {
+    crate::metrics::METRICS.rate_limited(crate::metrics::Dialect::of_path(path), limit);
     let message = format!(
         "Error, too many requests. Please slow down. You must wait {wait_secs} seconds before trying this endpoint again."
     );

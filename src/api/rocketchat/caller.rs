@@ -106,7 +106,10 @@ impl FromRequest for Caller {
             let changes_state = crate::api::route_table::state_changing(&req);
             let addr = || crate::api::client_addr::client_addr(&req);
             match accounts::tokens::authenticate_request(&state, Some(user_id), &token, changes_state, addr).await? {
-                Some(auth) => Ok(Caller { auth, token: PlainToken::from_presented(&token) }),
+                Some(auth) => {
+                    crate::logging::note_user(&auth.owner.user.id);
+                    Ok(Caller { auth, token: PlainToken::from_presented(&token) })
+                }
                 None => Err(RcError::NotLoggedIn),
             }
         })

@@ -167,7 +167,9 @@ impl FromRequest for Principal {
         let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or(SaymonError::Internal)?;
-            authenticate(state, req).await
+            let principal = authenticate(state, req).await?;
+            crate::logging::note_user(&principal.user.id);
+            Ok(principal)
         })
     }
 }
