@@ -181,20 +181,27 @@ pub struct NewSession {
     pub csrf: Option<PlainToken>,
 }
 
-pub async fn open_session(state: &Accounts, actor: &Actor, user: &UserRecord, how: &'static str) -> Result<NewSession> {
+/// Opens a session for `user`, remembering the client (address, user agent) for their list.
+pub async fn open_session(
+    state: &Accounts,
+    acting: &Acting,
+    user: &UserRecord,
+    how: &'static str,
+) -> Result<NewSession> {
     let sid = uuid::Uuid::new_v4().to_string();
     let csrf = state.config.saymon_csrf.then(PlainToken::generate);
     let (hash, csrf_hash) = (TokenHash::of(&sid), csrf.as_ref().map(PlainToken::hash));
     let lifetime = state.config.login_token_lifetime().as_millis() as Millis;
     let cap = state.config.max_login_tokens;
     let label = sid[sid.len() - 4..].to_string();
-    let (actor, user) = (actor.clone(), user.clone());
+    let (actor, user) = (acting.actor.clone(), user.clone());
+    let client = saymon::SessionClient { user_agent: acting.user_agent.clone(), addr: actor.client_addr.clone() };
     state
         .db
         .write(move |tx| {
             // Stamped inside the write lock: creation order is commit order for the cap.
             let now = now_ms();
-            saymon::insert_session(tx, &user.id, &hash, csrf_hash.as_ref(), now, now + lifetime, cap)?;
+            saymon::insert_session(tx, &user.id, &hash, csrf_hash.as_ref(), (now, now + lifetime), cap, &client)?;
             audit::record(tx, &actor, &event("session", "token.created", &user, Some(label), how), now)
         })
         .await?;

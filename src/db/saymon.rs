@@ -83,20 +83,38 @@ pub fn session(conn: &Connection, hash: &TokenHash, now: Millis) -> Result<Optio
     }
 }
 
-/// Opens a session and keeps at most `cap` sessions per user (the oldest go first).
+/// The client that opened a session: shown to its owner (the address as its first use).
+#[derive(Clone, Debug, Default)]
+pub struct SessionClient {
+    pub user_agent: Option<String>,
+    pub addr: Option<String>,
+}
+
+/// Opens a session (`(created, expires)`) and keeps at most `cap` sessions per user (the
+/// oldest go first).
 pub fn insert_session(
     conn: &Connection,
     user_id: &str,
     hash: &TokenHash,
     csrf: Option<&TokenHash>,
-    now: Millis,
-    expires_at: Millis,
+    (now, expires_at): (Millis, Millis),
     cap: u32,
+    client: &SessionClient,
 ) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO saymon_sessions (session_hash, user_id, csrf_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO saymon_sessions (session_hash, user_id, csrf_hash, created_at, expires_at, user_agent,
+                                      last_used_at, last_used_addr)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4, ?7)",
     )?
-    .execute(params![hash.as_bytes(), user_id, csrf.map(|c| c.as_bytes().to_vec()), now, expires_at])?;
+    .execute(params![
+        hash.as_bytes(),
+        user_id,
+        csrf.map(|c| c.as_bytes().to_vec()),
+        now,
+        expires_at,
+        client.user_agent,
+        client.addr
+    ])?;
     conn.prepare_cached(
         "DELETE FROM saymon_sessions WHERE user_id = ?1 AND id NOT IN (
              SELECT id FROM saymon_sessions WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2)",

@@ -44,8 +44,10 @@ pub async fn create(
             return Err(SaymonError::BadRequest("Mandatory \"password\" parameter is absent/empty.".into()));
         }
     };
-    let acting = Acting::user(&user.id, &user.username, client_addr(&req), Credential::Password);
-    let session = saymon::open_session(&state, &acting.actor, &user, how).await?;
+    let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok());
+    let acting =
+        Acting::user(&user.id, &user.username, client_addr(&req), Credential::Password).with_user_agent(user_agent);
+    let session = saymon::open_session(&state, &acting, &user, how).await?;
     log::info!("saymon: user {} opened a session ({how})", user.id);
     let mut response = HttpResponse::Ok();
     response
