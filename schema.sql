@@ -286,7 +286,7 @@ BEGIN
 END;
 
 -- A reset link e-mailed by users.forgotPassword: only the SHA-256 of its token is kept; a
--- reset uses it once, and a password change (or the account's deletion) ends it.
+-- reset uses it once and ends the user's other links; deleting the account ends them too.
 CREATE TABLE password_resets (
     token_hash  BLOB PRIMARY KEY,
     user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,

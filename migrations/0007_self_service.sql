@@ -5,7 +5,7 @@
 ALTER TABLE users ADD COLUMN status TEXT;
 
 -- One row per reset link e-mailed: only the SHA-256 of its token is kept; a reset uses it
--- once, and a password change (or the account's deletion) ends it.
+-- once and ends the user's other links; deleting the account ends them too.
 CREATE TABLE password_resets (
     token_hash  BLOB PRIMARY KEY,
     user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,

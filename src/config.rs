@@ -98,6 +98,13 @@ pub struct Config {
     pub login_guard: GuardSettings,
     pub saymon_api_token: bool,
     pub saymon_csrf: bool,
+    /// `users.register` is open (`TOKEND_REGISTRATION`), and the secret it then needs, if any.
+    pub registration: bool,
+    pub registration_secret: Option<Secret>,
+    /// `users.deleteOwnAccount` is allowed (`TOKEND_DELETE_OWN_ACCOUNT`).
+    pub delete_own_account: bool,
+    /// How long a password-reset link stays valid.
+    pub password_reset_lifetime: Duration,
     pub limits: RequestLimits,
     pub observability: Observability,
 }
@@ -187,6 +194,10 @@ impl Config {
             saymon_api_token: switch(&get, &v::SAYMON_API_TOKEN)?,
             totp_window: number(&get, &v::TOTP_WINDOW)?.into(),
             saymon_csrf: switch(&get, &v::SAYMON_CSRF)?,
+            registration: switch(&get, &v::REGISTRATION)?,
+            registration_secret: get(v::REGISTRATION_SECRET.variable).map(Secret::new),
+            delete_own_account: switch(&get, &v::DELETE_OWN_ACCOUNT)?,
+            password_reset_lifetime: Duration::from_secs(number(&get, &v::PASSWORD_RESET_SECS)?.into()),
             limits: RequestLimits::from_variables(&get)?,
             observability: Observability::from_variables(&get)?,
             two_factor_remember: Duration::from_secs(number(&get, &v::TWO_FACTOR_REMEMBER_SECS)?.into()),

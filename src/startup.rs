@@ -222,6 +222,7 @@ async fn purge_expired_tokens(state: AppState) {
             let now = now_ms();
             // Every process reads the invalidation feed within a second; an hour is plenty.
             crate::db::invalidations::purge(tx, now, 3_600_000)?;
+            crate::db::password_resets::purge_expired(tx, now)?;
             Ok(tokens::purge_expired(tx, now)? + saymon::purge_expired_sessions(tx, now)?)
         };
         match state.db.write(purge).await {

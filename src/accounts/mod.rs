@@ -25,6 +25,7 @@ pub mod revocation;
 pub mod revoke;
 pub mod roles;
 pub mod saymon;
+pub mod self_service;
 pub mod sessions;
 pub mod tokens;
 pub mod totp;

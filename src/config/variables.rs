@@ -157,6 +157,31 @@ pub const SAYMON_API_TOKEN: Setting = Setting::switch(
     true,
     "`off` refuses SAYMON `?api-token=` authentication",
 );
+pub const REGISTRATION: Setting = Setting::switch(
+    "TOKEND_REGISTRATION",
+    "registration",
+    false,
+    "`on` lets anyone create an account with `users.register` (Rocket.Chat's `Accounts_RegistrationForm` Public)",
+);
+pub const REGISTRATION_SECRET: Setting = Setting::optional(
+    "TOKEND_REGISTRATION_SECRET",
+    "registration-secret",
+    "unset",
+    "Rocket.Chat's Secret URL registration: `users.register` then needs this value as `secret` (with `TOKEND_REGISTRATION=on`)",
+)
+.secret();
+pub const DELETE_OWN_ACCOUNT: Setting = Setting::switch(
+    "TOKEND_DELETE_OWN_ACCOUNT",
+    "delete-own-account",
+    false,
+    "`on` lets users delete their own account with `users.deleteOwnAccount` (password-confirmed; never the last admin)",
+);
+pub const PASSWORD_RESET_SECS: Setting = Setting::number(
+    "TOKEND_PASSWORD_RESET_SECS",
+    "password-reset-secs",
+    (3600, 300, 86_400),
+    "how many seconds a password-reset link sent by `users.forgotPassword` stays valid (needs `TOKEND_SMTP_URL`)",
+);
 pub const SAYMON_CSRF: Setting = Setting::switch(
     "TOKEND_SAYMON_CSRF",
     "saymon-csrf",
@@ -270,6 +295,10 @@ pub const SETTINGS: &[Setting] = &[
     LOGIN_BLOCK_IP_ALLOWLIST,
     SAYMON_API_TOKEN,
     SAYMON_CSRF,
+    REGISTRATION,
+    REGISTRATION_SECRET,
+    DELETE_OWN_ACCOUNT,
+    PASSWORD_RESET_SECS,
     SQLITE_SYNCHRONOUS,
     SITE_URL,
     RC_VERSION,

@@ -11,6 +11,7 @@ pub mod invalidations;
 pub mod inventory;
 pub mod lifecycle;
 pub mod migrations;
+pub mod password_resets;
 pub mod pats;
 pub mod roles;
 pub mod saymon;

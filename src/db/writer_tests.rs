@@ -111,3 +111,24 @@ async fn submitted_writes_are_answered_after_their_commit() {
     let commits = generation.load(Ordering::SeqCst);
     assert!((1..=32).contains(&commits), "{commits} commits for 32 writes");
 }
+
+/// A job noting a mint of `kind` for the metrics (as `audit::record` does), then failing or not.
+fn mint(kind: &'static str, fails: bool) -> BoxedJob {
+    let (reply, _answer) = oneshot::channel();
+    let work = move |_: &Transaction| {
+        crate::metrics::uncommitted::note("token.created", Some(kind), crate::metrics::TokenActor::Own);
+        if fails { Err(Error::Internal("refused".into())) } else { Ok(()) }
+    };
+    Box::new(Pending { work: Some(work), outcome: None, reply })
+}
+
+#[test]
+fn mints_are_counted_when_their_job_commits_and_not_when_it_rolls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = table(&dir);
+    let commits = AtomicU64::new(0);
+    assert!(batch(&mut conn, vec![mint("test-kept", false), mint("test-rolled-back", true)], &commits));
+    let exposition = crate::metrics::METRICS.encode();
+    assert!(exposition.contains(r#"tokend_tokens_minted_total{kind="test-kept",actor="self"} 1"#), "{exposition}");
+    assert!(!exposition.contains("test-rolled-back"), "{exposition}");
+}

@@ -9,6 +9,7 @@ import { $, h, cell, toast, busy } from './dom.js';
 import { confirmAction } from './dialogs.js';
 import { editUser } from './admin-user-form.js';
 import { mintLoginToken, mintSaymonToken } from './admin-mint.js';
+import { showUserTokens, PERMISSION as TOKENS_PERMISSION } from './admin-user-tokens.js';
 
 const PAGE_SIZE = 25;
 const state = { offset: 0, query: '', total: 0 };
@@ -69,6 +70,7 @@ function actions(user) {
     button('Delete', 'delete-user', remove, 'danger'),
     button('Login token', 'user-generate-access-token', mintLoginToken),
     button('SAYMON token', 'manage-users', mintSaymonToken),
+    button('Sessions and tokens', TOKENS_PERMISSION, showUserTokens),
   ];
 }
 

@@ -25,6 +25,8 @@ export const replaceAuthToken = (authToken) => {
 };
 /** Called when the server no longer accepts our token (expired, revoked, user deactivated). */
 export const whenSessionLost = (handler) => { onSessionLost = handler; };
+/** This tab's own token was revoked on purpose (from "My sessions"): sign out with `message`. */
+export const lostSession = (message) => onSessionLost(message);
 
 /** A refusal from the server, with its body. `code` is Rocket.Chat's errorType or error. */
 export class ApiError extends Error {

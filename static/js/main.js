@@ -7,6 +7,7 @@ import * as api from './api.js';
 import { $, h, toast } from './dom.js';
 import { initSignIn } from './signin.js';
 import { showTokens, initTokens } from './tokens.js';
+import { showSessions } from './sessions.js';
 import { showTwoFactor, initTwoFactor } from './two-factor.js';
 import { showUsers, initUsers } from './admin-users.js';
 import { showAudit, initAudit } from './admin-audit.js';
@@ -14,11 +15,12 @@ import { showAudit, initAudit } from './admin-audit.js';
 /** Permissions that make the Users page worth showing; each button needs its own. */
 const USER_ADMIN_PERMISSIONS = [
   'create-user', 'edit-other-user-info', 'edit-other-user-active-status', 'delete-user',
-  'assign-roles', 'user-generate-access-token', 'manage-users',
+  'assign-roles', 'user-generate-access-token', 'manage-users', 'logout-other-user',
 ];
 
 const PAGES = {
   tokens: showTokens,
+  sessions: showSessions,
   'two-factor': showTwoFactor,
   users: showUsers,
   audit: showAudit,
@@ -77,7 +79,7 @@ function applyAccess() {
 const homePage = (session) => (session.pages.has('tokens') ? 'tokens' : 'two-factor');
 
 function allowedPages(permissions) {
-  const allowed = new Set(['tokens', 'two-factor']);
+  const allowed = new Set(['tokens', 'sessions', 'two-factor']);
   if (permissions.has('view-d-room') && USER_ADMIN_PERMISSIONS.some((p) => permissions.has(p))) allowed.add('users');
   if (permissions.has('view-audit-log')) allowed.add('audit');
   return allowed;
@@ -182,7 +184,7 @@ async function resume() {
   }
 }
 
-api.whenSessionLost(() => signedOut('Your session has ended. Sign in again.'));
+api.whenSessionLost((message) => signedOut(message || 'Your session has ended. Sign in again.'));
 window.addEventListener('hashchange', route);
 
 initSignIn(signedIn);

@@ -1,9 +1,12 @@
-// "My tokens": the caller's personal access tokens (list, create, regenerate, remove) and
-// signing out their other sessions. A new token's value is shown once, in a dialog.
+// "My tokens": the caller's personal access tokens (list with expiry, last use and scope;
+// create, regenerate with an optional grace period, remove) and signing out their other
+// sessions. A new token's value is shown once, in a dialog.
 
 import * as api from './api.js';
 import { $, h, cell, formatDate, toast, busy } from './dom.js';
-import { confirmAction, showSecrets } from './dialogs.js';
+import { confirmAction, formDialog, showSecrets } from './dialogs.js';
+import { expiryContent, graceNote, lastUsedContent, rowClass, scopeContent } from './lifetime.js';
+import { chosenOptions, resetOptions, initOptions, graceField, chosenGrace } from './pat-options.js';
 
 const report = (err) => {
   const message = api.explain(err);
@@ -18,11 +21,15 @@ function showTokenOnce(title, token) {
 }
 
 async function regenerate(name) {
-  const ok = await confirmAction('Regenerate token',
-    `The token "${name}" stops working at once and a new one with the same name replaces it.`, 'Regenerate');
-  if (!ok) return;
-  const { token } = await api.gatedPost('/api/v1/users.regeneratePersonalAccessToken', { tokenName: name });
-  await showTokenOnce(`New value of "${name}"`, token);
+  const regenerated = await formDialog('Regenerate token', () => [
+    h('p', {}, `A new value replaces the token "${name}". The old value can keep working for a while, so that whatever uses it can switch without an outage.`),
+    ...graceField(),
+  ], 'Regenerate', async (form) => {
+    const graceSeconds = chosenGrace(form);
+    const body = { tokenName: name, ...(graceSeconds ? { graceSeconds } : {}) };
+    return api.gatedPost('/api/v1/users.regeneratePersonalAccessToken', body);
+  }, api.explain);
+  if (regenerated) await showTokenOnce(`New value of "${name}"`, regenerated.token);
 }
 
 async function remove(name) {
@@ -37,9 +44,12 @@ function row(token) {
     type: 'button', class: `small ${cls}`, 'aria-label': `${label} ${token.name}`,
     onclick: (e) => busy(e.currentTarget, () => action(token.name).then(showTokens, report)),
   }, label);
-  return h('tr', {},
-    cell('Name', token.name),
+  return h('tr', { class: rowClass(token.expiresAt) || undefined },
+    cell('Name', token.name, ...graceNote(token.previousValueValidUntil)),
     cell('Created', formatDate(token.createdAt)),
+    cell('Expires', ...expiryContent(token.expiresAt)),
+    cell('Last used', ...lastUsedContent(token.lastUsedAt, token.lastUsedAddress)),
+    cell('Scope', ...scopeContent(token.scope)),
     cell('Ends with', h('code', {}, `…${token.lastTokenPart}`)),
     cell('Bypasses 2FA', token.bypassTwoFactor ? 'Yes' : 'No'),
     h('td', { class: 'actions-cell' }, act('Regenerate', regenerate, 'secondary'), act('Remove', remove, 'danger')));
@@ -54,6 +64,7 @@ export async function showTokens() {
 }
 
 export function initTokens() {
+  initOptions();
   $('pat-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const name = $('pat-name').value.trim();
@@ -63,11 +74,21 @@ export function initTokens() {
       return;
     }
     const bypassTwoFactor = $('pat-bypass').checked;
+    let options;
+    try {
+      options = chosenOptions();
+    } catch (err) {
+      toast(err.message);
+      $('pat-expiry-date').focus();
+      return;
+    }
     busy(e.submitter || $('pat-form').querySelector('button'), async () => {
       try {
-        const { token } = await api.gatedPost('/api/v1/users.generatePersonalAccessToken', { tokenName: name, bypassTwoFactor });
+        const { token } = await api.gatedPost('/api/v1/users.generatePersonalAccessToken',
+          { tokenName: name, bypassTwoFactor, ...options });
         $('pat-name').value = '';
         $('pat-bypass').checked = false;
+        resetOptions();
         await showTokenOnce(`Your new token "${name}"`, token);
         await showTokens();
       } catch (err) {

@@ -46,6 +46,7 @@ mod route_guards;
 mod saymon_auth;
 mod saymon_tokens;
 mod saymon_users;
+mod self_service;
 mod sessions;
 mod settings_table;
 mod status;

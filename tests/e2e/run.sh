@@ -68,7 +68,7 @@ echo "tokend at $TOKEND_URL and $TOKEND_DEFAULTS_URL (logs under $WORK)"
 mkdir -p "$HERE/artifacts"
 export E2E_ARTIFACTS="$HERE/artifacts" E2E_PROFILE="$WORK/chromium-profile"
 status=0
-(cd "$HERE" && node --test --test-concurrency=1 ui.test.mjs manage.test.mjs mandatory2fa.test.mjs session.test.mjs) || status=$?
+(cd "$HERE" && node --test --test-concurrency=1 ui.test.mjs manage.test.mjs mandatory2fa.test.mjs session.test.mjs lifecycle.test.mjs sessions.test.mjs) || status=$?
 if [ "$status" -ne 0 ]; then
     echo "run.sh: the main server's log follows" >&2
     tail -n 60 "$WORK/main/tokend.log" >&2

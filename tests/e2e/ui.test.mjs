@@ -59,7 +59,7 @@ test('a personal access token is shown once, copied, and works from an HTTP clie
   const me = await http('GET', '/api/v1/me', { headers: { 'X-User-Id': userId, 'X-Auth-Token': token } });
   assert.equal(me.status, 200);
   assert.equal(me.body.username, 'admin');
-  const row = page.getByRole('row', { name: /ci/ });
+  const row = page.getByRole('row', { name: /^ci\b/ });
   await row.waitFor();
   assert.match(await row.textContent(), new RegExp(`…${token.slice(-6)}`));
   assert.match(await row.textContent(), /Yes/);

@@ -19,8 +19,10 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/tokend-prometheus.XXXXXX")"
 TOKEND_PID="" PROM_PID=""
 cleanup() {
     local rc=$?
-    [ -n "$TOKEND_PID" ] && kill "$TOKEND_PID" 2>/dev/null && wait "$TOKEND_PID" 2>/dev/null
-    [ -n "$PROM_PID" ] && kill "$PROM_PID" 2>/dev/null && wait "$PROM_PID" 2>/dev/null
+    for pid in $TOKEND_PID $PROM_PID; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     if [ "$rc" -ne 0 ]; then
         echo "--- tokend log (tail)"; tail -n 30 "$WORK/tokend.log" 2>/dev/null || true
         echo "--- prometheus log (tail)"; tail -n 30 "$WORK/prometheus.log" 2>/dev/null || true

@@ -23,6 +23,9 @@ pub use windows::{Verdict, Windows};
 const SENSITIVE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/login"),
     ("POST", "/api/v1/method.callAnon/{method}"),
+    ("POST", "/api/v1/users.register"),
+    ("POST", "/api/v1/users.forgotPassword"),
+    ("POST", "/api/v1/users.deleteOwnAccount"),
     ("POST", "/api/v1/users.createToken"),
     ("POST", "/api/v1/users.generatePersonalAccessToken"),
     ("POST", "/api/v1/users.regeneratePersonalAccessToken"),

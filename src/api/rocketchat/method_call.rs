@@ -62,6 +62,7 @@ async fn dispatch(
     match name {
         "login" => return method_login::login(state, req, params, meteor_error).await,
         "logout" => return method_login::logout(state, caller, req, meteor_error).await,
+        "resetPassword" => return method_login::reset_password(state, req, params, meteor_error).await,
         _ => {}
     }
     if !TWO_FA.contains(&name) {

@@ -17,6 +17,7 @@ pub mod pats;
 pub mod permissions;
 pub mod refusal;
 pub mod roles;
+pub mod self_service;
 pub mod session;
 pub mod status;
 pub mod target;
@@ -59,6 +60,10 @@ fn table() -> Vec<Endpoint> {
         get("/api/v1/users.getPresence", status::get_presence),
         post("/api/v1/users.update", users_edit::update),
         post("/api/v1/users.updateOwnBasicInfo", own_account::update_own_basic_info),
+        post("/api/v1/users.register", self_service::register),
+        post("/api/v1/users.deleteOwnAccount", self_service::delete_own_account),
+        post("/api/v1/users.forgotPassword", self_service::forgot_password),
+        get("/api/v1/settings.public", self_service::public_settings),
         post("/api/v1/users.delete", users_edit::delete),
         post("/api/v1/users.setActiveStatus", users_edit::set_active_status),
         post("/api/v1/users.logout", user_sessions::logout_user),
