@@ -10,7 +10,13 @@ const GENERATE: &str = "/api/v1/users.generatePersonalAccessToken";
 
 /// Routes of the table that authenticate nobody by `X-Auth-Token` (README route × guard
 /// table: auth "–"), so a token's scope is not theirs to judge.
-const RC_ANONYMOUS: &[&str] = &["/api/v1/login", "/api/v1/method.callAnon/{method}", "/api/v1/users.2fa.sendEmailCode"];
+const RC_ANONYMOUS: &[&str] = &[
+    "/api/v1/login",
+    "/api/v1/method.callAnon/{method}",
+    "/api/v1/users.2fa.sendEmailCode",
+    "/api/v1/users.register",
+    "/api/v1/users.forgotPassword",
+];
 
 /// `SAYMON` routes that never take an API token: the session routes (password or `sid`).
 const SAYMON_NO_API_TOKEN: &[&str] = &["/node/api/users/session"];
