@@ -35,7 +35,10 @@ pub mod user_edit;
 pub mod users;
 
 pub use crate::db::audit::{Actor, AuditRecord};
+pub use crate::db::lifecycle::SessionRow;
+pub use crate::db::pats::PatRecord;
 pub use crate::db::roles::{PermissionRecord, RoleRecord};
+pub use crate::db::saymon::ApiTokenOwner;
 pub use crate::db::tokens::{TokenKind, TokenOwner};
 pub use crate::db::users::UserRecord;
 pub use acting::{Acting, Credential};

@@ -47,9 +47,9 @@ async fn every_mint_and_revocation_is_audited_with_actor_subject_and_client_addr
     let expected = vec![
         expect("token.created", "bob", "login", &bob.token[37..], "login"),
         expect("token.created", "admin", "login", &minted[37..], "createToken"),
-        expect("token.created", "bob", "pat", "ci", "generatePersonalAccessToken"),
+        expect("token.created", "bob", "pat", "ci", "generatePersonalAccessToken (scope full, expires never)"),
         expect("token.revoked", "bob", "pat", "ci", "regeneratePersonalAccessToken"),
-        expect("token.created", "bob", "pat", "ci", "regeneratePersonalAccessToken"),
+        expect("token.created", "bob", "pat", "ci", "regeneratePersonalAccessToken (scope full, expires never)"),
         expect("token.revoked", "bob", "login", "-", "users.logoutOtherClients: 1 token(s)"),
         expect("token.revoked", "bob", "pat", "ci", "removePersonalAccessToken"),
         expect("token.created", "bob", "login", &second.token[37..], "login"),

@@ -131,8 +131,19 @@ async fn catalogue_11_expiry_fields_are_refused_so_no_token_lives_forever_by_wra
         for (path, name) in [(GENERATE, r#""tokenName":"t","#), ("/api/v1/users.createToken", "")] {
             let body = format!(r#"{{{name}"{field}":{value}}}"#);
             let column = body.len() - 1;
+            // users.generatePersonalAccessToken takes `expiresInDays` since issue 17: a
+            // lifetime below one day, or one that is not a whole number, is refused.
+            let lifetime = path == GENERATE && field == "expiresInDays";
             let expected = if out_of_range {
                 json_error(&format!("number out of range at line 1 column {column}"))
+            } else if lifetime && value == r#""NaN""# {
+                invalid_params("must be integer")
+            } else if lifetime {
+                let reason = "expiresInDays must be a whole number of days, at least 1";
+                let error = format!("{reason} [error-token-lifetime-invalid]");
+                let details = json!({"method": "personalAccessTokens:generateToken"});
+                let body = json!({"success": false, "error": error, "errorType": "error-token-lifetime-invalid", "details": details});
+                (StatusCode::BAD_REQUEST, body)
             } else {
                 extra.clone()
             };

@@ -58,7 +58,7 @@ fn ajv_type(expected: &str) -> &'static str {
         e if e.contains("string") => "string",
         e if e.contains("boolean") => "boolean",
         e if e.contains("sequence") => "array",
-        e if e.contains("integer") => "integer",
+        e if e.contains("integer") || ["i64", "u64", "i32", "u32"].contains(&e) => "integer",
         e if e.contains("number") || e.contains("f64") => "number",
         _ => "object",
     }

@@ -5,12 +5,11 @@
 use super::error::{SaymonError, SaymonResult};
 use crate::accounts::cache::AuthEntry;
 use crate::accounts::login::{SaymonLoginFailure, saymon_password_login};
-use crate::accounts::{self, Acting, Actor, Credential, LoginName, UserRecord, saymon};
+use crate::accounts::{self, Acting, Actor, ApiTokenOwner, Credential, LoginName, UserRecord, saymon};
 use crate::api::state::AppState;
 use crate::api::strict_json::parse_form;
 use crate::auth::password::PasswordDigest;
 use crate::auth::token::TokenHash;
-use crate::db::saymon::ApiTokenOwner;
 use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
