@@ -54,6 +54,9 @@ static ASSETS: &[Asset] = &[
     asset!("js/admin-mint.js", JS),
     asset!("js/admin-user-tokens.js", JS),
     asset!("js/admin-audit.js", JS),
+    asset!("js/self-service.js", JS),
+    asset!("js/reset-password.js", JS),
+    asset!("js/account.js", JS),
     asset!("vendor/qrcode.mjs", JS),
     asset!("vendor/qrcode-generator.LICENSE.txt", "text/plain; charset=utf-8"),
 ];

@@ -11,6 +11,9 @@ import { showSessions } from './sessions.js';
 import { showTwoFactor, initTwoFactor } from './two-factor.js';
 import { showUsers, initUsers } from './admin-users.js';
 import { showAudit, initAudit } from './admin-audit.js';
+import { showAccount, initAccount } from './account.js';
+import { initSelfService } from './self-service.js';
+import { initResetPassword, resetToken } from './reset-password.js';
 
 /** Permissions that make the Users page worth showing; each button needs its own. */
 const USER_ADMIN_PERMISSIONS = [
@@ -22,6 +25,7 @@ const PAGES = {
   tokens: showTokens,
   sessions: showSessions,
   'two-factor': showTwoFactor,
+  account: showAccount,
   users: showUsers,
   audit: showAudit,
 };
@@ -79,7 +83,7 @@ function applyAccess() {
 const homePage = (session) => (session.pages.has('tokens') ? 'tokens' : 'two-factor');
 
 function allowedPages(permissions) {
-  const allowed = new Set(['tokens', 'sessions', 'two-factor']);
+  const allowed = new Set(['tokens', 'sessions', 'two-factor', 'account']);
   if (permissions.has('view-d-room') && USER_ADMIN_PERMISSIONS.some((p) => permissions.has(p))) allowed.add('users');
   if (permissions.has('view-audit-log')) allowed.add('audit');
   return allowed;
@@ -95,6 +99,12 @@ function showOnly(pageId) {
 }
 
 async function route() {
+  // The e-mailed reset link works whether or not this tab is signed in.
+  if (resetToken()) {
+    showOnly('reset-password');
+    $('reset-password').focus();
+    return;
+  }
   const session = api.getSession();
   if (!session) {
     showOnly('signin');
@@ -188,6 +198,12 @@ api.whenSessionLost((message) => signedOut(message || 'Your session has ended. S
 window.addEventListener('hashchange', route);
 
 initSignIn(signedIn);
+initSelfService(signedIn);
+initResetPassword(signedIn, (message) => {
+  route();
+  if (message) toast(message);
+});
+initAccount((username) => { $('signed-in-as').textContent = `Signed in as ${username}`; }, signedOut);
 initTokens();
 initTwoFactor(applyAccess);
 initUsers();

@@ -10,6 +10,10 @@ export const BASE = process.env.TOKEND_URL;
 export const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD;
 const ARTIFACTS = process.env.E2E_ARTIFACTS || 'artifacts';
 
+/** Every tokend run.sh started; the pages may talk to these and nothing else. */
+const ORIGINS = [BASE, process.env.TOKEND_DEFAULTS_URL, process.env.TOKEND_SELF_URL, process.env.TOKEND_SECRET_URL]
+  .filter(Boolean);
+
 export const WIDTHS = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 860 } };
 
 /** Debian's Chromium with a fresh profile and no background traffic (the network is closed). */
@@ -22,7 +26,7 @@ export async function launch(name) {
     viewport: WIDTHS.desktop,
     acceptDownloads: true,
   });
-  for (const origin of [BASE, process.env.TOKEND_DEFAULTS_URL]) {
+  for (const origin of ORIGINS) {
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
   }
   return context;
@@ -36,7 +40,7 @@ export function watch(page) {
   const problems = [];
   page.on('request', (r) => {
     const url = r.url();
-    const ours = [BASE, process.env.TOKEND_DEFAULTS_URL].some((origin) => url.startsWith(`${origin}/`));
+    const ours = ORIGINS.some((origin) => url.startsWith(`${origin}/`));
     if (!ours && !url.startsWith('data:') && !url.startsWith('blob:')) problems.push(`external request ${url}`);
     if (/[?&](token|authToken|password)=/i.test(url)) problems.push(`secret in a URL: ${url}`);
   });
@@ -94,7 +98,7 @@ export async function confirmWithPassword(page, password) {
 export async function signIn(page, user, password, base = BASE) {
   await page.goto(`${base}/ui/`);
   await page.getByLabel('Username or e-mail').fill(user);
-  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 

@@ -4,6 +4,7 @@
 # playwright-core (node's test runner). Screenshots land in tests/e2e/artifacts/.
 #
 #   TOKEND_BIN=target/debug/tokend tests/e2e/run.sh        (after `npm ci` in tests/e2e)
+#   E2E_TESTS='account.test.mjs' runs only the files named.
 #   E2E_KEEP=1 keeps the servers' data directories and logs for inspection.
 set -euo pipefail
 
@@ -63,12 +64,26 @@ export TOKEND_URL="http://127.0.0.1:$PORT"
 # A server with the defaults, where users.createToken is switched off.
 start_server defaults
 export TOKEND_DEFAULTS_URL="http://127.0.0.1:$PORT"
-echo "tokend at $TOKEND_URL and $TOKEND_DEFAULTS_URL (logs under $WORK)"
+# A server with the self-service routes on (registration, deleting one's own account) that
+# mails password-reset links to an SMTP sink, whose messages the tests read from MAILDIR.
+export E2E_MAILDIR="$WORK/mail"
+node "$HERE/smtp-sink.mjs" "$E2E_MAILDIR" "$WORK/smtp.port" &
+SERVER_PIDS+=("$!")
+for _ in $(seq 1 100); do [ -s "$WORK/smtp.port" ] && break; sleep 0.1; done
+[ -s "$WORK/smtp.port" ] || { echo "run.sh: the SMTP sink did not start" >&2; exit 1; }
+start_server self TOKEND_REGISTRATION=on TOKEND_DELETE_OWN_ACCOUNT=on TOKEND_RATE_LIMIT_CALLS=100 \
+    TOKEND_SMTP_URL="smtp://127.0.0.1:$(cat "$WORK/smtp.port")" TOKEND_SMTP_FROM="tokend <noreply@example.com>"
+export TOKEND_SELF_URL="http://127.0.0.1:$PORT"
+# Registration by Rocket.Chat's "Secret URL": users.register needs the secret.
+export E2E_REGISTRATION_SECRET="e2e-registration-secret"
+start_server secret TOKEND_REGISTRATION=on TOKEND_REGISTRATION_SECRET="$E2E_REGISTRATION_SECRET"
+export TOKEND_SECRET_URL="http://127.0.0.1:$PORT"
+echo "tokend at $TOKEND_URL, $TOKEND_DEFAULTS_URL, $TOKEND_SELF_URL and $TOKEND_SECRET_URL (logs under $WORK)"
 
 mkdir -p "$HERE/artifacts"
 export E2E_ARTIFACTS="$HERE/artifacts" E2E_PROFILE="$WORK/chromium-profile"
 status=0
-(cd "$HERE" && node --test --test-concurrency=1 ui.test.mjs manage.test.mjs mandatory2fa.test.mjs session.test.mjs lifecycle.test.mjs sessions.test.mjs) || status=$?
+(cd "$HERE" && node --test --test-concurrency=1 ${E2E_TESTS:-ui.test.mjs manage.test.mjs mandatory2fa.test.mjs session.test.mjs lifecycle.test.mjs sessions.test.mjs account.test.mjs}) || status=$?
 if [ "$status" -ne 0 ]; then
     echo "run.sh: the main server's log follows" >&2
     tail -n 60 "$WORK/main/tokend.log" >&2

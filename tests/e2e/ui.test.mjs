@@ -38,7 +38,7 @@ test('the pages carry a Content-Security-Policy without inline script', async ()
 test('a wrong password is explained in plain words, then the admin signs in', async () => {
   await signIn(page, 'admin', 'not the password');
   await page.getByText('Wrong username, e-mail or password.').waitFor();
-  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'My tokens' }).waitFor();
   assert.equal(await page.title(), 'tokend');
