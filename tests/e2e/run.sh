@@ -45,6 +45,8 @@ start_server() {
     SERVER_PIDS+=("$pid")
     PORT=""
     for _ in $(seq 1 200); do
+        # The background shell may not have created the log yet.
+        [ -f "$WORK/$name/tokend.log" ] || { sleep 0.1; continue; }
         PORT="$(sed -n 's/.*tokend listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/$name/tokend.log" | head -n 1)"
         [ -n "$PORT" ] && return 0
         kill -0 "$pid" 2>/dev/null || break
