@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { launch, watch, screenshots, confirmWithPassword, signIn } from './lib.mjs';
+import { launch, watch, screenshots, confirmWithPassword, signIn, totp } from './lib.mjs';
 
 const SELF = process.env.TOKEND_SELF_URL;
 const SECRET_SERVER = process.env.TOKEND_SECRET_URL;
@@ -189,6 +189,35 @@ test('a forgotten password is reset through the e-mailed link, which then signs 
   await page.getByText('This link has expired or was already used.').waitFor();
   await screenshots(page, 'reset-password-used');
   assert.equal((await login(SELF, 'dscully', 'third password 3')).status, 200);
+});
+
+test('after a reset, a user with an authenticator app signs in with the new password and a code', async () => {
+  // Fiona registers and enrols TOTP over HTTP, as any client could.
+  const body = { name: 'Fiona', username: 'fiona', email: 'fiona@example.com', pass: 'fiona password 1' };
+  assert.equal((await call(SELF, 'POST', '/api/v1/users.register', { body })).status, 200);
+  const { userId, authToken } = (await login(SELF, 'fiona', 'fiona password 1')).body.data;
+  const headers = { 'X-User-Id': userId, 'X-Auth-Token': authToken };
+  const enrol = await call(SELF, 'POST', '/api/v1/users.enableTotp', { headers });
+  assert.equal(enrol.status, 200, JSON.stringify(enrol.body));
+  const { secret } = enrol.body;
+  const confirm = await call(SELF, 'POST', '/api/v1/users.validateTotp', { headers, body: { code: totp(secret) } });
+  assert.equal(confirm.status, 200, JSON.stringify(confirm.body));
+
+  const before = mails().length;
+  assert.equal((await call(SELF, 'POST', '/api/v1/users.forgotPassword', { body: { email: 'fiona@example.com' } })).status, 200);
+  const token = resetToken(await waitForMail(before + 1));
+  await page.goto(`${SELF}/ui/#reset-password/${token}`);
+  const reset = page.locator('#reset-form');
+  await reset.getByLabel('New password', { exact: true }).fill('fiona password 2');
+  await reset.getByLabel('New password again').fill('fiona password 2');
+  await reset.getByRole('button', { name: 'Set password' }).click();
+  await page.getByText('Your password is changed. Sign in with it and your second factor.').waitFor();
+  await signIn(page, 'fiona', 'fiona password 2', SELF);
+  // The code of the next 30-second step: the current one was spent on enrolling.
+  await page.getByLabel('Authenticator code').fill(totp(secret, 1));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.getByText('Signed in as fiona').waitFor();
+  await signOut();
 });
 
 test('a user deletes their own account after confirming the password', async () => {
