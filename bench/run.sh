@@ -109,7 +109,9 @@ for url in "$BASE/api/info" "$BASE/node/api/users/current?api-token=$API_TOKEN";
     wrk -t"$THREADS" -c"$CONNS" -d2s "$url" >/dev/null
 done
 wrk -t"$THREADS" -c"$CONNS" -d2s "${ME[@]}" "$BASE/api/v1/me" >/dev/null
-# The store's files (size, modification time) before and after: authenticating writes nothing.
+# The store's files (size, modification time) before and after. Since issue 17 an authenticated
+# request may queue its token's last use (at most once a minute per token, written in one batch
+# every 10 s), so the files do change; metrics.sh counts the write batches instead.
 store_state() { stat -c '%s %y' "$WORK/main/tokend.sqlite3" "$WORK/main/tokend.sqlite3-wal"; }
 STORE_BEFORE="$(store_state)"
 measure info "$RUNS" "$BASE/api/info"; INFO_RPS="$M_RPS"; INFO_P99="$M_P99"
@@ -142,7 +144,7 @@ for f in "me:$ME_RPS:$ME_P99" "pat:$PAT_RPS:$PAT_P99" "saymon_current:$SAY_RPS:$
     check "${name}_vs_info" "$(ratio "$rps" "$INFO_RPS")" ge 0.7
     check "${name}_p99_ms" "$p99" lt 5
 done
-check "store_files_changed_by_auth_load" "$AUTH_WRITES" eq 0
+info "store_files_changed_by_auth_load (last use)" "$AUTH_WRITES"
 report_scale
 report_realistic
 report_logins
@@ -163,6 +165,9 @@ info "me_metrics_off_rps" "$METRICS_OFF_RPS"
 info "me_metrics_on_rps" "$METRICS_ON_RPS"
 check "me_metrics_on_vs_off" "$(ratio "$METRICS_ON_RPS" "$METRICS_OFF_RPS")" ge 0.9
 info "me_metrics_on_p99_ms (off: $METRICS_OFF_P99)" "$METRICS_ON_P99"
+# One token for RUNS x DURATION: its last use is due at most once a minute, so at most a batch
+# or two, whatever the request count.
+check "store_write_batches_during_me_load" "${WRITE_BATCHES:-missing}" lt 3
 check "errors (non-2xx + socket)" "$TOTAL_ERRORS" eq 0
 echo "per-run rps: ${SPREAD[*]}" | tee -a "$RESULTS/summary.txt"
 
