@@ -115,7 +115,7 @@ pub enum LoginOutcome {
 }
 
 /// spec §5: password, then the second factor of a user who has one (the code from the body
-/// or `x-2fa-code`), then a new login token.
+/// or `x-2fa-code`), then a new login token. Every outcome is counted (`count_login`).
 pub async fn password_login(
     state: &Accounts,
     who: LoginName,
@@ -124,49 +124,43 @@ pub async fn password_login(
     client_addr: Option<String>,
     user_agent: Option<&str>,
 ) -> Result<LoginOutcome> {
-    let outcome = rocketchat_login(state, who, digest, code, client_addr, user_agent).await?;
-    let failure = match &outcome {
-        LoginOutcome::LoggedIn { .. } => None,
-        // A challenge is the protocol's next step, not a refusal (counted as a challenge).
-        LoginOutcome::SecondFactor(Decision::Required(_)) => None,
-        LoginOutcome::SecondFactor(Decision::Blocked(_)) | LoginOutcome::Blocked(_) => Some(LoginFailure::Blocked),
-        LoginOutcome::SecondFactor(_) => Some(LoginFailure::SecondFactor),
-        LoginOutcome::Inactive => Some(LoginFailure::Inactive),
-        LoginOutcome::Failed => Some(LoginFailure::BadCredentials),
-    };
-    match (&outcome, failure) {
-        (LoginOutcome::LoggedIn { .. }, _) => METRICS.login(Dialect::RocketChat),
-        (_, Some(reason)) => METRICS.login_failure(Dialect::RocketChat, reason),
-        (_, None) => {}
+    let outcome: Result<LoginOutcome> = async move {
+        let user = match check_password(state, who, digest, client_addr.as_deref()).await? {
+            PasswordCheck::Valid(user) => user,
+            PasswordCheck::Inactive(_) => return Ok(LoginOutcome::Inactive),
+            PasswordCheck::Failed => return Ok(LoginOutcome::Failed),
+            PasswordCheck::Blocked(by) => return Ok(LoginOutcome::Blocked(by)),
+        };
+        match two_factor::check_login(state, &user, code, client_addr.as_deref()).await? {
+            Decision::Pass(_) => {}
+            other => return Ok(LoginOutcome::SecondFactor(other)),
+        }
+        budget::login_completed(state, &user.id).await?;
+        let acting =
+            Acting::user(&user.id, &user.username, client_addr, Credential::Password).with_user_agent(user_agent);
+        let (token, expires_at) = super::mint_login_token(state, &acting, &user, "login").await?;
+        crate::logging::note_user(&user.id);
+        log::info!("login: user {} ({}) logged in with a password", user.id, user.username.escape_debug());
+        Ok(LoginOutcome::LoggedIn { user: Box::new(user), token, expires_at })
     }
+    .await;
+    let outcome = outcome?;
+    count_login(&outcome);
     Ok(outcome)
 }
 
-/// `password_login`, uncounted.
-async fn rocketchat_login(
-    state: &Accounts,
-    who: LoginName,
-    digest: PasswordDigest,
-    code: Option<String>,
-    client_addr: Option<String>,
-    user_agent: Option<&str>,
-) -> Result<LoginOutcome> {
-    let user = match check_password(state, who, digest, client_addr.as_deref()).await? {
-        PasswordCheck::Valid(user) => user,
-        PasswordCheck::Inactive(_) => return Ok(LoginOutcome::Inactive),
-        PasswordCheck::Failed => return Ok(LoginOutcome::Failed),
-        PasswordCheck::Blocked(by) => return Ok(LoginOutcome::Blocked(by)),
+/// The metrics of a Rocket.Chat password login: a success, a refusal by reason, or nothing
+/// for a challenge (the protocol's next step, counted as a challenge where it is issued).
+fn count_login(outcome: &LoginOutcome) {
+    let reason = match outcome {
+        LoginOutcome::LoggedIn { .. } => return METRICS.login(Dialect::RocketChat),
+        LoginOutcome::SecondFactor(Decision::Required(_)) => return,
+        LoginOutcome::SecondFactor(Decision::Blocked(_)) | LoginOutcome::Blocked(_) => LoginFailure::Blocked,
+        LoginOutcome::SecondFactor(_) => LoginFailure::SecondFactor,
+        LoginOutcome::Inactive => LoginFailure::Inactive,
+        LoginOutcome::Failed => LoginFailure::BadCredentials,
     };
-    match two_factor::check_login(state, &user, code, client_addr.as_deref()).await? {
-        Decision::Pass(_) => {}
-        other => return Ok(LoginOutcome::SecondFactor(other)),
-    }
-    budget::login_completed(state, &user.id).await?;
-    let acting = Acting::user(&user.id, &user.username, client_addr, Credential::Password).with_user_agent(user_agent);
-    let (token, expires_at) = super::mint_login_token(state, &acting, &user, "login").await?;
-    crate::logging::note_user(&user.id);
-    log::info!("login: user {} ({}) logged in with a password", user.id, user.username.escape_debug());
-    Ok(LoginOutcome::LoggedIn { user: Box::new(user), token, expires_at })
+    METRICS.login_failure(Dialect::RocketChat, reason);
 }
 
 /// Why a SAYMON password login failed; SAYMON answers every failure but a lockout alike.
