@@ -43,6 +43,8 @@ if [ ! -x "$ROOTFS/bin/systemctl" ]; then
         rm -rf "$ROOTFS.tmp"
         skip "debootstrap of $SUITE from $MIRROR failed"
     fi
+    # The downloaded .deb files are only needed while installing; every test copies the cache.
+    rm -f "$ROOTFS.tmp"/var/cache/apt/archives/*.deb
     mv "$ROOTFS.tmp" "$ROOTFS"
 fi
 
