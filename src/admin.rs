@@ -6,6 +6,7 @@ use crate::accounts;
 use crate::accounts::Accounts;
 use crate::accounts::sessions;
 use crate::clock::iso;
+use crate::db::Scope;
 use crate::db::audit::{self, Actor, AuditEvent};
 use crate::db::inventory::{self, KindFilter};
 use crate::db::users::{self, UserRecord};
@@ -135,7 +136,7 @@ pub async fn run(state: &Accounts, command: AdminCommand) -> Result<String, Admi
             let id = user.id.clone();
             let n = state
                 .db
-                .write(move |tx| {
+                .write(Scope::user(&id), move |tx| {
                     let n = inventory::revoke(tx, &id, kind)?;
                     audit::record(tx, &Actor::cli(), &event, crate::clock::now_ms())?;
                     Ok(n)

@@ -5,10 +5,8 @@
 //! no usable TOTP enrolments.
 
 use crate::config::Config;
-use rusqlite::backup::Backup;
-use rusqlite::{Connection, OpenFlags};
+use crate::db::snapshot::{self, Verdict};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -17,7 +15,7 @@ pub enum BackupError {
     #[error("{0} already exists; remove it or choose another path")]
     Exists(PathBuf),
     #[error("backup failed: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Store(#[from] crate::error::Error),
     #[error("the copy failed its integrity check ({0}); the database may be damaged")]
     Damaged(String),
     #[error("cannot write the backup: {0}")]
@@ -35,23 +33,14 @@ pub fn run(config: &Config, dest: &Path) -> Result<u64, BackupError> {
             return Err(BackupError::Exists(target));
         }
     }
-    let source = Connection::open_with_flags(&source_path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-    source.busy_timeout(Duration::from_secs(5))?;
     let partial = dest.with_extension("partial");
     let _ = std::fs::remove_file(&partial);
     // SQLite would create the file under the umask (0644 as a rule), and its journal takes the
     // file's mode: created here first, the copy and its journal are the owner's alone.
     drop(private_file(&partial)?);
-    {
-        let mut copy = Connection::open(&partial)?;
-        Backup::new(&source, &mut copy)?.run_to_completion(256, Duration::from_millis(5), None)?;
-        // A standalone file: no WAL beside it, so it can be copied anywhere as is.
-        copy.pragma_update(None, "journal_mode", "DELETE")?;
-        let verdict: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-        if verdict != "ok" {
-            let _ = std::fs::remove_file(&partial);
-            return Err(BackupError::Damaged(verdict));
-        }
+    if let Verdict::Damaged(verdict) = snapshot::online_copy(&source_path, &partial)? {
+        let _ = std::fs::remove_file(&partial);
+        return Err(BackupError::Damaged(verdict));
     }
     std::fs::File::open(&partial)?.sync_all()?;
     let key = config.data_dir.join(crate::auth::vault::KEY_FILE_NAME);

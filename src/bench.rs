@@ -35,7 +35,7 @@ pub fn run(config: &Config, command: BenchCommand) -> Result<String, String> {
             let db = Db::open(config).map_err(|e| e.to_string())?;
             let (now, lifetime) = (now_ms(), config.login_token_lifetime().as_millis() as i64);
             let ids = db
-                .write_now(|tx| bench_seed::seed(tx, users, tokens, &prefix, now, lifetime))
+                .write_now(crate::db::Scope::global(), |tx| bench_seed::seed(tx, users, tokens, &prefix, now, lifetime))
                 .map_err(|e| e.to_string())?;
             // One tidy file, so its size on disk is the size of what was stored.
             db.checkpoint().map_err(|e| e.to_string())?;

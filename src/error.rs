@@ -1,8 +1,6 @@
 //! The one domain error. It knows nothing about HTTP: each dialect's adapter
 //! (`api::rocketchat::RcError`, `api::saymon::SaymonError`) decides the status code and body.
 
-use rusqlite::ErrorCode;
-
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A uniqueness rule was broken (e.g. a username taken by a concurrent request).
@@ -41,49 +39,6 @@ impl Error {
                 false
             }
         }
-    }
-}
-
-impl From<rusqlite::Error> for Error {
-    fn from(err: rusqlite::Error) -> Self {
-        if let rusqlite::Error::SqliteFailure(code, _) = &err {
-            match code.code {
-                ErrorCode::ConstraintViolation => return Error::Conflict(err.to_string()),
-                ErrorCode::DatabaseBusy
-                | ErrorCode::DatabaseLocked
-                | ErrorCode::ReadOnly
-                | ErrorCode::DiskFull
-                | ErrorCode::CannotOpen
-                | ErrorCode::SystemIoFailure => {
-                    let code = (code.code, code.extended_code);
-                    return Error::Unavailable(format!("{err} (SQLite code {}): {}", code.1, advice(code.0)));
-                }
-                _ => {}
-            }
-        }
-        Error::Internal(err.to_string())
-    }
-}
-
-/// What the operator can do about a transient storage failure: the log line says it, since
-/// SQLite's own text ("disk I/O error") does not.
-fn advice(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::DiskFull => "the file system holding the database is full; writes resume once space is freed",
-        ErrorCode::ReadOnly => "the database is read-only; make the file, its -wal and -shm and its directory writable",
-        ErrorCode::CannotOpen => "the database file cannot be opened; check the data directory and its permissions",
-        ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
-            "another writer held the database lock for longer than the busy timeout"
-        }
-        _ => {
-            "reading or writing the database file failed; check that its file system is writable, not full and healthy"
-        }
-    }
-}
-
-impl From<r2d2::Error> for Error {
-    fn from(err: r2d2::Error) -> Self {
-        Error::Unavailable(format!("no database connection available: {err}"))
     }
 }
 

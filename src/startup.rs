@@ -8,7 +8,7 @@ use crate::auth::random;
 use crate::clock::now_ms;
 use crate::config::{Config, ConfigError, LogFormat};
 use crate::db::users::NewUser;
-use crate::db::{Db, OpenError, saymon, tokens, users};
+use crate::db::{Db, OpenError, Scope, Sql, saymon, tokens, users};
 use actix_web::dev::Server;
 use actix_web::middleware::{Condition, DefaultHeaders, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
@@ -218,14 +218,15 @@ async fn purge_expired_tokens(state: AppState) {
     let mut interval = tokio::time::interval(state.config.purge_interval);
     loop {
         interval.tick().await;
-        let purge = |tx: &rusqlite::Transaction| {
+        let purge = |tx: &dyn Sql| {
             let now = now_ms();
             // Every process reads the invalidation feed within a second; an hour is plenty.
             crate::db::invalidations::purge(tx, now, 3_600_000)?;
             crate::db::password_resets::purge_expired(tx, now)?;
             Ok(tokens::purge_expired(tx, now)? + saymon::purge_expired_sessions(tx, now)?)
         };
-        match state.db.write(purge).await {
+        // Each purge statement deletes what is past its time on its own: nothing to serialise.
+        match state.db.write(Scope::Blind, purge).await {
             Ok(0) => {}
             Ok(n) => log::info!("purged {n} expired tokens"),
             Err(e) => log::warn!("purging expired tokens failed: {e}"),
@@ -282,7 +283,18 @@ fn bootstrap_admin(state: &AppState) -> Result<(), StartupError> {
         roles: vec!["admin".into(), "user".into()],
         permissions: Vec::new(),
     };
-    state.db.write_now(|tx| users::insert(tx, &admin, now_ms())).map_err(bootstrap)?;
+    // Counted again under the global scope: of several nodes starting on one empty store,
+    // only the first creates an admin.
+    let created = state.db.write_now(Scope::global(), |tx| {
+        if users::count(tx)? > 0 {
+            return Ok(false);
+        }
+        users::insert(tx, &admin, now_ms())?;
+        Ok(true)
+    });
+    if !created.map_err(bootstrap)? {
+        return Ok(());
+    }
     log::info!("created the first admin '{}' ({})", admin.username, admin.id);
     if generated {
         eprintln!(

@@ -19,6 +19,7 @@ use super::turns::{Turn, Turns};
 use crate::clock::{Millis, now_ms};
 use crate::db::audit::{self, Actor, AuditEvent};
 use crate::db::budget::{self as store, Limit, Scope};
+use crate::db::scope::{LockKey, Scope as LockScope};
 use crate::error::Result;
 
 #[derive(Clone, Debug)]
@@ -132,7 +133,7 @@ pub async fn begin(state: &Accounts, account: AccountKey<'_>, addr: Option<&str>
     }
     let reserved = state
         .db
-        .write(move |tx| {
+        .write(lock_scope(&key, address.as_ref()), move |tx| {
             let now = now_ms();
             if let Some(by) = blocked_by(tx, &key, address.as_ref(), account_limit, address_limit)? {
                 return Ok(Err(by));
@@ -163,7 +164,7 @@ pub async fn begin(state: &Accounts, account: AccountKey<'_>, addr: Option<&str>
 
 /// Address first, as Rocket.Chat checks it.
 fn blocked_by(
-    conn: &rusqlite::Connection,
+    conn: &dyn crate::db::Sql,
     account: &[u8; 32],
     address: Option<&[u8; 32]>,
     account_limit: Limit,
@@ -188,7 +189,7 @@ impl Attempt {
         let (account, address) = (self.account, self.address);
         self.state
             .db
-            .write(move |tx| {
+            .write(lock_scope(&account, address.as_ref()), move |tx| {
                 store::release(tx, Scope::Account, &account)?;
                 match &address {
                     Some(a) => store::release(tx, Scope::Address, a),
@@ -205,7 +206,10 @@ impl Attempt {
             return Ok(());
         }
         let (account, address) = (self.account, self.address);
-        self.state.db.write(move |tx| settle_completed(tx, &account, address.as_ref())).await
+        self.state
+            .db
+            .write(lock_scope(&account, address.as_ref()), move |tx| settle_completed(tx, &account, address.as_ref()))
+            .await
     }
 
     /// The secret was wrong: the reservation stays counted. The failure that reaches a
@@ -223,7 +227,7 @@ impl Attempt {
         };
         log::warn!("secret checks: a limit was reached; further attempts are refused for a while");
         crate::metrics::METRICS.lockout(self.limit_of_address);
-        self.state.db.write(move |tx| audit::record(tx, &actor, &event, now_ms())).await
+        self.state.db.write(LockScope::Blind, move |tx| audit::record(tx, &actor, &event, now_ms())).await
     }
 }
 
@@ -236,10 +240,18 @@ pub async fn login_completed(state: &Accounts, user_id: &str) -> Result<()> {
         return Ok(());
     }
     let account = account_hash(state, AccountKey::User(user_id));
-    state.db.write(move |tx| store::clear(tx, Scope::Account, &account)).await
+    state.db.write(lock_scope(&account, None), move |tx| store::clear(tx, Scope::Account, &account)).await
 }
 
-fn settle_completed(tx: &rusqlite::Connection, account: &[u8; 32], address: Option<&[u8; 32]>) -> Result<()> {
+/// What a budget write is serialised against across nodes: an account's counter is its own
+/// (keyed like the counter, which also covers names with no account); an address's counter
+/// is shared by every account tried from that address, so a write touching one is global.
+fn lock_scope(account: &[u8; 32], address: Option<&[u8; 32]>) -> LockScope {
+    let account = LockKey::of(account);
+    if address.is_some() { LockScope::Global(Some(account)) } else { LockScope::User(account) }
+}
+
+fn settle_completed(tx: &dyn crate::db::Sql, account: &[u8; 32], address: Option<&[u8; 32]>) -> Result<()> {
     store::clear(tx, Scope::Account, account)?;
     match address {
         Some(a) => store::release(tx, Scope::Address, a),
@@ -250,5 +262,5 @@ fn settle_completed(tx: &rusqlite::Connection, account: &[u8; 32], address: Opti
 /// Drops counters whose window has long passed (the periodic purge).
 pub async fn purge(state: &Accounts) -> Result<usize> {
     let older_than = state.budget.longest_window();
-    state.db.write(move |tx| store::purge(tx, now_ms(), older_than)).await
+    state.db.write(LockScope::Blind, move |tx| store::purge(tx, now_ms(), older_than)).await
 }

@@ -190,13 +190,12 @@ mod tests {
     fn entries_are_distrusted_until_the_feed_is_read_and_again_when_it_fails() {
         let feed = Feed::default();
         assert!(!trusted(&feed), "never read: fail closed");
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let conn = crate::db::empty_scratch_store();
         feed.catch_up_or_forget(&conn); // no such table: the read fails
         assert!(!trusted(&feed));
-        conn.execute_batch(
-            "CREATE TABLE cache_invalidations (id INTEGER PRIMARY KEY, token_hash BLOB, user_id TEXT, at INTEGER)",
-        )
-        .unwrap();
+        let create =
+            "CREATE TABLE cache_invalidations (id INTEGER PRIMARY KEY, token_hash BLOB, user_id TEXT, at INTEGER)";
+        crate::db::Sql::exec(&conn, create, &[]).unwrap();
         feed.catch_up_or_forget(&conn);
         assert!(trusted(&feed));
     }

@@ -13,16 +13,16 @@
 
 use super::acting::{Acting, Credential};
 use super::refusal::Refusal;
+use crate::db::Sql;
 use crate::db::roles;
 use crate::error::Result;
-use rusqlite::Connection;
 
 fn refuse<T>(refusal: Refusal) -> Result<T> {
     Err(refusal.into())
 }
 
 /// The permissions of the acting user, for comparing; `None` for the operator.
-fn mine(conn: &Connection, acting: &Acting) -> Result<Option<Vec<String>>> {
+fn mine(conn: &dyn Sql, acting: &Acting) -> Result<Option<Vec<String>>> {
     match acting.user_id() {
         Some(id) if !acting.is_operator() => Ok(Some(roles::permissions_of_user(conn, id)?)),
         _ => Ok(None),
@@ -39,7 +39,7 @@ fn check_pat_reach(acting: &Acting, mine: &[String], theirs: &[String]) -> Resul
 
 /// May `acting` act on the account `target_id` as it stands? One's own account passes
 /// (other rules govern self-service).
-pub fn may_act_on(conn: &Connection, acting: &Acting, target_id: &str) -> Result<()> {
+pub fn may_act_on(conn: &dyn Sql, acting: &Acting, target_id: &str) -> Result<()> {
     if acting.acts_on_self(target_id) {
         return Ok(());
     }
@@ -56,7 +56,7 @@ pub fn may_act_on(conn: &Connection, acting: &Acting, target_id: &str) -> Result
 /// May `acting` change the roles or permissions of `target_id`? Another account: the ceiling.
 /// One's own: only with a session — a PAT lowering its own owner could let an account it
 /// controls act on the owner.
-pub fn may_change_grants_of(conn: &Connection, acting: &Acting, target_id: &str) -> Result<()> {
+pub fn may_change_grants_of(conn: &dyn Sql, acting: &Acting, target_id: &str) -> Result<()> {
     if acting.acts_on_self(target_id) {
         return acting.require_session();
     }
@@ -66,7 +66,7 @@ pub fn may_change_grants_of(conn: &Connection, acting: &Acting, target_id: &str)
 /// After a change of `target_id`'s roles or permissions (applied in this transaction), may
 /// the account hold what it now holds? `before` is what the acting user held before the
 /// change (it may have changed their own roles).
-pub fn may_hold(conn: &Connection, acting: &Acting, before: Option<&[String]>, target_id: &str) -> Result<()> {
+pub fn may_hold(conn: &dyn Sql, acting: &Acting, before: Option<&[String]>, target_id: &str) -> Result<()> {
     let Some(mine) = before.map(<[String]>::to_vec).or(mine(conn, acting)?) else {
         return Ok(());
     };
@@ -84,14 +84,14 @@ pub fn may_hold(conn: &Connection, acting: &Acting, before: Option<&[String]>, t
 }
 
 /// What the acting user holds now, to pass as `before` to `may_hold`.
-pub fn held_by(conn: &Connection, acting: &Acting) -> Result<Option<Vec<String>>> {
+pub fn held_by(conn: &dyn Sql, acting: &Acting) -> Result<Option<Vec<String>>> {
     mine(conn, acting)
 }
 
 /// May `acting` take a permission away from the role `role_id`? That acts on every member
 /// of the role, so no member may hold a permission the caller lacks (one's own account
 /// passes trivially: it holds nothing the caller lacks).
-pub fn may_take_from_role(conn: &Connection, acting: &Acting, role_id: &str) -> Result<()> {
+pub fn may_take_from_role(conn: &dyn Sql, acting: &Acting, role_id: &str) -> Result<()> {
     let Some(mine) = mine(conn, acting)? else {
         return Ok(());
     };
@@ -104,7 +104,7 @@ pub fn may_take_from_role(conn: &Connection, acting: &Acting, role_id: &str) -> 
 
 /// May `acting` change which roles hold `permission` (`permissions.update`)? Only a
 /// permission one holds: otherwise editing roles would hand it to their members.
-pub fn may_edit_permission(conn: &Connection, acting: &Acting, permission: &str) -> Result<()> {
+pub fn may_edit_permission(conn: &dyn Sql, acting: &Acting, permission: &str) -> Result<()> {
     match mine(conn, acting)? {
         Some(mine) if !mine.iter().any(|p| p == permission) => {
             refuse(Refusal::Grant { permission: permission.to_string() })

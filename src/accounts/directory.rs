@@ -15,7 +15,7 @@ pub enum UserKey {
     Email(String),
 }
 
-fn find_in(c: &rusqlite::Connection, key: &UserKey) -> Result<Option<UserRecord>> {
+fn find_in(c: &dyn crate::db::Sql, key: &UserKey) -> Result<Option<UserRecord>> {
     match key {
         UserKey::Id(id) => users::find_by_id(c, id),
         UserKey::Username(name) => users::find_by_username(c, name),
@@ -57,7 +57,7 @@ pub struct SaymonProfile {
     pub api_token_last_part: Option<String>,
 }
 
-fn profile(c: &rusqlite::Connection, user: UserRecord) -> Result<SaymonProfile> {
+fn profile(c: &dyn crate::db::Sql, user: UserRecord) -> Result<SaymonProfile> {
     let permissions = roles::permissions_of_user(c, &user.id)?;
     let api_token_last_part = saymon::api_token_last_part(c, &user.id)?;
     Ok(SaymonProfile { user, permissions, api_token_last_part })

@@ -7,6 +7,7 @@ use super::acting::Acting;
 use super::revocation::{self, Current, Event};
 use super::two_factor::Passed;
 use crate::clock::{Millis, now_ms};
+use crate::db::Scope;
 use crate::db::email_2fa::{self as store, CodeCheck};
 use crate::db::users::UserRecord;
 use crate::error::Result;
@@ -61,7 +62,7 @@ pub async fn enable(
     let (actor, user) = (acting.actor.clone(), user.clone());
     let revoked = state
         .db
-        .write(move |tx| {
+        .write(Scope::user(&user.id), move |tx| {
             let now = now_ms();
             store::set_enabled(tx, &user.id, true, now)?;
             revocation::apply_in(tx, &actor, &user, Event::SecondFactorEnrolled, current, Some("e-mail 2FA enabled"))
@@ -73,7 +74,7 @@ pub async fn enable(
 /// `users.2fa.disableEmail`: off; any pending code is forgotten. Gated (`Passed`).
 pub async fn disable(state: &Accounts, user_id: &str, _gate: &Passed) -> Result<()> {
     let id = user_id.to_string();
-    state.db.write(move |tx| store::set_enabled(tx, &id, false, now_ms())).await
+    state.db.write(Scope::user(&id), move |tx| store::set_enabled(tx, &id, false, now_ms())).await
 }
 
 /// `processInvalidCode`: the live code if it may still be guessed at, else a fresh one,
@@ -87,7 +88,7 @@ pub async fn process_invalid_code(
     let (id, max, lifetime) = (user.id.clone(), state.config.email_code_max_attempts, lifetime_ms(state));
     let issued = state
         .db
-        .write(move |tx| {
+        .write(Scope::user(&id), move |tx| {
             let now = now_ms();
             if let Some(expires_at) = store::live_code(tx, &id, now, max)? {
                 return Ok(Issued::Existing { expires_at });
@@ -111,7 +112,7 @@ pub async fn send_code(state: &Accounts, user: &UserRecord) -> Result<std::resul
     let (id, lifetime) = (user.id.clone(), lifetime_ms(state));
     let expires_at = state
         .db
-        .write(move |tx| {
+        .write(Scope::user(&id), move |tx| {
             let now = now_ms();
             store::store_code(tx, &id, &hash, now + lifetime, now)?;
             Ok(now + lifetime)
@@ -125,7 +126,7 @@ pub async fn send_code(state: &Accounts, user: &UserRecord) -> Result<std::resul
 pub(super) async fn verify(state: &Accounts, user_id: &str, code: &str) -> Result<CodeCheck> {
     let hash = code_hash(state, user_id, &digits_of(code));
     let (id, max) = (user_id.to_string(), state.config.email_code_max_attempts);
-    state.db.write(move |tx| store::check_code(tx, &id, &hash, now_ms(), max)).await
+    state.db.write(Scope::user(&id), move |tx| store::check_code(tx, &id, &hash, now_ms(), max)).await
 }
 
 /// Mails `code` to the user; a code that could not be delivered is withdrawn.
@@ -148,7 +149,7 @@ async fn deliver(
         Err(e) => {
             log::warn!("2FA: e-mail delivery failed for user {}; the code was withdrawn", user.id);
             let (id, hash) = (user.id.clone(), *hash);
-            state.db.write(move |tx| store::discard_code(tx, &id, &hash)).await?;
+            state.db.write(Scope::user(&id), move |tx| store::discard_code(tx, &id, &hash)).await?;
             Ok(Err(e))
         }
     }

@@ -4,6 +4,7 @@
 
 use super::Accounts;
 use crate::clock::{Millis, iso, now_ms};
+use crate::db::Scope;
 use crate::db::lifecycle;
 use crate::error::Result;
 
@@ -31,7 +32,7 @@ pub async fn send_due(state: &Accounts) -> Result<usize> {
             continue;
         }
         let id = pat.id;
-        state.db.write(move |tx| lifecycle::mark_warned(tx, id)).await?;
+        state.db.write(Scope::Blind, move |tx| lifecycle::mark_warned(tx, id)).await?;
         warned += 1;
     }
     Ok(warned)

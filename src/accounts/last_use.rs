@@ -6,6 +6,7 @@
 
 use super::Accounts;
 use crate::clock::{Millis, now_ms};
+use crate::db::Scope;
 use crate::db::lifecycle::{self, Use, UseOf};
 use crate::error::Result;
 use std::collections::HashMap;
@@ -63,7 +64,8 @@ pub async fn flush(state: &Accounts) -> Result<()> {
     if uses.is_empty() {
         return Ok(());
     }
-    state.db.write(move |tx| lifecycle::record_uses(tx, &uses)).await
+    // Blind: one UPDATE per use, each standing alone (the newest stamp wins either way).
+    state.db.write(Scope::Blind, move |tx| lifecycle::record_uses(tx, &uses)).await
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use super::lifetime::{self, LifetimeRequest, Scope};
 use super::two_factor::Passed;
 use crate::auth::token::{PlainToken, TokenHash};
 use crate::clock::{Millis, iso, now_ms};
+use crate::db::Scope as LockScope;
 use crate::db::audit::{self, AuditEvent};
 use crate::db::pats::{self, PatRecord};
 use crate::db::users::UserRecord;
@@ -81,7 +82,7 @@ pub async fn generate(
     let detail = format!("generatePersonalAccessToken ({})", describe(&pat));
     let outcome = state
         .db
-        .write(move |tx| {
+        .write(LockScope::user(&user.id), move |tx| {
             if pats::find(tx, &user.id, &pat.name, now)?.is_some() {
                 return Ok(Err(PatError::AlreadyExists));
             }
@@ -121,7 +122,7 @@ pub async fn regenerate(
     let max_days = state.config.max_token_lifetime_days;
     let outcome = state
         .db
-        .write(move |tx| {
+        .write(LockScope::user(&user.id), move |tx| {
             let now = now_ms();
             let Some(old) = pats::find(tx, &user.id, &name, now)? else {
                 return Ok(Err(PatError::DoesNotExist));
@@ -174,7 +175,7 @@ pub async fn remove(
     let (actor, user, name) = (acting.actor.clone(), user.clone(), name.to_string());
     state
         .db
-        .write(move |tx| {
+        .write(LockScope::user(&user.id), move |tx| {
             let removed = match &only_itself {
                 None => pats::remove(tx, &user.id, &name)?,
                 Some(hash) => {

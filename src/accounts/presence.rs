@@ -3,6 +3,7 @@
 
 use super::{Accounts, Acting, ceiling};
 use crate::clock::now_ms;
+use crate::db::Scope;
 use crate::db::users;
 use crate::error::Result;
 
@@ -32,9 +33,11 @@ pub async fn set_status(
 ) -> Result<bool> {
     let (acting, target_id) = (acting.clone(), target_id.to_string());
     let text = text.map(|t| clean_status_text(&t));
+    // Someone else's status is set under the privilege ceiling: serialised with grant changes.
+    let scope = if acting.acts_on_self(&target_id) { Scope::user(&target_id) } else { Scope::global_over(&target_id) };
     state
         .db
-        .write(move |tx| {
+        .write(scope, move |tx| {
             if !acting.acts_on_self(&target_id) {
                 ceiling::may_act_on(tx, &acting, &target_id)?;
             }

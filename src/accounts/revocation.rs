@@ -17,11 +17,11 @@
 
 use crate::auth::token::TokenHash;
 use crate::clock::now_ms;
+use crate::db::Sql;
 use crate::db::audit::{self, Actor, AuditEvent};
 use crate::db::users::UserRecord;
 use crate::db::{saymon, tokens};
 use crate::error::Result;
-use rusqlite::Connection;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -99,7 +99,7 @@ pub enum Current {
 /// `why` overrides the audit detail (e.g. the route that signed others out). Returns how
 /// many credentials died.
 pub fn apply_in(
-    tx: &Connection,
+    tx: &dyn Sql,
     actor: &Actor,
     user: &UserRecord,
     event: Event,

@@ -6,6 +6,7 @@ use super::revocation::{self, Current, Event};
 use super::{Accounts, ceiling};
 use crate::auth::token::TokenHash;
 use crate::clock::now_ms;
+use crate::db::Scope;
 use crate::db::audit::{self, AuditEvent};
 use crate::db::tokens::{self, TokenKind};
 use crate::db::users::{self, UserRecord};
@@ -30,7 +31,7 @@ pub async fn revoke_token(
     let (actor, id) = (acting.actor.clone(), owner.id.clone());
     state
         .db
-        .write(move |tx| {
+        .write(Scope::user(&id), move |tx| {
             if tokens::delete_by_hash(tx, &id, &hash)? {
                 audit::record(tx, &actor, &event, now_ms())?;
             }
@@ -45,7 +46,7 @@ pub async fn log_out_user(state: &Accounts, acting: &Acting, user_id: &str) -> R
     let (acting, id) = (acting.clone(), user_id.to_string());
     state
         .db
-        .write(move |tx| {
+        .write(Scope::global_over(&id), move |tx| {
             let Some(user) = users::find_by_id(tx, &id)? else {
                 return Ok(false);
             };
@@ -65,5 +66,10 @@ pub async fn sign_out_others(
     why: &'static str,
 ) -> Result<usize> {
     let (actor, owner) = (acting.actor.clone(), owner.clone());
-    state.db.write(move |tx| revocation::apply_in(tx, &actor, &owner, Event::SignedOutOthers, current, Some(why))).await
+    state
+        .db
+        .write(Scope::user(&owner.id), move |tx| {
+            revocation::apply_in(tx, &actor, &owner, Event::SignedOutOthers, current, Some(why))
+        })
+        .await
 }

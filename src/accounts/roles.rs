@@ -5,6 +5,7 @@ use super::acting::Acting;
 use super::user_edit::keeps_an_admin;
 use super::{Accounts, ceiling};
 use crate::clock::{Millis, now_ms};
+use crate::db::Scope;
 use crate::db::roles::{self as store, PermissionRecord, RoleRecord};
 use crate::db::users::{self, UserRecord};
 use crate::error::Result;
@@ -35,7 +36,7 @@ pub async fn all_exist(state: &Accounts, roles: &[String]) -> Result<bool> {
 pub async fn create(state: &Accounts, role: RoleRecord) -> Result<bool> {
     state
         .db
-        .write(move |tx| {
+        .write(Scope::global(), move |tx| {
             if store::find_role(tx, &role.name)?.is_some() {
                 return Ok(false);
             }
@@ -61,7 +62,9 @@ pub async fn add_user(
     let (acting, uid, rid) = (acting.clone(), user_id.to_string(), role_id.to_string());
     state
         .db
-        .write(move |tx| {
+        // Global: the ceiling reads the acting user's grants, and a removal must keep an
+        // active admin (`keeps_an_admin`) against every other writer.
+        .write(Scope::global_over(&uid), move |tx| {
             if store::user_has_role(tx, &uid, &rid)? {
                 return Ok(Err(MembershipError::AlreadyInRole));
             }
@@ -84,7 +87,9 @@ pub async fn remove_user(
     let (acting, uid, rid) = (acting.clone(), user_id.to_string(), role_id.to_string());
     state
         .db
-        .write(move |tx| {
+        // Global: the ceiling reads the acting user's grants, and a removal must keep an
+        // active admin (`keeps_an_admin`) against every other writer.
+        .write(Scope::global_over(&uid), move |tx| {
             if !store::user_has_role(tx, &uid, &rid)? {
                 return Ok(Err(MembershipError::NotInRole));
             }
@@ -140,7 +145,7 @@ pub async fn update_permissions(
     let acting = acting.clone();
     state
         .db
-        .write(move |tx| {
+        .write(Scope::global(), move |tx| {
             for (permission, roles) in &changes {
                 if !store::permission_exists(tx, permission)? {
                     return Ok(Err(PermissionUpdateError::UnknownPermission));

@@ -10,6 +10,7 @@ use super::refusal::Refusal;
 use super::revocation::{self, Current, Event};
 use crate::auth::token::{PlainToken, TokenHash};
 use crate::clock::{Millis, iso, now_ms};
+use crate::db::Scope as LockScope;
 use crate::db::audit::{self, Actor, AuditEvent};
 use crate::db::lifecycle::UseOf;
 use crate::db::saymon::ApiTokenOwner;
@@ -57,9 +58,11 @@ pub async fn issue_api_token(
     let new = saymon::NewApiToken { last_part: last_part.clone(), created_at: now, expires_at, scope: scope.as_str() };
     let detail = format!("auth-token (scope {}, expires {})", scope.as_str(), expires_at.map_or("never".into(), iso));
     let (guard, id, label) = (acting.clone(), target_id.to_string(), last_part);
+    // Under the privilege ceiling (and it replaces the target's token): serialised with
+    // grant changes and with the target's own writes.
     let issued = state
         .db
-        .write(move |tx| {
+        .write(LockScope::global_over(&id), move |tx| {
             let Some(user) = users::find_by_id(tx, &id)? else {
                 return Ok(None);
             };
@@ -97,7 +100,7 @@ pub async fn revoke_api_token(state: &Accounts, acting: &Acting, target_id: &str
     let (acting, id) = (acting.clone(), target_id.to_string());
     state
         .db
-        .write(move |tx| {
+        .write(LockScope::global_over(&id), move |tx| {
             let Some(user) = users::find_by_id(tx, &id)? else {
                 return Ok(None);
             };
@@ -198,7 +201,7 @@ pub async fn open_session(
     let client = saymon::SessionClient { user_agent: acting.user_agent.clone(), addr: actor.client_addr.clone() };
     state
         .db
-        .write(move |tx| {
+        .write(LockScope::user(&user.id), move |tx| {
             // Stamped inside the write lock: creation order is commit order for the cap.
             let now = now_ms();
             saymon::insert_session(tx, &user.id, &hash, csrf_hash.as_ref(), (now, now + lifetime), cap, &client)?;
@@ -244,7 +247,7 @@ pub async fn close_session(state: &Accounts, actor: &Actor, user: &UserRecord, s
     let (actor, user) = (actor.clone(), user.clone());
     state
         .db
-        .write(move |tx| {
+        .write(LockScope::user(&user.id), move |tx| {
             if saymon::delete_session(tx, &hash)?.is_some() {
                 audit::record(
                     tx,

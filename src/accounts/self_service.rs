@@ -11,6 +11,7 @@ use super::{Accounts, Blocked, LoginName};
 use crate::auth::password::PasswordDigest;
 use crate::auth::token::PlainToken;
 use crate::clock::now_ms;
+use crate::db::Scope;
 use crate::db::audit::Actor;
 use crate::db::password_resets;
 use crate::db::users::{self, UserRecord};
@@ -102,7 +103,7 @@ pub async fn send_reset_link(state: &Accounts, email: String) -> Result<()> {
     let lifetime = state.config.password_reset_lifetime.as_millis() as i64;
     state
         .db
-        .write(move |tx| {
+        .write(Scope::user(&id), move |tx| {
             let now = now_ms();
             password_resets::insert(tx, &hash, &id, now, now + lifetime)
         })
@@ -142,7 +143,9 @@ pub async fn reset_password(
         return Ok(Err(ResetError::Policy(violation)));
     }
     let hash = PlainToken::from_presented(token).hash();
-    let Some(id) = state.db.write(move |tx| password_resets::take(tx, &hash, now_ms())).await? else {
+    // Global: whose reset it is becomes known only inside the write (two nodes taking one
+    // link must not both succeed).
+    let Some(id) = state.db.write(Scope::global(), move |tx| password_resets::take(tx, &hash, now_ms())).await? else {
         return Ok(Err(ResetError::InvalidToken));
     };
     let Some(user) = state

@@ -7,6 +7,7 @@ use super::acting::Acting;
 use super::{Accounts, ceiling, revoke, saymon as saymon_ops};
 use crate::auth::token::TokenHash;
 use crate::clock::now_ms;
+use crate::db::Scope;
 use crate::db::audit::{self, AuditEvent};
 use crate::db::lifecycle::{self, ApiTokenInfo, SessionKind, SessionRow};
 use crate::db::pats::{self, PatRecord};
@@ -69,7 +70,7 @@ pub async fn end_own(
     let (actor, user) = (acting.actor.clone(), user.clone());
     state
         .db
-        .write(move |tx| {
+        .write(Scope::user(&user.id), move |tx| {
             let (kind, id) = session;
             if !lifecycle::delete_session(tx, &user.id, kind, id)? {
                 return Ok(false);
@@ -135,7 +136,7 @@ async fn revoke_one(state: &Accounts, acting: &Acting, target_id: &str, what: Ta
     let (acting, id) = (acting.clone(), target_id.to_string());
     state
         .db
-        .write(move |tx| {
+        .write(Scope::global_over(&id), move |tx| {
             let Some(user) = users::find_by_id(tx, &id)? else {
                 return Ok(None);
             };

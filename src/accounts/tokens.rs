@@ -7,6 +7,7 @@ use super::refusal::Refusal;
 use super::{Accounts, ceiling};
 use crate::auth::token::{self, PlainToken, TokenHash};
 use crate::clock::{Millis, now_ms};
+use crate::db::Scope;
 use crate::db::audit::{self, Actor, AuditEvent};
 use crate::db::lifecycle::UseOf;
 use crate::db::users::UserRecord;
@@ -108,9 +109,12 @@ pub async fn mint_login_token(
         user_agent: acting.user_agent.clone().filter(|_| own),
         client_addr: acting.client_addr().map(str::to_string).filter(|_| own),
     };
+    // The cap of login tokens is the subject's own; a mint for someone else also depends on
+    // the privilege ceiling, so it is serialised with grant changes too.
+    let scope = if own { Scope::user(&subject_id) } else { Scope::global_over(&subject_id) };
     let minted = state
         .db
-        .write(move |tx| {
+        .write(scope, move |tx| {
             if guard.acts_on_self(&subject_id) {
                 guard.require_session()?;
             } else {
@@ -172,5 +176,5 @@ pub async fn record_refusal(
         detail: Some(reason.to_string()),
     };
     let actor = actor.clone();
-    state.db.write(move |tx| audit::record(tx, &actor, &event, now_ms())).await
+    state.db.write(Scope::Blind, move |tx| audit::record(tx, &actor, &event, now_ms())).await
 }

@@ -8,6 +8,7 @@ use super::revocation::{self, Current, Event};
 use super::two_factor::{self, Method, Passed, Verdict};
 use crate::auth::totp::{self, BACKUP_CODE_LENGTH};
 use crate::clock::now_ms;
+use crate::db::Scope;
 use crate::db::totp as store;
 use crate::db::users::UserRecord;
 use crate::error::Result;
@@ -46,7 +47,7 @@ pub async fn start_enrolment(
     let id = user.id.clone();
     let started = state
         .db
-        .write(move |tx| {
+        .write(Scope::user(&id), move |tx| {
             if store::is_enabled(tx, &id)? {
                 return Ok(false);
             }
@@ -92,7 +93,7 @@ pub async fn confirm_enrolment(
     let (actor, user) = (acting.actor.clone(), user.clone());
     state
         .db
-        .write(move |tx| {
+        .write(Scope::user(&user.id), move |tx| {
             let now = now_ms();
             store::enable(tx, &user.id, step as i64, now)?;
             store::replace_backup_codes(tx, &user.id, &hashes)?;
@@ -110,7 +111,7 @@ pub(super) async fn verify(state: &Accounts, user_id: &str, code: &str) -> Resul
     let id = user_id.to_string();
     if code.chars().count() == BACKUP_CODE_LENGTH {
         let hash = backup_hash(state, user_id, &code);
-        return state.db.write(move |tx| store::consume_backup_code(tx, &id, &hash)).await;
+        return state.db.write(Scope::user(&id), move |tx| store::consume_backup_code(tx, &id, &hash)).await;
     }
     let row = state.db.read(move |c| store::get(c, &id)).await?;
     let Some(seed) =
@@ -122,7 +123,7 @@ pub(super) async fn verify(state: &Accounts, user_id: &str, code: &str) -> Resul
         return Ok(false);
     };
     let id = user_id.to_string();
-    state.db.write(move |tx| store::consume_step(tx, &id, step as i64)).await
+    state.db.write(Scope::user(&id), move |tx| store::consume_step(tx, &id, step as i64)).await
 }
 
 pub async fn is_enabled(state: &Accounts, user_id: &str) -> Result<bool> {
@@ -158,7 +159,7 @@ pub async fn disable(
         return Ok(Err(e));
     }
     let id = user.id.clone();
-    state.db.write(move |tx| store::disable(tx, &id)).await?;
+    state.db.write(Scope::user(&id), move |tx| store::disable(tx, &id)).await?;
     Ok(Ok(()))
 }
 
@@ -175,7 +176,7 @@ pub async fn regenerate_codes(
     let codes = totp::generate_backup_codes();
     let hashes: Vec<[u8; 32]> = codes.iter().map(|c| backup_hash(state, &user.id, c)).collect();
     let id = user.id.clone();
-    state.db.write(move |tx| store::replace_backup_codes(tx, &id, &hashes)).await?;
+    state.db.write(Scope::user(&id), move |tx| store::replace_backup_codes(tx, &id, &hashes)).await?;
     Ok(Ok(codes))
 }
 
@@ -188,9 +189,11 @@ pub async fn backup_codes_remaining(state: &Accounts, user_id: &str) -> Result<i
 /// under the privilege ceiling. Gated (`Passed`).
 pub async fn reset(state: &Accounts, acting: &Acting, user_id: &str, _gate: &Passed) -> Result<bool> {
     let (id, acting) = (user_id.to_string(), acting.clone());
+    // Someone else's reset depends on the privilege ceiling: serialised with grant changes.
+    let scope = if acting.acts_on_self(&id) { Scope::user(&id) } else { Scope::global_over(&id) };
     state
         .db
-        .write(move |tx| {
+        .write(scope, move |tx| {
             super::ceiling::may_act_on(tx, &acting, &id)?;
             store::disable(tx, &id)
         })

@@ -9,6 +9,7 @@ use super::email_2fa::{self, Issued};
 use crate::auth::password::PasswordDigest;
 use crate::auth::token::TokenHash;
 use crate::clock::{Millis, now_ms};
+use crate::db::Scope;
 use crate::db::email_2fa::CodeCheck;
 use crate::db::tokens::TokenOwner;
 use crate::db::users::UserRecord;
@@ -136,7 +137,8 @@ pub async fn check(
     {
         let until = now_ms() + state.config.two_factor_remember.as_millis() as Millis;
         let (hash, fingerprint) = (*token, attempt.fingerprint);
-        state.db.write(move |tx| store::remember(tx, &hash, until, &fingerprint)).await?;
+        // Blind: one UPDATE of the token's row, nothing read first.
+        state.db.write(Scope::Blind, move |tx| store::remember(tx, &hash, until, &fingerprint)).await?;
     }
     Ok(decision)
 }

@@ -14,8 +14,8 @@ use crate::auth::password::PasswordDigest;
 use crate::clock::now_ms;
 use crate::db::roles;
 use crate::db::users::{self, UserRecord};
+use crate::db::{Scope, Sql};
 use crate::error::{Error, Result};
-use rusqlite::Connection;
 
 /// The permission that lets an account vouch for an address (Rocket.Chat lets only those
 /// who may edit other users set `verified`): a user who could mark their own new address
@@ -74,7 +74,7 @@ fn validate(state: &Accounts, update: &UserUpdate) -> std::result::Result<(), Cr
 }
 
 /// Who may make this change at all, before anything is written.
-fn authorise(tx: &Connection, acting: &Acting, current: &UserRecord, update: &UserUpdate) -> Result<()> {
+fn authorise(tx: &dyn Sql, acting: &Acting, current: &UserRecord, update: &UserUpdate) -> Result<()> {
     if acting.acts_on_self(&current.id) {
         // One's own credentials need a session.
         if update.password.is_some() || update.email.is_some() {
@@ -119,7 +119,9 @@ pub async fn update_user(
     let invalid = |e| Ok(Err(UpdateUserError::Create(e)));
     state
         .db
-        .write(move |tx| {
+        // Global: a deactivation or a role change must keep an active admin, and the new
+        // username must stay unique, across every writer.
+        .write(Scope::global_over(&id), move |tx| {
             let now = now_ms();
             let Some(current) = users::find_by_id(tx, &id)? else {
                 return Ok(Err(UpdateUserError::NotFound));
@@ -186,7 +188,7 @@ pub async fn update_user(
 /// Last-admin protection, checked after a change inside its transaction (so it also holds
 /// for changes made through roles): if `before` was an active admin and no active admin
 /// remains, the change is refused and rolled back.
-pub fn keeps_an_admin(tx: &Connection, before: &UserRecord) -> Result<()> {
+pub fn keeps_an_admin(tx: &dyn Sql, before: &UserRecord) -> Result<()> {
     if !is_active_admin(before) {
         return Ok(());
     }
@@ -203,7 +205,8 @@ pub async fn delete_user(state: &Accounts, acting: &Acting, id: &str) -> std::re
     let (id, acting) = (id.to_string(), acting.clone());
     state
         .db
-        .write(move |tx| {
+        // Global: two deletions of the last two admins must not both pass `keeps_an_admin`.
+        .write(Scope::global_over(&id), move |tx| {
             let Some(user) = users::find_by_id(tx, &id)? else {
                 return Ok(false);
             };

@@ -7,6 +7,7 @@ use crate::auth::ids::{is_valid_display_name, is_valid_email, is_valid_username}
 use crate::auth::password::PasswordDigest;
 use crate::auth::random;
 use crate::clock::now_ms;
+use crate::db::Scope;
 use crate::db::users::{NewUser, UserRecord};
 use crate::db::{roles, users};
 use crate::error::{Error, Result};
@@ -111,7 +112,8 @@ pub async fn create_user(
     let acting = acting.clone();
     state
         .db
-        .write(move |tx| {
+        // Global: unique usernames, roles that exist, the acting user's ceiling.
+        .write(Scope::global(), move |tx| {
             let before = ceiling::held_by(tx, &acting)?;
             // Only an administrator vouches for an address, at creation as at any edit.
             if new.email_verified && new.email.is_some() && !acting.is_operator() {
@@ -146,7 +148,7 @@ pub async fn create_user(
         })?
 }
 
-pub(super) fn first_unknown_role(conn: &rusqlite::Connection, roles: &[String]) -> Result<Option<String>> {
+pub(super) fn first_unknown_role(conn: &dyn crate::db::Sql, roles: &[String]) -> Result<Option<String>> {
     for role in roles {
         if !roles::role_exists(conn, role)? {
             return Ok(Some(role.clone()));
@@ -155,7 +157,7 @@ pub(super) fn first_unknown_role(conn: &rusqlite::Connection, roles: &[String]) 
     Ok(None)
 }
 
-pub(super) fn first_unknown_permission(conn: &rusqlite::Connection, permissions: &[String]) -> Result<Option<String>> {
+pub(super) fn first_unknown_permission(conn: &dyn crate::db::Sql, permissions: &[String]) -> Result<Option<String>> {
     for p in permissions {
         if !roles::permission_exists(conn, p)? {
             return Ok(Some(p.clone()));

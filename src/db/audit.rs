@@ -1,10 +1,10 @@
 //! The audit log: token minted, revoked or refused — who, for whom, when, from where.
 //! It never holds a token; only a PAT's name or a token's last characters.
 
+use super::sql::{Sql, params};
 use crate::clock::Millis;
 use crate::error::Result;
 use crate::metrics::{TokenActor, uncommitted};
-use rusqlite::{Connection, params};
 
 /// Who did something: a signed-in user (with the client address) or the command line.
 #[derive(Clone, Debug)]
@@ -38,7 +38,7 @@ pub struct AuditEvent {
     pub detail: Option<String>,
 }
 
-pub fn record(conn: &Connection, actor: &Actor, event: &AuditEvent, at: Millis) -> Result<()> {
+pub fn record(conn: &dyn Sql, actor: &Actor, event: &AuditEvent, at: Millis) -> Result<()> {
     // Every mint and revocation is written here, so this is where they are counted (once
     // the transaction commits: `metrics::uncommitted`).
     let by = match (&actor.id, &event.subject_id) {
@@ -47,11 +47,8 @@ pub fn record(conn: &Connection, actor: &Actor, event: &AuditEvent, at: Millis) 
         (Some(_), _) => TokenActor::Admin,
     };
     uncommitted::note(event.event, event.token_kind, by);
-    conn.prepare_cached(
-        "INSERT INTO audit_log (at, event, actor_id, actor, subject_id, subject, token_kind, token_label, client_addr, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?
-    .execute(params![
+    conn.exec("INSERT INTO audit_log (at, event, actor_id, actor, subject_id, subject, token_kind, token_label, client_addr, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", params![
         at, event.event, actor.id, actor.name, event.subject_id, event.subject, event.token_kind,
         event.token_label, actor.client_addr, event.detail
     ])?;
@@ -77,7 +74,7 @@ pub struct AuditRecord {
 /// Newest first; `user` matches the actor or the subject (id, or username in any case),
 /// `event` exactly.
 pub fn page(
-    conn: &Connection,
+    conn: &dyn Sql,
     user: Option<&str>,
     event: Option<&str>,
     offset: i64,
@@ -87,13 +84,12 @@ pub fn page(
     const FILTER: &str = "(?1 IS NULL OR ?1 IN (actor_id, subject_id) OR actor = ?1 COLLATE NOCASE
           OR subject = ?1 COLLATE NOCASE) AND (?2 IS NULL OR event = ?2)";
     let total =
-        conn.query_row(&format!("SELECT count(*) FROM audit_log WHERE {FILTER}"), params![user, event], |r| r.get(0))?;
+        conn.query_one(&format!("SELECT count(*) FROM audit_log WHERE {FILTER}"), params![user, event], |r| r.get(0))?;
     let sql = format!(
         "SELECT id, at, event, actor_id, actor, subject_id, subject, token_kind, token_label, client_addr, detail
          FROM audit_log WHERE {FILTER} ORDER BY id DESC LIMIT ?3 OFFSET ?4"
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![user, event, limit.unwrap_or(-1), offset], |r| {
+    let rows = conn.query(&sql, params![user, event, limit.unwrap_or(-1), offset], |r| {
         Ok(AuditRecord {
             id: r.get(0)?,
             at: r.get(1)?,
@@ -108,5 +104,5 @@ pub fn page(
             detail: r.get(10)?,
         })
     })?;
-    Ok((rows.collect::<rusqlite::Result<_>>()?, total))
+    Ok((rows, total))
 }

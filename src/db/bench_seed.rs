@@ -2,11 +2,11 @@
 //! HTTP or bcrypt. Token plaintexts are derived from a caller-chosen prefix and their index
 //! so the load generator can rebuild them; only their SHA-256 is stored, as for any token.
 
+use super::sql::{Sql, params};
 use crate::auth::random;
 use crate::auth::token::{TOKEN_LENGTH, TokenHash};
 use crate::clock::Millis;
 use crate::error::{Error, Result};
-use rusqlite::{Connection, params};
 
 /// Digits of the token index at the end of every seeded token.
 pub const INDEX_DIGITS: usize = 10;
@@ -30,14 +30,14 @@ pub fn api_token(index: u64) -> String {
 /// Refuses a store that holds anything but its first admin: seeding is for benchmark
 /// stores, never for one that serves real accounts.
 pub fn seed(
-    conn: &Connection,
+    conn: &dyn Sql,
     users: u64,
     tokens: u64,
     prefix: &str,
     now: Millis,
     lifetime: Millis,
 ) -> Result<Vec<String>> {
-    let existing: i64 = conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+    let existing: i64 = conn.query_one("SELECT count(*) FROM users", params![], |r| r.get(0))?;
     if existing > 1 {
         return Err(Error::Conflict(format!("the store already has {existing} users; seed a fresh one")));
     }
@@ -47,29 +47,27 @@ pub fn seed(
         )));
     }
     let mut ids = Vec::with_capacity(users as usize);
-    let mut add_user = conn.prepare(
-        "INSERT INTO users (id, username, name, active, created_at, updated_at) VALUES (?1, ?2, ?2, 1, ?3, ?3)",
-    )?;
-    let mut add_role = conn.prepare("INSERT INTO user_roles (user_id, role_id) VALUES (?1, 'user')")?;
-    let mut add_api_token =
-        conn.prepare("INSERT INTO saymon_tokens (user_id, token_hash, last_part, created_at) VALUES (?1, ?2, ?3, ?4)")?;
+    // Each statement is prepared once and cached by the executor across the loops.
+    const ADD_USER: &str =
+        "INSERT INTO users (id, username, name, active, created_at, updated_at) VALUES (?1, ?2, ?2, 1, ?3, ?3)";
+    const ADD_ROLE: &str = "INSERT INTO user_roles (user_id, role_id) VALUES (?1, 'user')";
+    const ADD_API_TOKEN: &str =
+        "INSERT INTO saymon_tokens (user_id, token_hash, last_part, created_at) VALUES (?1, ?2, ?3, ?4)";
+    const ADD_TOKEN: &str = "INSERT INTO tokens (user_id, token_hash, kind, last_part, created_at, expires_at)
+         VALUES (?1, ?2, 'login', ?3, ?4, ?5)";
     for i in 0..users {
         let id = random::user_id();
-        add_user.execute(params![id, format!("bench-{i}"), now])?;
-        add_role.execute([&id])?;
+        conn.exec(ADD_USER, params![id, format!("bench-{i}"), now])?;
+        conn.exec(ADD_ROLE, params![id])?;
         let api_token = api_token(i);
-        add_api_token.execute(params![id, TokenHash::of(&api_token).as_bytes(), &api_token[32..], now])?;
+        conn.exec(ADD_API_TOKEN, params![id, TokenHash::of(&api_token).as_bytes(), &api_token[32..], now])?;
         ids.push(id);
     }
-    let mut add_token = conn.prepare(
-        "INSERT INTO tokens (user_id, token_hash, kind, last_part, created_at, expires_at)
-         VALUES (?1, ?2, 'login', ?3, ?4, ?5)",
-    )?;
     for i in 0..tokens {
         let plain = token(prefix, i);
         let hash = TokenHash::of(&plain);
         let owner = &ids[(i % users) as usize];
-        add_token.execute(params![owner, hash.as_bytes(), &plain[plain.len() - 6..], now, now + lifetime])?;
+        conn.exec(ADD_TOKEN, params![owner, hash.as_bytes(), &plain[plain.len() - 6..], now, now + lifetime])?;
     }
     Ok(ids)
 }

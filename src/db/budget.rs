@@ -2,9 +2,9 @@
 //! A reservation is one statement per scope inside the caller's write transaction, so
 //! concurrent attempts are serialised by the store itself — on one node or many.
 
+use super::sql::{Sql, params};
 use crate::clock::Millis;
 use crate::error::Result;
-use rusqlite::{Connection, OptionalExtension, params};
 
 /// What a counter is keyed by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,14 +30,12 @@ pub struct Limit {
 }
 
 /// The failures counted against `key` now: none once the window since the last has passed.
-pub fn current(conn: &Connection, scope: Scope, key: &[u8; 32], limit: Limit, now: Millis) -> Result<u32> {
-    let row: Option<(i64, Millis)> = conn
-        .query_row(
-            "SELECT failures, last_at FROM secret_failures WHERE scope = ?1 AND key = ?2",
-            params![scope.name(), key.as_slice()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+pub fn current(conn: &dyn Sql, scope: Scope, key: &[u8; 32], limit: Limit, now: Millis) -> Result<u32> {
+    let row: Option<(i64, Millis)> = conn.query_opt(
+        "SELECT failures, last_at FROM secret_failures WHERE scope = ?1 AND key = ?2",
+        params![scope.name(), key.as_slice()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     Ok(match row {
         Some((failures, last_at)) if now - last_at < limit.window_ms => u32::try_from(failures).unwrap_or(u32::MAX),
         _ => 0,
@@ -47,9 +45,9 @@ pub fn current(conn: &Connection, scope: Scope, key: &[u8; 32], limit: Limit, no
 /// Counts one more attempt against `key` (a failure until it is released); a count whose
 /// window has passed starts again. Returns the new count. The caller checked the limit in
 /// the same transaction.
-pub fn reserve(conn: &Connection, scope: Scope, key: &[u8; 32], limit: Limit, now: Millis) -> Result<u32> {
+pub fn reserve(conn: &dyn Sql, scope: Scope, key: &[u8; 32], limit: Limit, now: Millis) -> Result<u32> {
     let count = current(conn, scope, key, limit, now)? + 1;
-    conn.execute(
+    conn.exec(
         "INSERT INTO secret_failures (scope, key, failures, last_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (scope, key) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at",
         params![scope.name(), key.as_slice(), count, now],
@@ -58,12 +56,12 @@ pub fn reserve(conn: &Connection, scope: Scope, key: &[u8; 32], limit: Limit, no
 }
 
 /// Takes back one reserved attempt (the secret was right); a counter back at zero goes.
-pub fn release(conn: &Connection, scope: Scope, key: &[u8; 32]) -> Result<()> {
-    conn.execute(
+pub fn release(conn: &dyn Sql, scope: Scope, key: &[u8; 32]) -> Result<()> {
+    conn.exec(
         "UPDATE secret_failures SET failures = failures - 1 WHERE scope = ?1 AND key = ?2",
         params![scope.name(), key.as_slice()],
     )?;
-    conn.execute(
+    conn.exec(
         "DELETE FROM secret_failures WHERE scope = ?1 AND key = ?2 AND failures <= 0",
         params![scope.name(), key.as_slice()],
     )?;
@@ -71,12 +69,12 @@ pub fn release(conn: &Connection, scope: Scope, key: &[u8; 32]) -> Result<()> {
 }
 
 /// Forgets every failure of `key` (a completed login).
-pub fn clear(conn: &Connection, scope: Scope, key: &[u8; 32]) -> Result<()> {
-    conn.execute("DELETE FROM secret_failures WHERE scope = ?1 AND key = ?2", params![scope.name(), key.as_slice()])?;
+pub fn clear(conn: &dyn Sql, scope: Scope, key: &[u8; 32]) -> Result<()> {
+    conn.exec("DELETE FROM secret_failures WHERE scope = ?1 AND key = ?2", params![scope.name(), key.as_slice()])?;
     Ok(())
 }
 
 /// Deletes counters untouched for longer than `older_than_ms`; returns how many.
-pub fn purge(conn: &Connection, now: Millis, older_than_ms: Millis) -> Result<usize> {
-    Ok(conn.execute("DELETE FROM secret_failures WHERE last_at < ?1", [now - older_than_ms])?)
+pub fn purge(conn: &dyn Sql, now: Millis, older_than_ms: Millis) -> Result<usize> {
+    conn.exec("DELETE FROM secret_failures WHERE last_at < ?1", params![now - older_than_ms])
 }

@@ -1,25 +1,25 @@
 //! E-mail 2FA: whether a user turned it on, and the one live code (stored as a keyed hash,
 //! with its deadline and the wrong guesses made against it).
 
+use super::sql::{Sql, params};
 use crate::clock::Millis;
 use crate::error::Result;
-use rusqlite::{Connection, OptionalExtension, params};
 use subtle::ConstantTimeEq;
 
 /// On, and usable: the user has a verified address to send codes to.
-pub fn is_enabled(conn: &Connection, user_id: &str) -> Result<bool> {
+pub fn is_enabled(conn: &dyn Sql, user_id: &str) -> Result<bool> {
     Ok(conn
-        .prepare_cached(
+        .query_opt(
             "SELECT 1 FROM email_2fa e JOIN users u ON u.id = e.user_id
              WHERE e.user_id = ?1 AND e.enabled = 1 AND u.email IS NOT NULL AND u.email_verified = 1",
+            params![user_id],
+            |_| Ok(()),
         )?
-        .query_row([user_id], |_| Ok(()))
-        .optional()?
         .is_some())
 }
 
-pub fn set_enabled(conn: &Connection, user_id: &str, enabled: bool, now: Millis) -> Result<()> {
-    conn.execute(
+pub fn set_enabled(conn: &dyn Sql, user_id: &str, enabled: bool, now: Millis) -> Result<()> {
+    conn.exec(
         "INSERT INTO email_2fa (user_id, enabled, changed_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (user_id) DO UPDATE SET enabled = ?2, changed_at = ?3,
              code_hash = NULL, code_expires_at = NULL, attempts = 0",
@@ -29,19 +29,18 @@ pub fn set_enabled(conn: &Connection, user_id: &str, enabled: bool, now: Millis)
 }
 
 /// A code that is still valid and may still be guessed at: its deadline.
-pub fn live_code(conn: &Connection, user_id: &str, now: Millis, max_attempts: u32) -> Result<Option<Millis>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT code_expires_at FROM email_2fa
+pub fn live_code(conn: &dyn Sql, user_id: &str, now: Millis, max_attempts: u32) -> Result<Option<Millis>> {
+    conn.query_opt(
+        "SELECT code_expires_at FROM email_2fa
              WHERE user_id = ?1 AND code_hash IS NOT NULL AND code_expires_at > ?2 AND attempts < ?3",
-        )?
-        .query_row(params![user_id, now, max_attempts], |r| r.get(0))
-        .optional()?)
+        params![user_id, now, max_attempts],
+        |r| r.get(0),
+    )
 }
 
 /// Replaces any code of the user by `hash`, valid until `expires_at`, with no guesses made.
-pub fn store_code(conn: &Connection, user_id: &str, hash: &[u8; 32], expires_at: Millis, now: Millis) -> Result<()> {
-    conn.execute(
+pub fn store_code(conn: &dyn Sql, user_id: &str, hash: &[u8; 32], expires_at: Millis, now: Millis) -> Result<()> {
+    conn.exec(
         "INSERT INTO email_2fa (user_id, enabled, changed_at, code_hash, code_expires_at, attempts)
          VALUES (?1, 0, ?4, ?2, ?3, 0)
          ON CONFLICT (user_id) DO UPDATE SET code_hash = ?2, code_expires_at = ?3, attempts = 0",
@@ -51,17 +50,17 @@ pub fn store_code(conn: &Connection, user_id: &str, hash: &[u8; 32], expires_at:
 }
 
 /// Forgets the user's code (used, or never delivered).
-pub fn clear_code(conn: &Connection, user_id: &str) -> Result<()> {
-    conn.execute(
+pub fn clear_code(conn: &dyn Sql, user_id: &str) -> Result<()> {
+    conn.exec(
         "UPDATE email_2fa SET code_hash = NULL, code_expires_at = NULL, attempts = 0 WHERE user_id = ?1",
-        [user_id],
+        params![user_id],
     )?;
     Ok(())
 }
 
 /// Forgets the code `hash` (one that could not be delivered), not a newer one.
-pub fn discard_code(conn: &Connection, user_id: &str, hash: &[u8; 32]) -> Result<()> {
-    conn.execute(
+pub fn discard_code(conn: &dyn Sql, user_id: &str, hash: &[u8; 32]) -> Result<()> {
+    conn.exec(
         "UPDATE email_2fa SET code_hash = NULL, code_expires_at = NULL, attempts = 0
          WHERE user_id = ?1 AND code_hash = ?2",
         params![user_id, hash.as_slice()],
@@ -83,17 +82,12 @@ pub enum CodeCheck {
 
 /// Compares `hash` with the user's code and records the outcome, in the caller's write
 /// transaction: two requests with one code cannot both match.
-pub fn check_code(
-    conn: &Connection,
-    user_id: &str,
-    hash: &[u8; 32],
-    now: Millis,
-    max_attempts: u32,
-) -> Result<CodeCheck> {
-    let row: Option<(Option<Vec<u8>>, Option<Millis>, u32)> = conn
-        .prepare_cached("SELECT code_hash, code_expires_at, attempts FROM email_2fa WHERE user_id = ?1")?
-        .query_row([user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
+pub fn check_code(conn: &dyn Sql, user_id: &str, hash: &[u8; 32], now: Millis, max_attempts: u32) -> Result<CodeCheck> {
+    let row: Option<(Option<Vec<u8>>, Option<Millis>, u32)> = conn.query_opt(
+        "SELECT code_hash, code_expires_at, attempts FROM email_2fa WHERE user_id = ?1",
+        params![user_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     let Some((Some(stored), Some(expires_at), attempts)) = row else {
         return Ok(CodeCheck::NoCode);
     };
@@ -108,13 +102,14 @@ pub fn check_code(
         clear_code(conn, user_id)?;
         return Ok(CodeCheck::Matched);
     }
-    conn.execute("UPDATE email_2fa SET attempts = attempts + 1 WHERE user_id = ?1", [user_id])?;
+    conn.exec("UPDATE email_2fa SET attempts = attempts + 1 WHERE user_id = ?1", params![user_id])?;
     Ok(if attempts + 1 >= max_attempts { CodeCheck::TooManyAttempts } else { CodeCheck::Wrong })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::Connection;
 
     fn store() -> Connection {
         let conn = Connection::open_in_memory().unwrap();

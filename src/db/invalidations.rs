@@ -3,9 +3,9 @@
 //! reads the rows after its own commits (the writer) and polls for other processes' (the
 //! watcher), and hands them to whoever listens — the token caches in `accounts`.
 
+use super::sql::{Sql, params};
 use crate::clock::Millis;
 use crate::error::Result;
-use rusqlite::{Connection, params};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -42,7 +42,7 @@ impl Feed {
 
     /// Reads the rows written since the last read and tells the listener. Called by the
     /// writer after every commit (before any write is answered) and by the watcher.
-    pub fn catch_up(&self, conn: &Connection, now: Millis) -> Result<()> {
+    pub fn catch_up(&self, conn: &dyn Sql, now: Millis) -> Result<()> {
         let mut last = self.last_id.lock().unwrap_or_else(|e| e.into_inner());
         let Some(after) = *last else {
             // The first read only finds where the feed stands: nothing was cached before it.
@@ -63,7 +63,7 @@ impl Feed {
 
     /// `catch_up`, and when the feed cannot be read, everything is forgotten and the caches
     /// distrust their entries until a read succeeds again: they fail closed.
-    pub fn catch_up_or_forget(&self, conn: &Connection) {
+    pub fn catch_up_or_forget(&self, conn: &dyn Sql) {
         if let Err(e) = self.catch_up(conn, crate::clock::now_ms()) {
             log::warn!("reading the cache-invalidation feed failed ({e}); the token caches start over");
             self.read_at.store(0, Ordering::SeqCst);
@@ -79,21 +79,21 @@ impl Feed {
     }
 }
 
-fn newest_id(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT coalesce(max(id), 0) FROM cache_invalidations", [], |r| r.get(0))?)
+fn newest_id(conn: &dyn Sql) -> Result<i64> {
+    conn.query_one("SELECT coalesce(max(id), 0) FROM cache_invalidations", params![], |r| r.get(0))
 }
 
 /// The rows after `after`, oldest first, and the newest id among them.
-fn since(conn: &Connection, after: i64) -> Result<(i64, Vec<Invalidation>)> {
-    let mut stmt =
-        conn.prepare_cached("SELECT id, token_hash, user_id FROM cache_invalidations WHERE id > ?1 ORDER BY id")?;
+fn since(conn: &dyn Sql, after: i64) -> Result<(i64, Vec<Invalidation>)> {
     let mut newest = after;
     let mut found = Vec::new();
-    let rows = stmt.query_map([after], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, Option<Vec<u8>>>(1)?, r.get::<_, Option<String>>(2)?))
-    })?;
+    let rows = conn.query(
+        "SELECT id, token_hash, user_id FROM cache_invalidations WHERE id > ?1 ORDER BY id",
+        params![after],
+        |r| Ok((r.get::<i64>(0)?, r.get::<Option<Vec<u8>>>(1)?, r.get::<Option<String>>(2)?)),
+    )?;
     for row in rows {
-        let (id, token, user) = row?;
+        let (id, token, user) = row;
         newest = newest.max(id);
         found.push(match (token.and_then(|t| <[u8; 32]>::try_from(t).ok()), user) {
             (Some(hash), _) => Invalidation::Token(hash),
@@ -105,19 +105,20 @@ fn since(conn: &Connection, after: i64) -> Result<(i64, Vec<Invalidation>)> {
 }
 
 /// Deletes rows older than `older_than_ms`: every process has long read them.
-pub fn purge(conn: &Connection, now: Millis, older_than_ms: Millis) -> Result<usize> {
-    Ok(conn.execute("DELETE FROM cache_invalidations WHERE at < ?1", params![now - older_than_ms])?)
+pub fn purge(conn: &dyn Sql, now: Millis, older_than_ms: Millis) -> Result<usize> {
+    conn.exec("DELETE FROM cache_invalidations WHERE at < ?1", params![now - older_than_ms])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::Connection;
     use std::sync::Arc;
 
     fn store() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
         crate::db::migrations::apply(&mut conn, ":memory:").unwrap();
-        crate::db::seed::roles_and_permissions(&mut conn).unwrap();
+        crate::db::seed::roles_and_permissions(&conn).unwrap();
         conn.execute_batch(
             "INSERT INTO users (id, username, created_at, updated_at) VALUES ('u1', 'alice', 0, 0);
              INSERT INTO tokens (user_id, token_hash, kind, created_at) VALUES ('u1', zeroblob(32), 'login', 0);",

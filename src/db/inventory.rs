@@ -1,8 +1,8 @@
 //! An operator's view of one user's Rocket.Chat credentials: list and revoke by kind.
 
+use super::sql::{Sql, params};
 use crate::clock::Millis;
 use crate::error::Result;
-use rusqlite::{Connection, params};
 
 #[derive(Clone, Debug)]
 pub struct TokenSummary {
@@ -21,9 +21,8 @@ pub struct TokenSummary {
     pub expires_at: Option<Millis>,
 }
 
-pub fn list(conn: &Connection, user_id: &str) -> Result<Vec<TokenSummary>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT kind, CASE kind WHEN 'login' THEN 'login-' || id END, coalesce(name, replaced_name || ' (old)'),
+pub fn list(conn: &dyn Sql, user_id: &str) -> Result<Vec<TokenSummary>> {
+    let rows = conn.query("SELECT kind, CASE kind WHEN 'login' THEN 'login-' || id END, coalesce(name, replaced_name || ' (old)'),
                 last_part, scope, created_at, last_used_at, last_used_addr, created_by, expires_at
          FROM tokens WHERE user_id = ?1
          UNION ALL
@@ -32,9 +31,7 @@ pub fn list(conn: &Connection, user_id: &str) -> Result<Vec<TokenSummary>> {
          UNION ALL
          SELECT 'session', 'saymon-' || id, NULL, NULL, 'full', created_at, last_used_at, last_used_addr, NULL, expires_at
          FROM saymon_sessions WHERE user_id = ?1
-         ORDER BY 1, 6",
-    )?;
-    let rows = stmt.query_map([user_id], |r| {
+         ORDER BY 1, 6", params![user_id], |r| {
         Ok(TokenSummary {
             kind: r.get(0)?,
             id: r.get(1)?,
@@ -48,7 +45,7 @@ pub fn list(conn: &Connection, user_id: &str) -> Result<Vec<TokenSummary>> {
             expires_at: r.get(9)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows)
 }
 
 /// Which tokens a revocation takes.
@@ -69,11 +66,11 @@ impl KindFilter {
     }
 }
 
-pub fn revoke(conn: &Connection, user_id: &str, kind: KindFilter) -> Result<usize> {
+pub fn revoke(conn: &dyn Sql, user_id: &str, kind: KindFilter) -> Result<usize> {
     let pattern = match kind {
         KindFilter::Login => "login",
         KindFilter::Pat => "pat",
         KindFilter::All => "%",
     };
-    Ok(conn.execute("DELETE FROM tokens WHERE user_id = ?1 AND kind LIKE ?2", params![user_id, pattern])?)
+    conn.exec("DELETE FROM tokens WHERE user_id = ?1 AND kind LIKE ?2", params![user_id, pattern])
 }

@@ -1,9 +1,9 @@
 //! The lifecycle facts of credentials (issue 17): last use, a user's sessions as their owner
 //! or an administrator sees them, ending one session, and PATs about to expire.
 
+use super::sql::{Sql, params};
 use crate::clock::Millis;
 use crate::error::Result;
-use rusqlite::{Connection, params};
 
 /// Which table a used credential lives in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub struct Use {
 }
 
 /// Writes a batch of uses (a credential revoked meanwhile simply matches no row).
-pub fn record_uses(conn: &Connection, uses: &[Use]) -> Result<()> {
+pub fn record_uses(conn: &dyn Sql, uses: &[Use]) -> Result<()> {
     for u in uses {
         let sql = match u.of {
             UseOf::Token => "UPDATE tokens SET last_used_at = ?1, last_used_addr = ?2 WHERE token_hash = ?3",
@@ -35,7 +35,7 @@ pub fn record_uses(conn: &Connection, uses: &[Use]) -> Result<()> {
                 "UPDATE saymon_sessions SET last_used_at = ?1, last_used_addr = ?2 WHERE session_hash = ?3"
             }
         };
-        conn.prepare_cached(sql)?.execute(params![u.at, u.addr, u.hash.as_slice()])?;
+        conn.exec(sql, params![u.at, u.addr, u.hash.as_slice()])?;
     }
     Ok(())
 }
@@ -78,8 +78,8 @@ pub struct SessionRow {
 
 /// The user's live login tokens and SAYMON sessions, newest first; `current` is the hash
 /// of the credential in use, if any.
-pub fn sessions_of(conn: &Connection, user_id: &str, now: Millis, current: Option<&[u8]>) -> Result<Vec<SessionRow>> {
-    let mut stmt = conn.prepare_cached(
+pub fn sessions_of(conn: &dyn Sql, user_id: &str, now: Millis, current: Option<&[u8]>) -> Result<Vec<SessionRow>> {
+    let rows = conn.query(
         "SELECT 0, id, created_at, expires_at, last_used_at, last_used_addr, user_agent, created_by_id, created_by,
                 last_part, token_hash IS ?3
          FROM tokens WHERE user_id = ?1 AND kind = 'login' AND (expires_at IS NULL OR expires_at > ?2)
@@ -88,23 +88,24 @@ pub fn sessions_of(conn: &Connection, user_id: &str, now: Millis, current: Optio
                 NULL, session_hash IS ?3
          FROM saymon_sessions WHERE user_id = ?1 AND expires_at > ?2
          ORDER BY 3 DESC, 2 DESC",
+        params![user_id, now, current],
+        |r| {
+            Ok(SessionRow {
+                kind: if r.get::<i64>(0)? == 0 { SessionKind::Login } else { SessionKind::Saymon },
+                id: r.get(1)?,
+                created_at: r.get(2)?,
+                expires_at: r.get(3)?,
+                last_used_at: r.get(4)?,
+                last_used_addr: r.get(5)?,
+                user_agent: r.get(6)?,
+                created_by_id: r.get(7)?,
+                created_by: r.get(8)?,
+                last_part: r.get(9)?,
+                current: r.get(10)?,
+            })
+        },
     )?;
-    let rows = stmt.query_map(params![user_id, now, current], |r| {
-        Ok(SessionRow {
-            kind: if r.get::<_, i64>(0)? == 0 { SessionKind::Login } else { SessionKind::Saymon },
-            id: r.get(1)?,
-            created_at: r.get(2)?,
-            expires_at: r.get(3)?,
-            last_used_at: r.get(4)?,
-            last_used_addr: r.get(5)?,
-            user_agent: r.get(6)?,
-            created_by_id: r.get(7)?,
-            created_by: r.get(8)?,
-            last_part: r.get(9)?,
-            current: r.get(10)?,
-        })
-    })?;
-    let mut sessions: Vec<SessionRow> = rows.collect::<rusqlite::Result<_>>()?;
+    let mut sessions: Vec<SessionRow> = rows;
     // A login the owner made themself names nobody as its minter.
     for s in &mut sessions {
         if s.created_by_id.as_deref() == Some(user_id) {
@@ -116,12 +117,12 @@ pub fn sessions_of(conn: &Connection, user_id: &str, now: Millis, current: Optio
 }
 
 /// Ends one session of the user; false if the user has no such session.
-pub fn delete_session(conn: &Connection, user_id: &str, kind: SessionKind, id: i64) -> Result<bool> {
+pub fn delete_session(conn: &dyn Sql, user_id: &str, kind: SessionKind, id: i64) -> Result<bool> {
     let sql = match kind {
         SessionKind::Login => "DELETE FROM tokens WHERE id = ?1 AND user_id = ?2 AND kind = 'login'",
         SessionKind::Saymon => "DELETE FROM saymon_sessions WHERE id = ?1 AND user_id = ?2",
     };
-    Ok(conn.execute(sql, params![id, user_id])? == 1)
+    Ok(conn.exec(sql, params![id, user_id])? == 1)
 }
 
 /// A user's SAYMON API token as shown to administrators: never the secret.
@@ -135,14 +136,12 @@ pub struct ApiTokenInfo {
     pub last_used_addr: Option<String>,
 }
 
-pub fn api_token_of(conn: &Connection, user_id: &str) -> Result<Option<ApiTokenInfo>> {
-    use rusqlite::OptionalExtension;
-    Ok(conn
-        .prepare_cached(
-            "SELECT last_part, created_at, expires_at, scope, last_used_at, last_used_addr
+pub fn api_token_of(conn: &dyn Sql, user_id: &str) -> Result<Option<ApiTokenInfo>> {
+    conn.query_opt(
+        "SELECT last_part, created_at, expires_at, scope, last_used_at, last_used_addr
              FROM saymon_tokens WHERE user_id = ?1",
-        )?
-        .query_row([user_id], |r| {
+        params![user_id],
+        |r| {
             Ok(ApiTokenInfo {
                 last_part: r.get(0)?,
                 created_at: r.get(1)?,
@@ -151,8 +150,8 @@ pub fn api_token_of(conn: &Connection, user_id: &str) -> Result<Option<ApiTokenI
                 last_used_at: r.get(4)?,
                 last_used_addr: r.get(5)?,
             })
-        })
-        .optional()?)
+        },
+    )
 }
 
 /// A PAT that expires soon and whose owner has not been warned yet.
@@ -167,20 +166,27 @@ pub struct ExpiringPat {
 
 /// PATs (current values, owners active with an address) expiring in `(now, until]` whose
 /// owner has not been warned.
-pub fn expiring_pats(conn: &Connection, now: Millis, until: Millis) -> Result<Vec<ExpiringPat>> {
-    let mut stmt = conn.prepare_cached(
+pub fn expiring_pats(conn: &dyn Sql, now: Millis, until: Millis) -> Result<Vec<ExpiringPat>> {
+    let rows = conn.query(
         "SELECT t.id, u.username, u.email, t.name, t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id
          WHERE t.kind = 'pat' AND t.name IS NOT NULL AND t.expiry_warned = 0
            AND t.expires_at > ?1 AND t.expires_at <= ?2 AND u.active = 1 AND u.email IS NOT NULL
          ORDER BY t.expires_at LIMIT 1000",
+        params![now, until],
+        |r| {
+            Ok(ExpiringPat {
+                id: r.get(0)?,
+                username: r.get(1)?,
+                email: r.get(2)?,
+                name: r.get(3)?,
+                expires_at: r.get(4)?,
+            })
+        },
     )?;
-    let rows = stmt.query_map(params![now, until], |r| {
-        Ok(ExpiringPat { id: r.get(0)?, username: r.get(1)?, email: r.get(2)?, name: r.get(3)?, expires_at: r.get(4)? })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows)
 }
 
-pub fn mark_warned(conn: &Connection, token_id: i64) -> Result<()> {
-    conn.execute("UPDATE tokens SET expiry_warned = 1 WHERE id = ?1", [token_id])?;
+pub fn mark_warned(conn: &dyn Sql, token_id: i64) -> Result<()> {
+    conn.exec("UPDATE tokens SET expiry_warned = 1 WHERE id = ?1", params![token_id])?;
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! The SQLite store: an r2d2 pool of read connections and one writer thread (group commit,
 //! see `writer`), every connection with the same pragmas, and the helpers through which all
 //! queries run off the async workers. This module tree is the only place in tokend that
-//! contains SQL.
+//! contains SQL or names the engine: every SQL function is written against the executor
+//! `sql::Sql` (one text per statement, typed parameters and columns), and `sqlite.rs`
+//! implements it; callers get a `&dyn Sql` in their `read` and `write` closures.
 
 pub mod audit;
 pub mod bench_seed;
@@ -15,7 +17,11 @@ pub mod password_resets;
 pub mod pats;
 pub mod roles;
 pub mod saymon;
+pub mod scope;
 pub mod seed;
+pub mod snapshot;
+pub mod sql;
+mod sqlite;
 pub mod tokens;
 pub mod totp;
 pub mod two_factor;
@@ -26,7 +32,9 @@ use crate::config::{Config, Synchronous};
 use crate::error::{Error, Result};
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
+pub use scope::Scope;
+pub use sql::Sql;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,7 +92,12 @@ impl Db {
         let db = Db::open_pool(&path, config.synchronous, config.db_pool_size).map_err(|e| classify(&shown, e))?;
         let mut conn = db.pool.get().map_err(|e| classify(&shown, e.to_string()))?;
         migrations::apply(&mut conn, &shown)?;
-        seed::roles_and_permissions(&mut conn).map_err(|e| classify(&shown, e.to_string()))?;
+        let seeded =
+            conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(Error::from).and_then(|tx| {
+                seed::roles_and_permissions(&*tx)?;
+                Ok(tx.commit()?)
+            });
+        seeded.map_err(|e| classify(&shown, e.to_string()))?;
         drop(conn);
         // Statistics from when the store was small (e.g. one user) lead the planner to scan
         // tables it should search; refresh any that are out of date before serving.
@@ -115,7 +128,7 @@ impl Db {
     /// Runs read-only work on a pooled connection, off the async workers.
     pub async fn read<T, F>(&self, work: F) -> Result<T>
     where
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&dyn Sql) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
         let db = self.clone();
@@ -126,32 +139,37 @@ impl Db {
     /// upgrade) shared with the other writes queued meanwhile, each in its own savepoint:
     /// on error only `work`'s changes are rolled back. The result is returned after the
     /// commit: nothing is acknowledged before it is durable.
-    pub async fn write<T, F>(&self, work: F) -> Result<T>
+    ///
+    /// `scope` names what the write must be serialised against where several processes
+    /// write at once (`Scope`); SQLite's single writer already serialises every write.
+    pub async fn write<T, F>(&self, scope: Scope, work: F) -> Result<T>
     where
-        F: FnOnce(&Transaction) -> Result<T> + Send + 'static,
+        F: FnOnce(&dyn Sql) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        let _ = scope;
         self.writer.submit(work).await
     }
 
     /// `read` for callers that are already on a blocking thread (CLI, startup).
-    pub fn read_now<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub fn read_now<T>(&self, work: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
         let asked = std::time::Instant::now();
         let conn = self.pool.get()?;
         crate::metrics::METRICS.pool_wait(asked.elapsed());
-        work(&conn)
+        work(&*conn)
     }
 
     /// `write` for callers that are already on a blocking thread (CLI, startup): its own
     /// transaction on a pooled connection, outside the writer's batches.
-    pub fn write_now<T>(&self, work: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+    pub fn write_now<T>(&self, scope: Scope, work: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
+        let _ = scope;
         let mut conn = self.pool.get()?;
         crate::metrics::uncommitted::forget();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = work(&tx)?;
+        let value = work(&*tx)?;
         tx.commit()?;
         crate::metrics::uncommitted::committed();
-        self.feed.catch_up_or_forget(&conn);
+        self.feed.catch_up_or_forget(&*conn);
         Ok(value)
     }
 
@@ -218,6 +236,7 @@ impl Drop for FeedWatch {
 /// connection wait for another process's write lock (`tokend admin`) before giving up (503).
 fn configure(conn: &Connection, synchronous: Synchronous) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(sqlite::STATEMENT_CACHE);
     conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
         synchronous.pragma_value()
@@ -233,6 +252,12 @@ fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn restrict_to_owner(_: &Path) -> std::io::Result<()> {
     Ok(())
+}
+
+/// An empty in-memory store with no schema, for unit tests outside this module.
+#[cfg(test)]
+pub fn empty_scratch_store() -> impl Sql {
+    Connection::open_in_memory().expect("an in-memory SQLite database")
 }
 
 #[cfg(test)]

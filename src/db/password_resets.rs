@@ -1,13 +1,13 @@
 //! Password-reset links (`users.forgotPassword`): rows of `password_resets`, keyed by the
 //! SHA-256 of the token e-mailed. The token itself is never stored.
 
+use super::sql::{Sql, params};
 use crate::auth::token::TokenHash;
 use crate::clock::Millis;
 use crate::error::Result;
-use rusqlite::{Connection, OptionalExtension, params};
 
-pub fn insert(conn: &Connection, hash: &TokenHash, user_id: &str, now: Millis, expires_at: Millis) -> Result<()> {
-    conn.execute(
+pub fn insert(conn: &dyn Sql, hash: &TokenHash, user_id: &str, now: Millis, expires_at: Millis) -> Result<()> {
+    conn.exec(
         "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
         params![hash.as_bytes(), user_id, now, expires_at],
     )?;
@@ -16,20 +16,18 @@ pub fn insert(conn: &Connection, hash: &TokenHash, user_id: &str, now: Millis, e
 
 /// Uses up the link whose token hashes to `hash` if it has not expired: returns its user
 /// and removes every link of that user, so each works once and the newest ends the rest.
-pub fn take(conn: &Connection, hash: &TokenHash, now: Millis) -> Result<Option<String>> {
-    let user_id: Option<String> = conn
-        .query_row(
-            "SELECT user_id FROM password_resets WHERE token_hash = ?1 AND expires_at > ?2",
-            params![hash.as_bytes(), now],
-            |r| r.get(0),
-        )
-        .optional()?;
+pub fn take(conn: &dyn Sql, hash: &TokenHash, now: Millis) -> Result<Option<String>> {
+    let user_id: Option<String> = conn.query_opt(
+        "SELECT user_id FROM password_resets WHERE token_hash = ?1 AND expires_at > ?2",
+        params![hash.as_bytes(), now],
+        |r| r.get(0),
+    )?;
     if let Some(id) = &user_id {
-        conn.execute("DELETE FROM password_resets WHERE user_id = ?1", [id])?;
+        conn.exec("DELETE FROM password_resets WHERE user_id = ?1", params![id])?;
     }
     Ok(user_id)
 }
 
-pub fn purge_expired(conn: &Connection, now: Millis) -> Result<usize> {
-    Ok(conn.execute("DELETE FROM password_resets WHERE expires_at <= ?1", [now])?)
+pub fn purge_expired(conn: &dyn Sql, now: Millis) -> Result<usize> {
+    conn.exec("DELETE FROM password_resets WHERE expires_at <= ?1", params![now])
 }

@@ -3,10 +3,10 @@
 //! characters are kept readable. A regenerated PAT's old value may live on for a grace
 //! period: its row loses the name (kept in `replaced_name`) and gets the shorter expiry.
 
+use super::sql::{Row, Sql, params};
 use crate::auth::token::TokenHash;
 use crate::clock::Millis;
 use crate::error::Result;
-use rusqlite::{Connection, OptionalExtension, params};
 
 #[derive(Clone, Debug, Default)]
 pub struct PatRecord {
@@ -27,7 +27,7 @@ const COLUMNS: &str = "t.name, t.created_at, t.last_part, t.bypass_2fa, t.expire
      t.last_used_addr, (SELECT max(o.expires_at) FROM tokens o
                         WHERE o.user_id = t.user_id AND o.kind = 'pat' AND o.replaced_name = t.name AND o.expires_at > ?2)";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PatRecord> {
+fn from_row(r: &Row<'_>) -> Result<PatRecord> {
     Ok(PatRecord {
         name: r.get(0)?,
         created_at: r.get(1)?,
@@ -43,66 +43,65 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PatRecord> {
 
 /// The user's PATs (current values; expired ones too, until the purge, so that their owner
 /// sees what stopped working).
-pub fn list(conn: &Connection, user_id: &str, now: Millis) -> Result<Vec<PatRecord>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM tokens t
+pub fn list(conn: &dyn Sql, user_id: &str, now: Millis) -> Result<Vec<PatRecord>> {
+    let rows = conn.query(
+        &format!(
+            "SELECT {COLUMNS} FROM tokens t
          WHERE t.user_id = ?1 AND t.kind = 'pat' AND t.name IS NOT NULL ORDER BY t.created_at, t.id"
-    ))?;
-    let rows = stmt.query_map(params![user_id, now], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        ),
+        params![user_id, now],
+        from_row,
+    )?;
+    Ok(rows)
 }
 
-pub fn find(conn: &Connection, user_id: &str, name: &str, now: Millis) -> Result<Option<PatRecord>> {
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM tokens t WHERE t.user_id = ?1 AND t.kind = 'pat' AND t.name = ?3"
-        ))?
-        .query_row(params![user_id, now, name], from_row)
-        .optional()?)
+pub fn find(conn: &dyn Sql, user_id: &str, name: &str, now: Millis) -> Result<Option<PatRecord>> {
+    conn.query_opt(
+        &format!("SELECT {COLUMNS} FROM tokens t WHERE t.user_id = ?1 AND t.kind = 'pat' AND t.name = ?3"),
+        params![user_id, now, name],
+        from_row,
+    )
 }
 
 /// PATs counted against the per-user cap: current values, not old ones in their grace period.
-pub fn count(conn: &Connection, user_id: &str) -> Result<i64> {
-    Ok(conn.query_row(
+pub fn count(conn: &dyn Sql, user_id: &str) -> Result<i64> {
+    conn.query_one(
         "SELECT count(*) FROM tokens WHERE user_id = ?1 AND kind = 'pat' AND name IS NOT NULL",
-        [user_id],
+        params![user_id],
         |r| r.get(0),
-    )?)
+    )
 }
 
-pub fn insert(conn: &Connection, user_id: &str, pat: &PatRecord, hash: &TokenHash) -> Result<()> {
-    conn.prepare_cached(
+pub fn insert(conn: &dyn Sql, user_id: &str, pat: &PatRecord, hash: &TokenHash) -> Result<()> {
+    conn.exec(
         "INSERT INTO tokens (user_id, token_hash, kind, name, last_part, bypass_2fa, created_at, expires_at, scope)
          VALUES (?1, ?2, 'pat', ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        user_id,
-        hash.as_bytes(),
-        pat.name,
-        pat.last_part,
-        pat.bypass_2fa,
-        pat.created_at,
-        pat.expires_at,
-        pat.scope
-    ])?;
+        params![
+            user_id,
+            hash.as_bytes(),
+            pat.name,
+            pat.last_part,
+            pat.bypass_2fa,
+            pat.created_at,
+            pat.expires_at,
+            pat.scope
+        ],
+    )?;
     Ok(())
 }
 
 /// Removes the PAT named `name`, and any old value of it still in its grace period.
-pub fn remove(conn: &Connection, user_id: &str, name: &str) -> Result<bool> {
+pub fn remove(conn: &dyn Sql, user_id: &str, name: &str) -> Result<bool> {
     let n =
-        conn.execute("DELETE FROM tokens WHERE user_id = ?1 AND kind = 'pat' AND name = ?2", params![user_id, name])?;
-    conn.execute(
-        "DELETE FROM tokens WHERE user_id = ?1 AND kind = 'pat' AND replaced_name = ?2",
-        params![user_id, name],
-    )?;
+        conn.exec("DELETE FROM tokens WHERE user_id = ?1 AND kind = 'pat' AND name = ?2", params![user_id, name])?;
+    conn.exec("DELETE FROM tokens WHERE user_id = ?1 AND kind = 'pat' AND replaced_name = ?2", params![user_id, name])?;
     Ok(n == 1)
 }
 
 /// Keeps the current value of the PAT `name` valid until `until` (or its own expiry, if
 /// sooner) as an unnamed old value, freeing the name for its successor.
-pub fn retire(conn: &Connection, user_id: &str, name: &str, until: Millis) -> Result<bool> {
-    let n = conn.execute(
+pub fn retire(conn: &dyn Sql, user_id: &str, name: &str, until: Millis) -> Result<bool> {
+    let n = conn.exec(
         "UPDATE tokens SET replaced_name = name, name = NULL,
                 expires_at = CASE WHEN expires_at IS NULL OR expires_at > ?3 THEN ?3 ELSE expires_at END
          WHERE user_id = ?1 AND kind = 'pat' AND name = ?2",
@@ -112,15 +111,15 @@ pub fn retire(conn: &Connection, user_id: &str, name: &str, until: Millis) -> Re
 }
 
 /// Removes the current value of the PAT `name` only (a regeneration without grace).
-pub fn remove_current(conn: &Connection, user_id: &str, name: &str) -> Result<bool> {
+pub fn remove_current(conn: &dyn Sql, user_id: &str, name: &str) -> Result<bool> {
     let n =
-        conn.execute("DELETE FROM tokens WHERE user_id = ?1 AND kind = 'pat' AND name = ?2", params![user_id, name])?;
+        conn.exec("DELETE FROM tokens WHERE user_id = ?1 AND kind = 'pat' AND name = ?2", params![user_id, name])?;
     Ok(n == 1)
 }
 
 /// Removes the PAT named `name` only if it is the one whose hash is `hash`.
-pub fn remove_presented(conn: &Connection, user_id: &str, name: &str, hash: &TokenHash) -> Result<bool> {
-    let n = conn.execute(
+pub fn remove_presented(conn: &dyn Sql, user_id: &str, name: &str, hash: &TokenHash) -> Result<bool> {
+    let n = conn.exec(
         "DELETE FROM tokens WHERE user_id = ?1 AND kind = 'pat' AND name = ?2 AND token_hash = ?3",
         params![user_id, name, hash.as_bytes()],
     )?;

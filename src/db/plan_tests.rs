@@ -2,6 +2,7 @@
 //! analysed while it held one user and then grown (the statistics still say "one row") made
 //! a token lookup joined to `users` scan every user on each request.
 
+use super::sql::Dialect;
 use super::{migrations, saymon, seed, tokens, users};
 use crate::auth::token::TokenHash;
 use rusqlite::Connection;
@@ -10,7 +11,7 @@ use rusqlite::Connection;
 fn grown_store_with_stale_statistics() -> Connection {
     let mut conn = Connection::open_in_memory().unwrap();
     migrations::apply_all_migrations(&mut conn).unwrap();
-    seed::roles_and_permissions(&mut conn).unwrap();
+    seed::roles_and_permissions(&conn).unwrap();
     conn.execute_batch(
         "INSERT INTO users (id, username, created_at, updated_at) VALUES ('first', 'first', 0, 0);
          ANALYZE;",
@@ -39,8 +40,9 @@ fn credential_lookups_search_an_index_even_with_stale_statistics() {
         conn.query_row("SELECT stat FROM sqlite_stat1 WHERE tbl = 'users' LIMIT 1", [], |r| r.get(0)).unwrap();
     assert!(stale.starts_with("1 "), "the statistics still say one user: {stale}");
     let user_by_id = users::users_where("u.id = ?1");
-    let (token_owner, api_token_owner) = (tokens::token_owner_sql(), saymon::api_token_owner_sql());
-    for sql in [token_owner.as_str(), api_token_owner.as_str(), saymon::SESSION_BY_HASH, user_by_id.as_str()] {
+    let (token_owner, api_token_owner) =
+        (tokens::token_owner_sql(Dialect::Sqlite), saymon::api_token_owner_sql(Dialect::Sqlite));
+    for sql in [token_owner, api_token_owner, saymon::SESSION_BY_HASH, user_by_id.as_str()] {
         let plan = plan(&conn, sql);
         assert!(plan.contains("SEARCH") && !plan.contains("SCAN"), "{sql}\n  → {plan}");
     }

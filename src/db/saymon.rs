@@ -1,16 +1,17 @@
 //! SAYMON credentials: one API token per user and cookie sessions, both by SHA-256.
 
-use super::users::{ROLES_COLUMN, USER_COLUMNS, USERS_BY_ID, UserRecord, find_active_by_id, user_with_roles_from_row};
+use super::sql::Dialect;
+use super::sql::{Sql, params};
+use super::users::{USER_COLUMNS, UserRecord, find_active_by_id, owner_join, roles_column, user_with_roles_from_row};
 use crate::auth::token::TokenHash;
 use crate::clock::Millis;
 use crate::error::Result;
-use rusqlite::{Connection, OptionalExtension, params};
 
 /// Stores `hash` as the user's API token, replacing (and so killing) any previous one.
 /// Returns whether a previous token existed.
-pub fn replace_api_token(conn: &Connection, user_id: &str, hash: &TokenHash, new: &NewApiToken) -> Result<bool> {
-    let replaced = conn.execute("DELETE FROM saymon_tokens WHERE user_id = ?1", [user_id])? == 1;
-    conn.execute(
+pub fn replace_api_token(conn: &dyn Sql, user_id: &str, hash: &TokenHash, new: &NewApiToken) -> Result<bool> {
+    let replaced = conn.exec("DELETE FROM saymon_tokens WHERE user_id = ?1", params![user_id])? == 1;
+    conn.exec(
         "INSERT INTO saymon_tokens (user_id, token_hash, last_part, created_at, expires_at, scope)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![user_id, hash.as_bytes(), new.last_part, new.created_at, new.expires_at, new.scope],
@@ -36,16 +37,13 @@ pub struct ApiTokenOwner {
     pub read_only: bool,
 }
 
-pub fn delete_api_token(conn: &Connection, user_id: &str) -> Result<bool> {
-    Ok(conn.execute("DELETE FROM saymon_tokens WHERE user_id = ?1", [user_id])? == 1)
+pub fn delete_api_token(conn: &dyn Sql, user_id: &str) -> Result<bool> {
+    Ok(conn.exec("DELETE FROM saymon_tokens WHERE user_id = ?1", params![user_id])? == 1)
 }
 
 /// The last characters of the user's API token, if the user has one.
-pub fn api_token_last_part(conn: &Connection, user_id: &str) -> Result<Option<String>> {
-    Ok(conn
-        .prepare_cached("SELECT last_part FROM saymon_tokens WHERE user_id = ?1")?
-        .query_row([user_id], |r| r.get(0))
-        .optional()?)
+pub fn api_token_last_part(conn: &dyn Sql, user_id: &str) -> Result<Option<String>> {
+    conn.query_opt("SELECT last_part FROM saymon_tokens WHERE user_id = ?1", params![user_id], |r| r.get(0))
 }
 
 pub(crate) const SESSION_BY_HASH: &str =
@@ -53,30 +51,34 @@ pub(crate) const SESSION_BY_HASH: &str =
 
 /// An API token's active owner with roles, in one statement (join order and index fixed,
 /// as in `tokens::token_owner_sql`).
-pub(crate) fn api_token_owner_sql() -> String {
-    format!(
-        "SELECT t.expires_at, t.scope = 'read-only', {USER_COLUMNS}, {ROLES_COLUMN}
-         FROM saymon_tokens t CROSS JOIN users u INDEXED BY {USERS_BY_ID}
-         WHERE t.token_hash = ?1 AND (t.expires_at IS NULL OR t.expires_at > ?2) AND u.id = t.user_id AND u.active = 1"
-    )
+/// Built once per dialect, like that one.
+pub(crate) fn api_token_owner_sql(d: Dialect) -> &'static str {
+    static SQLITE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let build = || {
+        format!(
+            "SELECT t.expires_at, t.scope = 'read-only', {USER_COLUMNS}, {}
+             FROM saymon_tokens t {}
+             WHERE t.token_hash = ?1 AND (t.expires_at IS NULL OR t.expires_at > ?2) AND u.id = t.user_id AND u.active = 1",
+            roles_column(d),
+            owner_join(d)
+        )
+    };
+    match d {
+        Dialect::Sqlite => SQLITE.get_or_init(build),
+    }
 }
 
 /// The active owner of an API token that has not expired.
-pub fn user_by_api_token(conn: &Connection, hash: &TokenHash, now: Millis) -> Result<Option<ApiTokenOwner>> {
-    Ok(conn
-        .prepare_cached(&api_token_owner_sql())?
-        .query_row(params![hash.as_bytes(), now], |r| {
-            Ok(ApiTokenOwner { expires_at: r.get(0)?, read_only: r.get(1)?, user: user_with_roles_from_row(r, 2)? })
-        })
-        .optional()?)
+pub fn user_by_api_token(conn: &dyn Sql, hash: &TokenHash, now: Millis) -> Result<Option<ApiTokenOwner>> {
+    conn.query_opt(api_token_owner_sql(conn.dialect()), params![hash.as_bytes(), now], |r| {
+        Ok(ApiTokenOwner { expires_at: r.get(0)?, read_only: r.get(1)?, user: user_with_roles_from_row(r, 2)? })
+    })
 }
 
 /// A session that is still valid, with its owner (active) and CSRF hash.
-pub fn session(conn: &Connection, hash: &TokenHash, now: Millis) -> Result<Option<(UserRecord, Option<Vec<u8>>)>> {
-    let found: Option<(String, Option<Vec<u8>>)> = conn
-        .prepare_cached(SESSION_BY_HASH)?
-        .query_row(params![hash.as_bytes(), now], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+pub fn session(conn: &dyn Sql, hash: &TokenHash, now: Millis) -> Result<Option<(UserRecord, Option<Vec<u8>>)>> {
+    let found: Option<(String, Option<Vec<u8>>)> =
+        conn.query_opt(SESSION_BY_HASH, params![hash.as_bytes(), now], |r| Ok((r.get(0)?, r.get(1)?)))?;
     match found {
         Some((owner, csrf)) => Ok(find_active_by_id(conn, &owner)?.map(|user| (user, csrf))),
         None => Ok(None),
@@ -93,7 +95,7 @@ pub struct SessionClient {
 /// Opens a session (`(created, expires)`) and keeps at most `cap` sessions per user (the
 /// oldest go first).
 pub fn insert_session(
-    conn: &Connection,
+    conn: &dyn Sql,
     user_id: &str,
     hash: &TokenHash,
     csrf: Option<&TokenHash>,
@@ -101,49 +103,49 @@ pub fn insert_session(
     cap: u32,
     client: &SessionClient,
 ) -> Result<()> {
-    conn.prepare_cached(
+    conn.exec(
         "INSERT INTO saymon_sessions (session_hash, user_id, csrf_hash, created_at, expires_at, user_agent,
                                       last_used_at, last_used_addr)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4, ?7)",
-    )?
-    .execute(params![
-        hash.as_bytes(),
-        user_id,
-        csrf.map(|c| c.as_bytes().to_vec()),
-        now,
-        expires_at,
-        client.user_agent,
-        client.addr
-    ])?;
-    conn.prepare_cached(
+        params![
+            hash.as_bytes(),
+            user_id,
+            csrf.map(|c| c.as_bytes().to_vec()),
+            now,
+            expires_at,
+            client.user_agent,
+            client.addr
+        ],
+    )?;
+    conn.exec(
         "DELETE FROM saymon_sessions WHERE user_id = ?1 AND id NOT IN (
              SELECT id FROM saymon_sessions WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2)",
-    )?
-    .execute(params![user_id, cap])?;
+        params![user_id, cap],
+    )?;
     Ok(())
 }
 
 /// Ends one session; returns its owner's id if it existed.
-pub fn delete_session(conn: &Connection, hash: &TokenHash) -> Result<Option<String>> {
-    Ok(conn
-        .query_row("DELETE FROM saymon_sessions WHERE session_hash = ?1 RETURNING user_id", [hash.as_bytes()], |r| {
-            r.get(0)
-        })
-        .optional()?)
+pub fn delete_session(conn: &dyn Sql, hash: &TokenHash) -> Result<Option<String>> {
+    conn.query_opt(
+        "DELETE FROM saymon_sessions WHERE session_hash = ?1 RETURNING user_id",
+        params![hash.as_bytes()],
+        |r| r.get(0),
+    )
 }
 
-pub fn delete_sessions_of(conn: &Connection, user_id: &str) -> Result<usize> {
-    Ok(conn.execute("DELETE FROM saymon_sessions WHERE user_id = ?1", [user_id])?)
+pub fn delete_sessions_of(conn: &dyn Sql, user_id: &str) -> Result<usize> {
+    conn.exec("DELETE FROM saymon_sessions WHERE user_id = ?1", params![user_id])
 }
 
-pub fn purge_expired_sessions(conn: &Connection, now: Millis) -> Result<usize> {
-    Ok(conn.execute("DELETE FROM saymon_sessions WHERE expires_at <= ?1", [now])?)
+pub fn purge_expired_sessions(conn: &dyn Sql, now: Millis) -> Result<usize> {
+    conn.exec("DELETE FROM saymon_sessions WHERE expires_at <= ?1", params![now])
 }
 
 /// The user's sessions except the one with hash `keep`.
-pub fn delete_other_sessions(conn: &Connection, user_id: &str, keep: &TokenHash) -> Result<usize> {
-    Ok(conn.execute(
+pub fn delete_other_sessions(conn: &dyn Sql, user_id: &str, keep: &TokenHash) -> Result<usize> {
+    conn.exec(
         "DELETE FROM saymon_sessions WHERE user_id = ?1 AND session_hash <> ?2",
         params![user_id, keep.as_bytes()],
-    )?)
+    )
 }

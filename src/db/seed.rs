@@ -2,8 +2,9 @@
 //! assignments (spec/rocketchat.md §11.7). Seeding is idempotent and never undoes an
 //! operator's edits: a permission gets its default roles only when it is first created.
 
+use super::sql::{Sql, params};
 use crate::clock::now_ms;
-use rusqlite::{Connection, TransactionBehavior, params};
+use crate::error::Result;
 
 /// (id, description, protected)
 pub const DEFAULT_ROLES: &[(&str, &str, bool)] = &[
@@ -58,27 +59,29 @@ pub const DEFAULT_PERMISSIONS: &[(&str, &[&str])] = &[
     ("manage-service-properties", &["admin"]),
 ];
 
-pub fn roles_and_permissions(conn: &mut Connection) -> rusqlite::Result<()> {
+/// Runs in the caller's transaction (at open, before anything is served).
+pub fn roles_and_permissions(tx: &dyn Sql) -> Result<()> {
     let now = now_ms();
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for (id, description, protected) in DEFAULT_ROLES {
-        tx.execute(
-            "INSERT OR IGNORE INTO roles (id, name, description, scope, protected, updated_at)
-             VALUES (?1, ?1, ?2, 'Users', ?3, ?4)",
+        tx.exec(
+            "INSERT INTO roles (id, name, description, scope, protected, updated_at)
+             VALUES (?1, ?1, ?2, 'Users', ?3, ?4) ON CONFLICT DO NOTHING",
             params![id, description, protected, now],
         )?;
     }
     for (permission, roles) in DEFAULT_PERMISSIONS {
-        let created =
-            tx.execute("INSERT OR IGNORE INTO permissions (id, updated_at) VALUES (?1, ?2)", params![permission, now])?;
+        let created = tx.exec(
+            "INSERT INTO permissions (id, updated_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            params![permission, now],
+        )?;
         if created == 1 {
             for role in *roles {
-                tx.execute(
-                    "INSERT OR IGNORE INTO permission_roles (permission_id, role_id) VALUES (?1, ?2)",
+                tx.exec(
+                    "INSERT INTO permission_roles (permission_id, role_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                     params![permission, role],
                 )?;
             }
         }
     }
-    tx.commit()
+    Ok(())
 }

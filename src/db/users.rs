@@ -1,8 +1,8 @@
 //! The users table and each user's role list.
 
+use super::sql::{Dialect, Row, Sql, params};
 use crate::clock::Millis;
 use crate::error::Result;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 
 /// A user as stored, with the ids of the user's roles. Never carries the password hash
 /// into a response: views pick the fields they show.
@@ -34,7 +34,7 @@ pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.name, u.email, u.emai
      u.bio, u.status_text, u.created_at, u.updated_at, u.last_login, u.status";
 
 /// Reads the `USER_COLUMNS` that start at column `at`; roles are filled in separately.
-pub(crate) fn user_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<UserRecord> {
+pub(crate) fn user_from_row(row: &Row<'_>, at: usize) -> Result<UserRecord> {
     Ok(UserRecord {
         id: row.get(at)?,
         username: row.get(at + 1)?,
@@ -56,9 +56,11 @@ pub(crate) fn user_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<UserRe
     })
 }
 
-pub fn roles_of(conn: &Connection, user_id: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached("SELECT role_id FROM user_roles WHERE user_id = ?1 ORDER BY role_id")?;
-    let roles = stmt.query_map([user_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+pub fn roles_of(conn: &dyn Sql, user_id: &str) -> Result<Vec<String>> {
+    let roles =
+        conn.query("SELECT role_id FROM user_roles WHERE user_id = ?1 ORDER BY role_id", params![user_id], |r| {
+            r.get(0)
+        })?;
     Ok(roles)
 }
 
@@ -68,11 +70,20 @@ pub(crate) const USERS_BY_ID: &str = "sqlite_autoindex_users_1";
 
 /// The user's role ids as one text column (unit-separator-joined), after `USER_COLUMNS`, so a
 /// credential lookup reads the owner and the roles in the same statement.
-pub(crate) const ROLES_COLUMN: &str =
-    "(SELECT group_concat(role_id, char(31)) FROM user_roles WHERE user_id = u.id) AS roles";
+pub(crate) fn roles_column(d: Dialect) -> String {
+    format!("(SELECT {} FROM user_roles WHERE user_id = u.id) AS roles", d.joined("role_id"))
+}
 
-/// A user read with `USER_COLUMNS` from column `at` and `ROLES_COLUMN` right after them.
-pub(crate) fn user_with_roles_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<UserRecord> {
+/// How a credential lookup joins its token row to the owner `u`: on SQLite in a fixed order
+/// through the primary-key index (see `tokens::token_owner_sql`).
+pub(crate) fn owner_join(d: Dialect) -> String {
+    match d {
+        Dialect::Sqlite => format!("CROSS JOIN users u INDEXED BY {USERS_BY_ID}"),
+    }
+}
+
+/// A user read with `USER_COLUMNS` from column `at` and `roles_column` right after them.
+pub(crate) fn user_with_roles_from_row(row: &Row<'_>, at: usize) -> Result<UserRecord> {
     let mut user = user_from_row(row, at)?;
     let roles: Option<String> = row.get(at + 16)?;
     user.roles = roles.map(|r| r.split('\u{1f}').map(str::to_string).collect()).unwrap_or_default();
@@ -85,9 +96,9 @@ pub(crate) fn users_where(condition: &str) -> String {
     format!("SELECT {USER_COLUMNS} FROM users u WHERE {condition}")
 }
 
-fn find_where(conn: &Connection, condition: &str, value: &str) -> Result<Option<UserRecord>> {
+fn find_where(conn: &dyn Sql, condition: &str, value: &str) -> Result<Option<UserRecord>> {
     let sql = users_where(condition);
-    let user = conn.prepare_cached(&sql)?.query_row([value], |r| user_from_row(r, 0)).optional()?;
+    let user = conn.query_opt(&sql, params![value], |r| user_from_row(r, 0))?;
     match user {
         Some(mut user) => {
             user.roles = roles_of(conn, &user.id)?;
@@ -101,33 +112,30 @@ fn find_where(conn: &Connection, condition: &str, value: &str) -> Result<Option<
 /// with this primary-key lookup, instead of joining: a join's plan depends on the table
 /// statistics, and stale ones (a store analysed when it held one user) made SQLite scan
 /// every user for every token lookup.
-pub fn find_active_by_id(conn: &Connection, id: &str) -> Result<Option<UserRecord>> {
+pub fn find_active_by_id(conn: &dyn Sql, id: &str) -> Result<Option<UserRecord>> {
     Ok(find_by_id(conn, id)?.filter(|u| u.active))
 }
 
-pub fn find_by_id(conn: &Connection, id: &str) -> Result<Option<UserRecord>> {
+pub fn find_by_id(conn: &dyn Sql, id: &str) -> Result<Option<UserRecord>> {
     find_where(conn, "u.id = ?1", id)
 }
 
 /// Usernames are unique and matched case-insensitively (the column is `COLLATE NOCASE`).
-pub fn find_by_username(conn: &Connection, username: &str) -> Result<Option<UserRecord>> {
+pub fn find_by_username(conn: &dyn Sql, username: &str) -> Result<Option<UserRecord>> {
     find_where(conn, "u.username = ?1", username)
 }
 
-pub fn find_by_email(conn: &Connection, email: &str) -> Result<Option<UserRecord>> {
+pub fn find_by_email(conn: &dyn Sql, email: &str) -> Result<Option<UserRecord>> {
     find_where(conn, "u.email = ?1", email)
 }
 
-pub fn password_hash(conn: &Connection, id: &str) -> Result<Option<String>> {
-    let hash = conn
-        .prepare_cached("SELECT password_hash FROM users WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?;
+pub fn password_hash(conn: &dyn Sql, id: &str) -> Result<Option<String>> {
+    let hash = conn.query_opt("SELECT password_hash FROM users WHERE id = ?1", params![id], |r| r.get(0))?;
     Ok(hash.flatten())
 }
 
-pub fn count(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?)
+pub fn count(conn: &dyn Sql) -> Result<i64> {
+    conn.query_one("SELECT count(*) FROM users", params![], |r| r.get(0))
 }
 
 /// A user about to be inserted; the password is already hashed.
@@ -150,8 +158,8 @@ pub struct NewUser {
     pub permissions: Vec<String>,
 }
 
-pub fn insert(conn: &Connection, user: &NewUser, now: Millis) -> Result<()> {
-    conn.execute(
+pub fn insert(conn: &dyn Sql, user: &NewUser, now: Millis) -> Result<()> {
+    conn.exec(
         "INSERT INTO users (id, username, name, email, email_verified, password_hash, active,
              user_type, require_password_change, nickname, bio, status_text, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
@@ -172,7 +180,10 @@ pub fn insert(conn: &Connection, user: &NewUser, now: Millis) -> Result<()> {
         ],
     )?;
     for role in &user.roles {
-        conn.execute("INSERT OR IGNORE INTO user_roles (user_id, role_id) VALUES (?1, ?2)", params![user.id, role])?;
+        conn.exec(
+            "INSERT INTO user_roles (user_id, role_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            params![user.id, role],
+        )?;
     }
     super::roles::set_direct_permissions(conn, &user.id, &user.permissions)
 }
@@ -191,8 +202,8 @@ pub struct UserChanges {
     pub roles: Option<Vec<String>>,
 }
 
-pub fn update_profile(conn: &Connection, id: &str, c: &UserChanges, now: Millis) -> Result<()> {
-    conn.execute(
+pub fn update_profile(conn: &dyn Sql, id: &str, c: &UserChanges, now: Millis) -> Result<()> {
+    conn.exec(
         "UPDATE users SET
              username = coalesce(?2, username), name = coalesce(?3, name),
              email = coalesce(?4, email), email_verified = coalesce(?5, email_verified),
@@ -214,34 +225,37 @@ pub fn update_profile(conn: &Connection, id: &str, c: &UserChanges, now: Millis)
         ],
     )?;
     if let Some(roles) = &c.roles {
-        conn.execute("DELETE FROM user_roles WHERE user_id = ?1", [id])?;
+        conn.exec("DELETE FROM user_roles WHERE user_id = ?1", params![id])?;
         for role in roles {
-            conn.execute("INSERT OR IGNORE INTO user_roles (user_id, role_id) VALUES (?1, ?2)", params![id, role])?;
+            conn.exec(
+                "INSERT INTO user_roles (user_id, role_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![id, role],
+            )?;
         }
     }
     Ok(())
 }
 
 /// Sets a new password hash. What it revokes is `accounts::revocation`'s to decide.
-pub fn set_password(conn: &Connection, id: &str, hash: &str, now: Millis) -> Result<()> {
-    conn.execute("UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1", params![id, hash, now])?;
+pub fn set_password(conn: &dyn Sql, id: &str, hash: &str, now: Millis) -> Result<()> {
+    conn.exec("UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1", params![id, hash, now])?;
     Ok(())
 }
 
 /// Sets the active flag. What deactivation revokes is `accounts::revocation`'s to decide.
-pub fn set_active(conn: &Connection, id: &str, active: bool, now: Millis) -> Result<()> {
-    conn.execute("UPDATE users SET active = ?2, updated_at = ?3 WHERE id = ?1", params![id, active, now])?;
+pub fn set_active(conn: &dyn Sql, id: &str, active: bool, now: Millis) -> Result<()> {
+    conn.exec("UPDATE users SET active = ?2, updated_at = ?3 WHERE id = ?1", params![id, active, now])?;
     Ok(())
 }
 
-pub fn touch_last_login(conn: &Connection, id: &str, now: Millis) -> Result<()> {
-    conn.execute("UPDATE users SET last_login = ?2 WHERE id = ?1", params![id, now])?;
+pub fn touch_last_login(conn: &dyn Sql, id: &str, now: Millis) -> Result<()> {
+    conn.exec("UPDATE users SET last_login = ?2 WHERE id = ?1", params![id, now])?;
     Ok(())
 }
 
 /// Deletes the user; tokens and role links go with it (foreign keys cascade).
-pub fn delete(conn: &Connection, id: &str) -> Result<bool> {
-    Ok(conn.execute("DELETE FROM users WHERE id = ?1", [id])? == 1)
+pub fn delete(conn: &dyn Sql, id: &str) -> Result<bool> {
+    Ok(conn.exec("DELETE FROM users WHERE id = ?1", params![id])? == 1)
 }
 
 /// Sortable columns of `users.list`, by their Rocket.Chat field names.
@@ -262,7 +276,7 @@ pub fn sort_column(field: &str) -> Option<&'static str> {
 
 /// One page of users ordered by `order` (column, ascending), and the total count.
 pub fn page(
-    conn: &Connection,
+    conn: &dyn Sql,
     order: &[(&'static str, bool)],
     offset: i64,
     limit: Option<i64>,
@@ -271,10 +285,7 @@ pub fn page(
         order.iter().map(|(col, asc)| format!("{col} {}", if *asc { "ASC" } else { "DESC" })).collect();
     order_sql.push("u.id ASC".into()); // deterministic pages
     let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY {} LIMIT ?1 OFFSET ?2", order_sql.join(", "));
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut users: Vec<UserRecord> = stmt
-        .query_map(params![limit.unwrap_or(-1), offset], |r| user_from_row(r, 0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let mut users: Vec<UserRecord> = conn.query(&sql, params![limit.unwrap_or(-1), offset], |r| user_from_row(r, 0))?;
     for user in &mut users {
         user.roles = roles_of(conn, &user.id)?;
     }
@@ -282,8 +293,8 @@ pub fn page(
 }
 
 /// Sets the chosen status and/or status text of a user (`None` leaves each as it is).
-pub fn set_status(conn: &Connection, id: &str, status: Option<&str>, text: Option<&str>, now: Millis) -> Result<bool> {
-    let n = conn.execute(
+pub fn set_status(conn: &dyn Sql, id: &str, status: Option<&str>, text: Option<&str>, now: Millis) -> Result<bool> {
+    let n = conn.exec(
         "UPDATE users SET status = coalesce(?2, status), status_text = coalesce(?3, status_text), updated_at = ?4
          WHERE id = ?1",
         params![id, status, text, now],

@@ -8,9 +8,10 @@
 //! Jobs run one after another in arrival order, so a job that stamps `now` inside its
 //! closure still stamps in commit order, exactly as with one transaction per write.
 
+use super::Sql;
 use crate::error::{Error, Result};
 use crate::metrics::{METRICS, uncommitted};
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
@@ -23,7 +24,7 @@ const MAX_BATCH: usize = 256;
 /// One queued write, type-erased so jobs of any result type share the queue.
 pub(super) trait WriteJob: Send {
     /// Runs the work inside the batch transaction; true if it succeeded.
-    fn run(&mut self, tx: &Transaction) -> bool;
+    fn run(&mut self, tx: &dyn Sql) -> bool;
     /// Answers the caller once the batch's fate is known: the work's own error if it
     /// failed, else the batch's (commit or rollback), else the work's value.
     fn answer(self: Box<Self>, batch: Result<()>);
@@ -40,10 +41,10 @@ struct Pending<T, F> {
 
 impl<T, F> WriteJob for Pending<T, F>
 where
-    F: FnOnce(&Transaction) -> Result<T> + Send,
+    F: FnOnce(&dyn Sql) -> Result<T> + Send,
     T: Send,
 {
-    fn run(&mut self, tx: &Transaction) -> bool {
+    fn run(&mut self, tx: &dyn Sql) -> bool {
         let Some(work) = self.work.take() else { return false };
         let outcome = work(tx);
         let succeeded = outcome.is_ok();
@@ -82,7 +83,7 @@ impl Writer {
     /// Queues `work` and waits (without blocking the caller's thread) for its durable result.
     pub async fn submit<T, F>(&self, work: F) -> Result<T>
     where
-        F: FnOnce(&Transaction) -> Result<T> + Send + 'static,
+        F: FnOnce(&dyn Sql) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
@@ -134,7 +135,7 @@ pub(super) fn run_batch(
             return false;
         }
         let mark = uncommitted::mark();
-        let succeeded = catch_unwind(AssertUnwindSafe(|| job.run(&tx))).unwrap_or(false);
+        let succeeded = catch_unwind(AssertUnwindSafe(|| job.run(&*tx))).unwrap_or(false);
         if !succeeded {
             uncommitted::roll_back_to(mark);
         }

@@ -11,8 +11,8 @@ fn table(dir: &tempfile::TempDir) -> Connection {
 /// A job inserting `v`, with the receiver its answer arrives on.
 fn insert(v: i64) -> (BoxedJob, oneshot::Receiver<Result<i64>>) {
     let (reply, answer) = oneshot::channel();
-    let work = move |tx: &Transaction| {
-        tx.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+    let work = move |tx: &dyn Sql| {
+        tx.exec("INSERT INTO t (v) VALUES (?1)", crate::db::sql::params![v])?;
         Ok(v)
     };
     (Box::new(Pending { work: Some(work), outcome: None, reply }), answer)
@@ -54,8 +54,8 @@ fn a_panicking_job_fails_alone() {
     let dir = tempfile::tempdir().unwrap();
     let mut conn = table(&dir);
     let (reply, panicked_answer) = oneshot::channel::<Result<()>>();
-    let panicking = |tx: &Transaction| -> Result<()> {
-        tx.execute("INSERT INTO t (v) VALUES (5)", [])?;
+    let panicking = |tx: &dyn Sql| -> Result<()> {
+        tx.exec("INSERT INTO t (v) VALUES (5)", crate::db::sql::params![])?;
         panic!("a bug in a write job");
     };
     let panicking: BoxedJob = Box::new(Pending { work: Some(panicking), outcome: None, reply });
@@ -99,9 +99,9 @@ async fn submitted_writes_are_answered_after_their_commit() {
     .unwrap();
     let writes = (10..42).map(|v| {
         let writer = writer.clone();
-        tokio::spawn(
-            async move { writer.submit(move |tx| Ok(tx.execute("INSERT INTO t (v) VALUES (?1)", [v])?)).await },
-        )
+        tokio::spawn(async move {
+            writer.submit(move |tx| tx.exec("INSERT INTO t (v) VALUES (?1)", crate::db::sql::params![v])).await
+        })
     });
     for write in writes.collect::<Vec<_>>() {
         assert_eq!(write.await.unwrap().unwrap(), 1);
@@ -115,7 +115,7 @@ async fn submitted_writes_are_answered_after_their_commit() {
 /// A job noting a mint of `kind` for the metrics (as `audit::record` does), then failing or not.
 fn mint(kind: &'static str, fails: bool) -> BoxedJob {
     let (reply, _answer) = oneshot::channel();
-    let work = move |_: &Transaction| {
+    let work = move |_: &dyn Sql| {
         crate::metrics::uncommitted::note("token.created", Some(kind), crate::metrics::TokenActor::Own);
         if fails { Err(Error::Internal("refused".into())) } else { Ok(()) }
     };
