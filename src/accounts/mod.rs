@@ -12,6 +12,7 @@ pub mod budget;
 pub mod cache;
 pub mod ceiling;
 mod context;
+pub mod digest_map;
 pub mod directory;
 pub mod email_2fa;
 pub mod expiry_warning;

@@ -156,7 +156,7 @@ fn add_headers(headers: &mut actix_web::http::header::HeaderMap, verdict: &Verdi
 async fn bypasses_rate_limit(state: &AppState, req: &HttpRequest) -> bool {
     let user_id = match credentials(req) {
         Some(Credentials::RocketChat { user_id, token }) => {
-            match accounts::authenticate_token(state, Some(user_id), &token).await {
+            match accounts::authenticate_token(state, Some(&user_id), &token).await {
                 Ok(Some(entry)) => entry.owner.user.id.clone(),
                 _ => return false,
             }
@@ -196,7 +196,7 @@ enum Credentials {
 fn credentials(req: &HttpRequest) -> Option<Credentials> {
     if !crate::api::is_saymon_path(req.path()) {
         let (user_id, token) = caller::presented_credentials(req)?;
-        return Some(Credentials::RocketChat { user_id, token });
+        return Some(Credentials::RocketChat { user_id: user_id.to_string(), token: token.to_string() });
     }
     match saymon_auth::presented_api_token(req) {
         Some(token) => token.map(Credentials::SaymonApiToken),
