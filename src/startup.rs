@@ -72,6 +72,8 @@ impl Application {
                 .wrap(Condition::new(
                     text_log,
                     Logger::new("%a \"%{method}xi %{path}xi\" %s %b %Dms")
+                        // Polled many times a second by load balancers; its failures are logged.
+                        .exclude(rocketchat::ready::PATH)
                         .custom_request_replace("method", |r| r.method().to_string())
                         .custom_request_replace("path", |r| crate::logging::redact::redact_long_segments(r.path())),
                 ))

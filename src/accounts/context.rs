@@ -27,6 +27,8 @@ pub struct Accounts {
     pub mailer: crate::mail::Mailer,
     /// Credentials used lately, queued for the store at most once a minute each.
     pub last_use: Arc<super::last_use::LastUse>,
+    /// The last answer of the readiness check (`readiness.rs`).
+    pub readiness: Arc<super::readiness::Readiness>,
 }
 
 impl Accounts {
@@ -53,6 +55,7 @@ impl Accounts {
             budget,
             mailer,
             last_use: Arc::default(),
+            readiness: Arc::default(),
         })
     }
 

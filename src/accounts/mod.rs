@@ -20,6 +20,7 @@ pub mod lifetime;
 pub mod login;
 pub mod pats;
 pub mod presence;
+pub mod readiness;
 pub mod refusal;
 pub mod revocation;
 pub mod revoke;

@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod migrations;
 pub mod password_resets;
 pub mod pats;
+pub mod ready;
 pub mod roles;
 pub mod saymon;
 pub mod seed;

@@ -38,6 +38,7 @@ mod pats;
 mod permissions;
 mod races;
 mod rate_limit;
+mod ready;
 mod request_auth;
 mod request_ids;
 mod request_limits;
