@@ -30,7 +30,7 @@ pub enum StartupError {
     #[error("cannot serve metrics on {addr}: {cause}. Set TOKEND_METRICS_BIND to a free address, or unset it")]
     MetricsBind { addr: String, cause: std::io::Error },
     #[error(transparent)]
-    Vault(#[from] crate::auth::vault::VaultError),
+    Vault(#[from] crate::accounts::vault_key::KeyError),
     #[error("cannot create the first admin: {0}")]
     Bootstrap(String),
 }

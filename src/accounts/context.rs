@@ -5,8 +5,9 @@
 
 use super::budget::Budget;
 use super::cache::AuthCache;
+use super::vault_key::{self, KeyError};
 use crate::auth::password::PasswordHasher;
-use crate::auth::vault::{Vault, VaultError};
+use crate::auth::vault::Vault;
 use crate::config::Config;
 use crate::db::Db;
 use std::sync::Arc;
@@ -32,9 +33,11 @@ pub struct Accounts {
 }
 
 impl Accounts {
-    /// Opens (or creates) the key file beside the database.
-    pub fn new(config: Config, db: Db) -> Result<Self, VaultError> {
-        let vault = Arc::new(Vault::open_or_create(&config.data_dir)?);
+    /// Opens the vault key (`vault_key::open`) and checks it is the store's own.
+    pub fn new(config: Config, db: Db) -> Result<Self, KeyError> {
+        let vault = vault_key::open(&config)?;
+        vault_key::check(&config, &db, &vault)?;
+        let vault: Arc<Vault> = Arc::new(vault);
         let passwords = PasswordHasher::new(config.bcrypt_cost);
         let mailer = crate::mail::Mailer::new(config.smtp.as_ref());
         let budget = Arc::new(Budget::new(config.login_guard.clone()));

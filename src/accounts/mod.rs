@@ -34,6 +34,7 @@ mod turns;
 pub mod two_factor;
 pub mod user_edit;
 pub mod users;
+pub mod vault_key;
 
 pub use crate::db::audit::{Actor, AuditRecord};
 pub use crate::db::lifecycle::SessionRow;

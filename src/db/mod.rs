@@ -21,6 +21,7 @@ pub mod tokens;
 pub mod totp;
 pub mod two_factor;
 pub mod users;
+pub mod vault_key_check;
 mod writer;
 
 use crate::config::{Config, Synchronous};

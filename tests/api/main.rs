@@ -59,4 +59,5 @@ mod totp_methods;
 mod two_factor;
 mod users_admin;
 mod users_read;
+mod vault_key_file;
 mod web_ui;
