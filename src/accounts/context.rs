@@ -37,7 +37,7 @@ impl Accounts {
     pub fn new(config: Config, db: Db) -> Result<Self, KeyError> {
         let vault = vault_key::open(&config)?;
         vault_key::check(&config, &db, &vault)?;
-        let vault: Arc<Vault> = Arc::new(vault);
+        let vault = Arc::new(vault);
         let passwords = PasswordHasher::new(config.bcrypt_cost);
         let mailer = crate::mail::Mailer::new(config.smtp.as_ref());
         let budget = Arc::new(Budget::new(config.login_guard.clone()));

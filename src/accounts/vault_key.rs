@@ -18,6 +18,10 @@ pub enum KeyError {
         "the vault key {key} is not the key this database was first used with (their fingerprints differ), so the TOTP secrets sealed in {database} cannot be opened with it. Either this is the wrong key file (give this node the same TOKEND_VAULT_KEY_FILE as the others, or restore the original key file), or the database was restored without its key (put the key saved with the backup, `FILE.key`, in place). tokend refuses to start rather than run with TOTP secrets it cannot read"
     )]
     Mismatch { key: PathBuf, database: PathBuf },
+    #[error(
+        "the vault key {key} cannot open the TOTP secrets already sealed in {database}, so it is not the key this database was used with. Either this is the wrong key file (give this node the same TOKEND_VAULT_KEY_FILE as the others, or restore the original key file), or the database was restored without its key (put the key saved with the backup, `FILE.key`, in place). tokend refuses to start rather than run with TOTP secrets it cannot read"
+    )]
+    CannotOpen { key: PathBuf, database: PathBuf },
     #[error("cannot check the vault key against the database: {0}")]
     Store(crate::error::Error),
 }
@@ -32,12 +36,18 @@ pub fn open(config: &Config) -> Result<Vault, VaultError> {
 }
 
 /// Compares `vault`'s fingerprint with the store's, recording it when the store has none
-/// (a new store, or one from before fingerprints). Runs on a blocking thread (startup, CLI).
+/// (a new store, or one from before fingerprints, whose sealed TOTP seeds must then open
+/// with `vault`). Runs on a blocking thread (startup, CLI).
 pub fn check(config: &Config, db: &Db, vault: &Vault) -> Result<(), KeyError> {
     let ours = vault.fingerprint();
     let stored = match db.read_now(vault_key_check::fingerprint).map_err(KeyError::Store)? {
         Some(stored) => stored,
         None => {
+            // A store from before fingerprints: its sealed seeds say whether this is its key.
+            let sealed = db.read_now(vault_key_check::a_sealed_totp_secret).map_err(KeyError::Store)?;
+            if sealed.is_some_and(|(user_id, seed)| vault.open(&seed, user_id.as_bytes()).is_none()) {
+                return Err(KeyError::CannotOpen { key: config.vault_key_path(), database: config.database_path() });
+            }
             let now = crate::clock::now_ms();
             let stored = db.write_now(|tx| vault_key_check::record_first(tx, &ours, now)).map_err(KeyError::Store)?;
             if bool::from(stored.ct_eq(&ours)) {

@@ -18,3 +18,13 @@ pub fn record_first(tx: &Transaction, fingerprint: &[u8], now: i64) -> Result<Ve
     )?;
     Ok(tx.query_row("SELECT fingerprint FROM vault_key_check WHERE id = 1", [], |r| r.get(0))?)
 }
+
+/// One sealed TOTP seed and the user id it is bound to, if the store holds any: a store
+/// from before fingerprints can still prove which key it was used with.
+pub fn a_sealed_totp_secret(conn: &Connection) -> Result<Option<(String, Vec<u8>)>> {
+    Ok(conn
+        .query_row("SELECT user_id, secret FROM totp WHERE secret IS NOT NULL LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?)
+}

@@ -81,6 +81,28 @@ async fn post(
     (resp.status(), resp.json().await.unwrap_or(Value::Null))
 }
 
+/// What enrolling the admin in TOTP left: the id, the seed and one backup code.
+struct Enrolled {
+    admin_id: String,
+    secret: String,
+    backup_code: String,
+}
+
+async fn enrol_admin(client: &reqwest::Client, server: &ServerProcess) -> Enrolled {
+    let login = json!({"user": ADMIN_USERNAME, "password": ADMIN_PASSWORD});
+    let (status, body) = post(client, server.url("/api/v1/login"), login, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (id, token) = (body["data"]["userId"].as_str().unwrap(), body["data"]["authToken"].as_str().unwrap());
+    let admin = (id.to_string(), token.to_string());
+    let (status, body) = post(client, server.url("/api/v1/users.enableTotp"), json!({}), Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let secret = body["secret"].as_str().unwrap().to_string();
+    let validate = json!({"code": current_code(&secret)});
+    let (status, body) = post(client, server.url("/api/v1/users.validateTotp"), validate, Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    Enrolled { admin_id: admin.0, secret, backup_code: body["codes"][0].as_str().unwrap().to_string() }
+}
+
 #[test]
 fn a_node_with_another_key_file_refuses_to_start_and_the_right_one_starts() {
     let dir = tempfile::tempdir().unwrap();
@@ -124,24 +146,13 @@ async fn totp_secrets_sealed_by_one_node_open_on_another_sharing_the_key_file() 
     let key = key_file(dir.path(), "cluster.key", 7);
     let (first, second) = (node(&data, Some(&key)), node(&data, Some(&key)));
     let client = reqwest::Client::new();
-    let login = json!({"user": ADMIN_USERNAME, "password": ADMIN_PASSWORD});
-    let (status, body) = post(&client, first.url("/api/v1/login"), login.clone(), None).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let admin =
-        (body["data"]["userId"].as_str().unwrap().to_string(), body["data"]["authToken"].as_str().unwrap().to_string());
-
     // Enrolled through the first node: the seed is sealed, the backup codes keyed, with the key.
-    let (status, body) = post(&client, first.url("/api/v1/users.enableTotp"), json!({}), Some(&admin)).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let secret = body["secret"].as_str().unwrap().to_string();
-    let validate = json!({"code": current_code(&secret)});
-    let (status, body) = post(&client, first.url("/api/v1/users.validateTotp"), validate, Some(&admin)).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let backup_code = body["codes"][0].as_str().unwrap().to_string();
+    let Enrolled { admin_id, secret, backup_code } = enrol_admin(&client, &first).await;
 
     // The code just used may not be replayed: let the second node accept this step again.
     let conn = rusqlite::Connection::open(data.join("tokend.sqlite3")).unwrap();
-    conn.execute("UPDATE totp SET last_step = NULL WHERE user_id = ?1", [&admin.0]).unwrap();
+    conn.execute("UPDATE totp SET last_step = NULL WHERE user_id = ?1", [&admin_id]).unwrap();
+    let login = json!({"user": ADMIN_USERNAME, "password": ADMIN_PASSWORD});
     let mut with_code = login.clone();
     with_code["code"] = json!(current_code(&secret));
     let (status, body) = post(&client, second.url("/api/v1/login"), with_code, None).await;
@@ -187,4 +198,27 @@ fn a_backup_copies_the_supplied_key_file_beside_it() {
         .expect("run tokend backup");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(std::fs::read(dir.path().join("backup.sqlite3.key")).unwrap(), [5u8; 32]);
+}
+
+#[tokio::test]
+async fn a_store_from_before_fingerprints_refuses_a_key_that_cannot_open_its_totp_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = node(&data, None);
+    enrol_admin(&reqwest::Client::new(), &server).await;
+    server.stop();
+    // As a store written before fingerprints existed, restored without its key.
+    let conn = rusqlite::Connection::open(data.join("tokend.sqlite3")).unwrap();
+    conn.execute("DELETE FROM vault_key_check", []).unwrap();
+    drop(conn);
+    let original = std::fs::read(data.join("secret.key")).unwrap();
+    std::fs::write(data.join("secret.key"), [4u8; 32]).unwrap();
+    let stderr = start_expecting_refusal(&data, None);
+    assert!(stderr.contains("cannot open the TOTP secrets already sealed"), "{stderr}");
+    assert_eq!(stored_fingerprint(&data), None, "the wrong key was recorded");
+
+    std::fs::write(data.join("secret.key"), &original).unwrap();
+    node(&data, None).stop();
+    let key: [u8; 32] = original.try_into().unwrap();
+    assert_eq!(stored_fingerprint(&data), Some(Vault::with_key(key).fingerprint().to_vec()));
 }
