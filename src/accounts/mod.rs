@@ -21,6 +21,7 @@ pub mod lifetime;
 pub mod login;
 pub mod pats;
 pub mod presence;
+pub mod readiness;
 pub mod refusal;
 pub mod revocation;
 pub mod revoke;
@@ -34,6 +35,7 @@ mod turns;
 pub mod two_factor;
 pub mod user_edit;
 pub mod users;
+pub mod vault_key;
 
 pub use crate::db::audit::{Actor, AuditRecord};
 pub use crate::db::lifecycle::SessionRow;

@@ -82,7 +82,12 @@ pub async fn enforce(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned().filter(|s| s.rate_limiter.scope != RateLimitScope::Off);
+    // A load balancer's readiness polls are never counted nor refused.
+    let polled = req.path() == crate::api::rocketchat::ready::PATH;
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .filter(|s| s.rate_limiter.scope != RateLimitScope::Off && !polled);
     let client = state.as_ref().and_then(|_| client_addr::client_ip(req.request()));
     let (Some(state), Some(client)) = (state, client) else {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
