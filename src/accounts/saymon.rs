@@ -123,7 +123,7 @@ pub async fn user_by_api_token(state: &Accounts, presented: &str) -> Result<Opti
         return Ok(None);
     };
     super::lifetime::admit(entry.owner.read_only, true)?;
-    Ok(Some(entry.owner.user.clone()))
+    Ok(Some(entry.owner.user.as_ref().clone()))
 }
 
 /// The cached entry of a presented API token's active owner: served from memory until the

@@ -6,6 +6,7 @@ use super::users::{USER_COLUMNS, UserRecord, find_active_by_id, owner_join, role
 use crate::auth::token::TokenHash;
 use crate::clock::Millis;
 use crate::error::Result;
+use std::sync::Arc;
 
 /// Stores `hash` as the user's API token, replacing (and so killing) any previous one.
 /// Returns whether a previous token existed.
@@ -32,7 +33,8 @@ pub struct NewApiToken {
 /// What a presented API token resolved to: its active owner and the token's limits.
 #[derive(Clone, Debug)]
 pub struct ApiTokenOwner {
-    pub user: UserRecord,
+    /// Shared by the cached tokens of one user and by each request's principal.
+    pub user: Arc<UserRecord>,
     pub expires_at: Option<Millis>,
     pub read_only: bool,
 }
@@ -71,7 +73,11 @@ pub(crate) fn api_token_owner_sql(d: Dialect) -> &'static str {
 /// The active owner of an API token that has not expired.
 pub fn user_by_api_token(conn: &dyn Sql, hash: &TokenHash, now: Millis) -> Result<Option<ApiTokenOwner>> {
     conn.query_opt(api_token_owner_sql(conn.dialect()), params![hash.as_bytes(), now], |r| {
-        Ok(ApiTokenOwner { expires_at: r.get(0)?, read_only: r.get(1)?, user: user_with_roles_from_row(r, 2)? })
+        Ok(ApiTokenOwner {
+            expires_at: r.get(0)?,
+            read_only: r.get(1)?,
+            user: Arc::new(user_with_roles_from_row(r, 2)?),
+        })
     })
 }
 
