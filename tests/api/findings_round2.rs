@@ -5,7 +5,7 @@ use crate::helpers::*;
 use crate::helpers_smtp::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokend::config::SmtpSettings;
+use tokend::config::{RateLimitScope, SmtpSettings};
 
 const FORGOT: &str = "/api/v1/users.forgotPassword";
 
@@ -88,4 +88,32 @@ async fn a_password_change_or_a_deactivation_ends_outstanding_reset_links() {
     let (status, body) = app.post("/api/v1/users.setActiveStatus", reactivate, Some(&app.admin)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     app.login("bob", "bob-second-password").await;
+}
+
+/// Attack: password spraying past the per-address limit. `method.callAnon/login` is counted
+/// by `TOKEND_RATE_LIMIT=on`, but the same `login` method over `method.call` (any valid
+/// token of any account opens it) was not, and a wrong password there answers 200, so the
+/// failed-authentication counter never saw it either.
+#[tokio::test]
+async fn passwords_guessed_over_method_call_are_rate_limited_like_any_login() {
+    let app = spawn_app_with(|c| {
+        c.limits.rate_limit.scope = RateLimitScope::Sensitive;
+        c.limits.rate_limit.calls = 3;
+        c.login_guard.enabled = false;
+    })
+    .await;
+    app.create_user("mallory", "mallory-password", &["user"]).await;
+    let mallory = app.login("mallory", "mallory-password").await;
+    let guess = |n: usize| {
+        let login = json!({"user": {"username": "admin"}, "password": format!("guess-number-{n}")});
+        let message = json!({"msg": "method", "id": "1", "method": "login", "params": [login]});
+        json!({"message": message.to_string()})
+    };
+    let mut statuses = Vec::new();
+    for n in 0..5 {
+        let (status, _) = app.post("/api/v1/method.call/login", guess(n), Some(&mallory)).await;
+        statuses.push(status);
+    }
+    assert_eq!(&statuses[..3], [StatusCode::OK; 3], "{statuses:?}");
+    assert_eq!(&statuses[3..], [StatusCode::TOO_MANY_REQUESTS; 2], "{statuses:?}");
 }
