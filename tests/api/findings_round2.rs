@@ -117,3 +117,31 @@ async fn passwords_guessed_over_method_call_are_rate_limited_like_any_login() {
     assert_eq!(&statuses[..3], [StatusCode::OK; 3], "{statuses:?}");
     assert_eq!(&statuses[3..], [StatusCode::TOO_MANY_REQUESTS; 2], "{statuses:?}");
 }
+
+/// Attack: outliving an expiring SAYMON API token. A token made to expire (issue 17) opened
+/// `POST /node/api/users/session {"auth-token"}`, and the session it got lived the full
+/// login-token lifetime (90 days): the expiry bought nothing. The read-only scope was
+/// already held to the same rule ("a session would outgrow its scope").
+#[tokio::test]
+async fn a_session_opened_with_an_expiring_api_token_ends_when_the_token_does() {
+    let app = spawn_app().await;
+    let bob = app.saymon_user("bob", "bob-password", &[]).await;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    // Whole seconds, two to three from now.
+    let expires_at = (now / 1000 + 3) * 1000;
+    let body = json!({"expiresAt": tokend::clock::iso(expires_at)});
+    let path = format!("/node/api/users/{bob}/auth-token");
+    let (status, token) = app.send(app.as_admin(reqwest::Method::POST, &path).json(&body)).await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    let token = token.as_str().unwrap().to_string();
+    let (sid, _) = app.saymon_login(json!({"auth-token": token})).await;
+    assert_eq!(app.current_by_sid(&sid).await.0, StatusCode::OK);
+    let wait = expires_at - now + 300;
+    tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
+    assert_eq!(app.current_by_token(&token).await.0, StatusCode::UNAUTHORIZED, "the token has expired");
+    let (status, body) = app.current_by_sid(&sid).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the session outlived its token: {body}");
+    // A session opened with a password still gets the full lifetime.
+    let (sid, _) = app.saymon_login(json!({"login": "bob", "password": "bob-password"})).await;
+    assert_eq!(app.current_by_sid(&sid).await.0, StatusCode::OK);
+}
