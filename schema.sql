@@ -295,3 +295,11 @@ CREATE TABLE password_resets (
 ) STRICT;
 
 CREATE INDEX password_resets_by_user ON password_resets(user_id);
+
+-- The fingerprint of the vault key this store was first used with: HMAC-SHA-256(key,
+-- "tokend-key-check"), never the key. Every start compares it with the key it was given.
+CREATE TABLE vault_key_check (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    fingerprint  BLOB NOT NULL,
+    recorded_at  INTEGER NOT NULL
+) STRICT;

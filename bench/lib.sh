@@ -124,6 +124,37 @@ measure() {
 }
 SPREAD=()
 
+# measure_interleaved BASE NAME...: RUNS rounds, each running every NAME once in turn (its wrk
+# arguments in the array ARGS_<NAME>), so that the machine's drift during the suite falls on all
+# of them alike instead of on whichever was measured last. Sets RPS_<NAME> and P99_<NAME>
+# (medians over the rounds) and VS_<NAME>: the median of the per-round ratios to BASE.
+measure_interleaved() {
+    local base="$1"; shift
+    local -A rps_of_name p99_of_name
+    local name run args
+    for run in $(seq 1 "$RUNS"); do
+        export BENCH_RUN="$run"
+        for name in "$@"; do
+            eval "args=(\"\${ARGS_$name[@]}\")"
+            wrk_run "$name-$run" -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${args[@]}"
+            rps_of_name[$name]+=" $(rps_of "$RESULTS/$name-$run.txt")"
+            p99_of_name[$name]+=" $(p99_ms_of "$RESULTS/$name-$run.txt")"
+        done
+    done
+    local -a base_rps rps ratios
+    read -r -a base_rps <<<"${rps_of_name[$base]}"
+    for name in "$@"; do
+        read -r -a rps <<<"${rps_of_name[$name]}"
+        ratios=()
+        for run in "${!rps[@]}"; do ratios+=("$(ratio "${rps[$run]}" "${base_rps[$run]}")"); done
+        # shellcheck disable=SC2086 # the p99 list is space-separated numbers
+        printf -v "P99_$name" '%s' "$(median ${p99_of_name[$name]})"
+        printf -v "RPS_$name" '%s' "$(median "${rps[@]}")"
+        printf -v "VS_$name" '%s' "$(median "${ratios[@]}")"
+        SPREAD+=("$name=${rps[*]}")
+    done
+}
+
 # --- the report -------------------------------------------------------------------------------
 MISSES=0
 line() { # line NAME VALUE TARGET VERDICT

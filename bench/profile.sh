@@ -3,7 +3,7 @@
 # with one login token (the cached path); with a new token of a user met before on every
 # request (a token miss: one database lookup, the user's cached record and /me body reused);
 # and with a new token of a new user on every request (both cold: the lookup, the user's
-# record and the rendering). Split by where the instructions are spent.
+# record and the rendering); `GET /api/info`, the baseline; SAYMON's users/current?api-token=. Split by where the instructions are spent.
 # Builds `cargo build --profile profiling` (release with symbols). See bench/README.md.
 #
 # Knobs: PROFILE_REQUESTS (2000), PROFILE_SKIP_BUILD (use the existing profiling binary).
@@ -37,40 +37,55 @@ TOKEND_DATA_DIR="$WORK" TOKEND_BIND="127.0.0.1:$port" TOKEND_WORKERS=1 \
 SERVER_PID=$!
 for _ in $(seq 1 600); do curl -sf -o /dev/null "$BASE/api/info" && break; sleep 0.1; done
 read -r ME_ID ME_TOKEN <<<"$(login admin "$TOKEND_ADMIN_PASSWORD")"
+# The same user's SAYMON API token (`?api-token=`), minted with HTTP Basic.
+API_TOKEN="$(curl -sf -X POST -u "admin:$TOKEND_ADMIN_PASSWORD" "$BASE/node/api/users/$ME_ID/auth-token" | tr -d '"')"
+[ -n "$API_TOKEN" ] || die "minting a SAYMON API token failed"
 
 # profile NAME: N requests over one keep-alive connection with callgrind collecting.
 profile() {
     # Warm-up outside the count: the login token's cache entry and rendered body exist.
     curl -sf -o /dev/null -H "X-User-Id: $ME_ID" -H "X-Auth-Token: $ME_TOKEN" "$BASE/api/v1/me"
+    curl -sf -o /dev/null "$BASE/node/api/users/current?api-token=$API_TOKEN"
     callgrind_control -i on "$SERVER_PID" >/dev/null
-    python3 - "$port" "$N" "$1" "$ME_ID" "$ME_TOKEN" "$WORK/users" "$PREFIX" <<'PY'
+    python3 - "$port" "$N" "$1" "$ME_ID" "$ME_TOKEN" "$WORK/users" "$PREFIX" "$API_TOKEN" <<'PY'
 import http.client, sys
-port, n, mode, uid, token, users_file, prefix = sys.argv[1:]
+port, n, mode, uid, token, users_file, prefix, api_token = sys.argv[1:]
 users = [l.strip() for l in open(users_file) if l.strip()]
 c = http.client.HTTPConnection("127.0.0.1", int(port))
 first = {"cold": 0, "miss": int(n)}.get(mode)
 for i in range(int(n)):
     if first is not None:
         uid, token = users[(first + i) % len(users)], f"{prefix}{first + i:010d}"
-    c.request("GET", "/api/v1/me", headers={"X-User-Id": uid, "X-Auth-Token": token})
+    if mode == "info":  # the unauthenticated baseline bench/run.sh divides by
+        c.request("GET", "/api/info")
+    elif mode == "saymon":
+        c.request("GET", f"/node/api/users/current?api-token={api_token}")
+    else:
+        c.request("GET", "/api/v1/me", headers={"X-User-Id": uid, "X-Auth-Token": token})
     r = c.getresponse(); r.read()
     assert r.status == 200, r.status
 PY
     callgrind_control -i off "$SERVER_PID" >/dev/null
     callgrind_control -d "$1" "$SERVER_PID" >/dev/null # also zeroes the counters
 }
+# The cold and miss runs queue thousands of last-use records, written within 10 s by a
+# background flush: the runs without store work go first so that the flush cannot land in them.
 profile hit
+profile info
+profile saymon
 profile cold
 profile miss
 stop_server
 sleep 1
 
-# Dumps are numbered in order: .1 the cached path, .2 both cold, .3 the token misses.
-for dump in "$RESULTS"/callgrind.*.[123]; do
+# Dumps are numbered in the order above.
+for dump in "$RESULTS"/callgrind.*.[12345]; do
     callgrind_annotate --auto=no --threshold=100 "$dump" >"$dump.txt"
     case "$dump" in
         *.1) mode="cached token" ;;
-        *.2) mode="a new token of a new user each request (lookup, record, rendering)" ;;
+        *.2) mode="GET /api/info (no credential: the baseline of the throughput ratios)" ;;
+        *.3) mode="SAYMON GET users/current?api-token= (cached)" ;;
+        *.4) mode="a new token of a new user each request (lookup, record, rendering)" ;;
         *) mode="a new token of a known user each request (one lookup)" ;;
     esac
     python3 - "$dump.txt" "$N" "$mode" <<'PY' | tee -a "$RESULTS/breakdown.txt"

@@ -114,10 +114,13 @@ wrk -t"$THREADS" -c"$CONNS" -d2s "${ME[@]}" "$BASE/api/v1/me" >/dev/null
 # every 10 s), so the files do change; metrics.sh counts the write batches instead.
 store_state() { stat -c '%s %y' "$WORK/main/tokend.sqlite3" "$WORK/main/tokend.sqlite3-wal"; }
 STORE_BEFORE="$(store_state)"
-measure info "$RUNS" "$BASE/api/info"; INFO_RPS="$M_RPS"; INFO_P99="$M_P99"
-measure me "$RUNS" "${ME[@]}" "$BASE/api/v1/me"; ME_RPS="$M_RPS"; ME_P99="$M_P99"
-measure pat "$RUNS" "${PAT_AUTH[@]}" "$BASE/api/v1/me"; PAT_RPS="$M_RPS"; PAT_P99="$M_P99"
-measure saymon "$RUNS" "$BASE/node/api/users/current?api-token=$API_TOKEN"; SAY_RPS="$M_RPS"; SAY_P99="$M_P99"
+# Interleaved rounds (info, me, pat, saymon, info, me, ...): each ratio is taken within a round.
+ARGS_info=("$BASE/api/info")
+ARGS_me=("${ME[@]}" "$BASE/api/v1/me")
+ARGS_pat=("${PAT_AUTH[@]}" "$BASE/api/v1/me")
+ARGS_saymon=("$BASE/node/api/users/current?api-token=$API_TOKEN")
+measure_interleaved info info me pat saymon
+INFO_RPS="$RPS_info"; INFO_P99="$P99_info"
 LOAD_RSS="$(rss_mb VmHWM)"
 AUTH_WRITES="$(diff <(echo "$STORE_BEFORE") <(store_state) | grep -c '^>' || true)"
 
@@ -138,11 +141,13 @@ source "$ROOT/bench/metrics.sh"
 } | tee "$RESULTS/summary.txt"
 info "info_rps" "$INFO_RPS"
 info "info_p99_ms" "$INFO_P99"
-for f in "me:$ME_RPS:$ME_P99" "pat:$PAT_RPS:$PAT_P99" "saymon_current:$SAY_RPS:$SAY_P99"; do
-    IFS=: read -r name rps p99 <<<"$f"
-    info "${name}_rps" "$rps"
-    check "${name}_vs_info" "$(ratio "$rps" "$INFO_RPS")" ge 0.7
-    check "${name}_p99_ms" "$p99" lt 5
+# /me with a login token: issue 17's bar (last use noted on every request) is 0.9x /api/info.
+for f in "me:me:0.9" "pat:pat:0.7" "saymon_current:saymon:0.7"; do
+    IFS=: read -r label name bar <<<"$f"
+    rps_var="RPS_$name" p99_var="P99_$name" vs_var="VS_$name"
+    info "${label}_rps" "${!rps_var}"
+    check "${label}_vs_info (median of rounds)" "${!vs_var}" ge "$bar"
+    check "${label}_p99_ms" "${!p99_var}" lt 5
 done
 info "store_files_changed_by_auth_load (last use)" "$AUTH_WRITES"
 report_scale

@@ -1,8 +1,9 @@
 //! `tokend backup PATH`: a consistent copy of the live database through SQLite's online
 //! backup API, taken in small steps so the running server keeps writing meanwhile. The copy
 //! is written beside PATH, checked, and only then renamed into place. The key that seals
-//! TOTP seeds (`secret.key`) is copied to `PATH.key`: without it a restored database has
-//! no usable TOTP enrolments.
+//! TOTP seeds (`secret.key`, or the file `TOKEND_VAULT_KEY_FILE` names) is copied to
+//! `PATH.key`: without it a restored database has no usable TOTP enrolments (and tokend
+//! refuses to start on it, `accounts::vault_key`).
 
 use crate::config::Config;
 use rusqlite::backup::Backup;
@@ -54,7 +55,7 @@ pub fn run(config: &Config, dest: &Path) -> Result<u64, BackupError> {
         }
     }
     std::fs::File::open(&partial)?.sync_all()?;
-    let key = config.data_dir.join(crate::auth::vault::KEY_FILE_NAME);
+    let key = config.vault_key_path();
     if key.exists() {
         // Not fs::copy, which gives the copy the mode of a `secret.key` someone loosened.
         let mut key_copy = private_file(&key_path(dest))?;

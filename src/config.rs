@@ -65,6 +65,8 @@ impl fmt::Debug for Secret {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub data_dir: PathBuf,
+    /// `TOKEND_VAULT_KEY_FILE`: the key every node shares; `None`: `secret.key` in `data_dir`.
+    pub vault_key_file: Option<PathBuf>,
     pub bind: SocketAddr,
     pub admin_username: String,
     pub admin_password: Option<Secret>,
@@ -207,6 +209,7 @@ impl Config {
             email_code_lifetime: Duration::from_secs(number(&get, &v::EMAIL_CODE_SECS)?.into()),
             email_code_max_attempts: number(&get, &v::EMAIL_MAX_ATTEMPTS)?,
             data_dir: PathBuf::from(text(&get, &v::DATA_DIR)),
+            vault_key_file: get(v::VAULT_KEY_FILE.variable).map(PathBuf::from),
             bind,
             admin_username,
             admin_password: get(v::ADMIN_PASSWORD.variable).map(Secret::new),
@@ -225,6 +228,11 @@ impl Config {
 
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join(DATABASE_FILE_NAME)
+    }
+
+    /// The key file in use: `TOKEND_VAULT_KEY_FILE`, or `secret.key` in the data directory.
+    pub fn vault_key_path(&self) -> PathBuf {
+        self.vault_key_file.clone().unwrap_or_else(|| self.data_dir.join(crate::auth::vault::KEY_FILE_NAME))
     }
 
     pub fn login_token_lifetime(&self) -> Duration {

@@ -30,7 +30,7 @@ pub enum StartupError {
     #[error("cannot serve metrics on {addr}: {cause}. Set TOKEND_METRICS_BIND to a free address, or unset it")]
     MetricsBind { addr: String, cause: std::io::Error },
     #[error(transparent)]
-    Vault(#[from] crate::auth::vault::VaultError),
+    Vault(#[from] crate::accounts::vault_key::KeyError),
     #[error("cannot create the first admin: {0}")]
     Bootstrap(String),
 }
@@ -72,6 +72,8 @@ impl Application {
                 .wrap(Condition::new(
                     text_log,
                     Logger::new("%a \"%{method}xi %{path}xi\" %s %b %Dms")
+                        // Polled many times a second by load balancers; its failures are logged.
+                        .exclude(rocketchat::ready::PATH)
                         .custom_request_replace("method", |r| r.method().to_string())
                         .custom_request_replace("path", |r| crate::logging::redact::redact_long_segments(r.path())),
                 ))

@@ -15,6 +15,7 @@
 //! cache of their own (owner: the user record), so a token of one dialect can never be
 //! looked up in the other's.
 
+use super::digest_map::DigestMap;
 use crate::clock::{Millis, now_ms};
 use crate::db::invalidations::{Feed, Invalidation};
 use crate::db::saymon::ApiTokenOwner;
@@ -66,7 +67,9 @@ impl Owner for ApiTokenOwner {
         &self.user.id
     }
 
-    fn share_user(&mut self, _: &Self) {}
+    fn share_user(&mut self, other: &Self) {
+        self.user = other.user.clone();
+    }
 }
 
 pub struct AuthEntry<O = TokenOwner> {
@@ -84,7 +87,7 @@ impl<O> AuthEntry<O> {
 }
 
 struct Entries<O> {
-    by_hash: HashMap<[u8; 32], Arc<AuthEntry<O>>>,
+    by_hash: DigestMap<Arc<AuthEntry<O>>>,
     /// One entry of each cached user, whose record and body new entries of that user share.
     by_user: HashMap<String, Arc<AuthEntry<O>>>,
     /// Evictions applied so far; a lookup that started before the latest is not cached.
@@ -97,7 +100,7 @@ pub struct AuthCache<O = TokenOwner> {
 
 impl<O> Default for AuthCache<O> {
     fn default() -> Self {
-        AuthCache { entries: RwLock::new(Entries { by_hash: HashMap::new(), by_user: HashMap::new(), epoch: 0 }) }
+        AuthCache { entries: RwLock::new(Entries { by_hash: DigestMap::default(), by_user: HashMap::new(), epoch: 0 }) }
     }
 }
 

@@ -5,8 +5,9 @@
 
 use super::budget::Budget;
 use super::cache::AuthCache;
+use super::vault_key::{self, KeyError};
 use crate::auth::password::PasswordHasher;
-use crate::auth::vault::{Vault, VaultError};
+use crate::auth::vault::Vault;
 use crate::config::Config;
 use crate::db::Db;
 use std::sync::Arc;
@@ -27,12 +28,16 @@ pub struct Accounts {
     pub mailer: crate::mail::Mailer,
     /// Credentials used lately, queued for the store at most once a minute each.
     pub last_use: Arc<super::last_use::LastUse>,
+    /// The last answer of the readiness check (`readiness.rs`).
+    pub readiness: Arc<super::readiness::Readiness>,
 }
 
 impl Accounts {
-    /// Opens (or creates) the key file beside the database.
-    pub fn new(config: Config, db: Db) -> Result<Self, VaultError> {
-        let vault = Arc::new(Vault::open_or_create(&config.data_dir)?);
+    /// Opens the vault key (`vault_key::open`) and checks it is the store's own.
+    pub fn new(config: Config, db: Db) -> Result<Self, KeyError> {
+        let vault = vault_key::open(&config)?;
+        vault_key::check(&config, &db, &vault)?;
+        let vault = Arc::new(vault);
         let passwords = PasswordHasher::new(config.bcrypt_cost);
         let mailer = crate::mail::Mailer::new(config.smtp.as_ref());
         let budget = Arc::new(Budget::new(config.login_guard.clone()));
@@ -53,6 +58,7 @@ impl Accounts {
             budget,
             mailer,
             last_use: Arc::default(),
+            readiness: Arc::default(),
         })
     }
 

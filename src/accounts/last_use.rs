@@ -5,10 +5,10 @@
 //! those seen this minute (else starts over) and the queue drops what does not fit.
 
 use super::Accounts;
+use super::digest_map::DigestMap;
 use crate::clock::{Millis, now_ms};
 use crate::db::lifecycle::{self, Use, UseOf};
 use crate::error::Result;
-use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
 
 /// At most one recorded use per credential in this long.
@@ -20,7 +20,7 @@ const MAX_TRACKED: usize = 131_072;
 #[derive(Default)]
 pub struct LastUse {
     /// Credential hash → when its use was last queued.
-    queued_at: RwLock<HashMap<[u8; 32], Millis>>,
+    queued_at: RwLock<DigestMap<Millis>>,
     pending: Mutex<Vec<Use>>,
 }
 

@@ -122,7 +122,7 @@ pub async fn user_by_api_token(state: &Accounts, presented: &str) -> Result<Opti
         return Ok(None);
     };
     super::lifetime::admit(entry.owner.read_only, true)?;
-    Ok(Some((entry.owner.user.clone(), entry.owner.expires_at)))
+    Ok(Some((entry.owner.user.as_ref().clone(), entry.owner.expires_at)))
 }
 
 /// The cached entry of a presented API token's active owner: served from memory until the

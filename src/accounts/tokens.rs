@@ -18,7 +18,7 @@ use std::sync::Arc;
 /// Resolves a presented token to its active owner; `user_id`, when given, must match.
 pub async fn authenticate_token(
     state: &Accounts,
-    user_id: Option<String>,
+    user_id: Option<&str>,
     presented: &str,
 ) -> Result<Option<Arc<AuthEntry>>> {
     Ok(resolve(state, user_id, presented).await?.map(|(entry, _)| entry))
@@ -29,7 +29,7 @@ pub async fn authenticate_token(
 /// noted (`last_use`, at most once a minute; `addr` is asked for only then).
 pub async fn authenticate_request(
     state: &Accounts,
-    user_id: Option<String>,
+    user_id: Option<&str>,
     presented: &str,
     route_changes_state: bool,
     addr: impl FnOnce() -> Option<String>,
@@ -45,7 +45,7 @@ pub async fn authenticate_request(
 /// The cache (never an expired or foreign entry), else the store.
 async fn resolve(
     state: &Accounts,
-    user_id: Option<String>,
+    user_id: Option<&str>,
     presented: &str,
 ) -> Result<Option<(Arc<AuthEntry>, TokenHash)>> {
     if !token::is_plausible(presented) {
@@ -54,8 +54,7 @@ async fn resolve(
     let hash = TokenHash::of(presented);
     let now = now_ms();
     let usable = |entry: &AuthEntry| {
-        user_id.as_deref().is_none_or(|id| id == entry.owner.user.id)
-            && entry.owner.expires_at.is_none_or(|at| at > now)
+        user_id.is_none_or(|id| id == entry.owner.user.id) && entry.owner.expires_at.is_none_or(|at| at > now)
     };
     let trusted = cache::trusted(state.db.feed());
     if let Some(entry) = state.auth_cache.get(hash.as_bytes()).filter(|_| trusted) {

@@ -56,7 +56,8 @@ pub async fn observe(
         if metrics_on {
             METRICS.request(dialect, route, method, status, took);
         }
-        if json_log {
+        // The readiness route is polled many times a second; its failures are logged.
+        if json_log && response.request().path() != crate::api::rocketchat::ready::PATH {
             let _current = context.enter();
             let latency_ms = took.as_secs_f64() * 1000.0;
             log::info!(

@@ -1,5 +1,6 @@
 //! A key kept beside the database, never in it: `secret.key` (32 random bytes, mode 0600)
-//! in the data directory. It seals TOTP seeds (ChaCha20-Poly1305) and keys the hashes of
+//! in the data directory, or the file `TOKEND_VAULT_KEY_FILE` names (shared by every node,
+//! never created). It seals TOTP seeds (ChaCha20-Poly1305) and keys the hashes of
 //! backup and e-mail codes (HMAC-SHA-256), so a copy of the database alone yields neither
 //! working TOTP codes nor a cheap offline search of the short codes.
 
@@ -24,23 +25,43 @@ impl fmt::Debug for Vault {
     }
 }
 
+/// What `fingerprint` is computed over: a fixed text, so the fingerprint reveals nothing
+/// that sealing or code hashing uses.
+const FINGERPRINT_INPUT: &[u8] = b"tokend-key-check";
+
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "cannot use the key file {path}: {cause}. It must be 32 bytes, readable by tokend; restore it from the backup made with the database, or move the database away to start afresh"
-)]
+#[error("cannot use the key file {path}: {cause}. {fix}")]
 pub struct VaultError {
     path: PathBuf,
     cause: String,
+    fix: &'static str,
 }
 
+/// The advice for the key file tokend creates beside the database.
+const DATA_DIR_KEY_FIX: &str = "It must be 32 bytes, readable by tokend; restore it from the backup made with the database, or move the database away to start afresh";
+
+/// The advice for a key file the operator supplies (`TOKEND_VAULT_KEY_FILE`).
+const SUPPLIED_KEY_FIX: &str = "TOKEND_VAULT_KEY_FILE must name a file of exactly 32 bytes that tokend can read; tokend never creates it. Create it once (e.g. `head -c 32 /dev/urandom > FILE && chmod 600 FILE`) and give every node the same file, or unset TOKEND_VAULT_KEY_FILE to use `secret.key` in the data directory";
+
 impl Vault {
+    /// Reads the key file `path`, which must exist: with `TOKEND_VAULT_KEY_FILE` every node
+    /// shares one key, so a node must never make up its own.
+    pub fn open_existing(path: &Path) -> Result<Vault, VaultError> {
+        let fail = |cause: String| VaultError { path: path.to_path_buf(), cause, fix: SUPPLIED_KEY_FIX };
+        let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+        let key: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| fail(format!("it has {} bytes", b.len())))?;
+        warn_if_shared(path);
+        Ok(Vault { key })
+    }
+
     /// Reads the key file of `data_dir`, creating it (0600) the first time.
     pub fn open_or_create(data_dir: &Path) -> Result<Vault, VaultError> {
         let path = data_dir.join(KEY_FILE_NAME);
-        let fail = |cause: String| VaultError { path: path.clone(), cause };
+        let fail = |cause: String| VaultError { path: path.clone(), cause, fix: DATA_DIR_KEY_FIX };
         match std::fs::read(&path) {
             Ok(bytes) => {
                 let key: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| fail(format!("it has {} bytes", b.len())))?;
+                warn_if_shared(&path);
                 Ok(Vault { key })
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -57,6 +78,14 @@ impl Vault {
             }
             Err(e) => Err(fail(e.to_string())),
         }
+    }
+
+    /// HMAC-SHA-256(key, "tokend-key-check"): what the store records to recognise its key
+    /// (`accounts::vault_key`) without holding it.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256>>::new_from_slice(&self.key).expect("HMAC accepts any key length");
+        mac.update(FINGERPRINT_INPUT);
+        mac.finalize().into_bytes().into()
     }
 
     /// A vault with a fixed key, for unit tests.
@@ -98,6 +127,22 @@ impl Vault {
     }
 }
 
+/// A key others can read is a key others can copy: said at every start, not refused, as
+/// the operator may guard the directory instead.
+fn warn_if_shared(path: &Path) {
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions());
+        if mode & 0o077 != 0 {
+            log::warn!(
+                "the key file {} has mode {:o}: make it readable by tokend only (chmod 600)",
+                path.display(),
+                mode & 0o777
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +176,27 @@ mod tests {
         assert_eq!(first.key, again.key);
         std::fs::write(dir.path().join(KEY_FILE_NAME), b"short").unwrap();
         assert!(Vault::open_or_create(dir.path()).is_err());
+    }
+
+    #[test]
+    fn a_supplied_key_file_is_read_but_never_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cluster.key");
+        let missing = Vault::open_existing(&path).unwrap_err().to_string();
+        assert!(missing.contains("TOKEND_VAULT_KEY_FILE") && missing.contains("never creates it"), "{missing}");
+        assert!(!path.exists());
+        std::fs::write(&path, [9u8; 32]).unwrap();
+        assert_eq!(Vault::open_existing(&path).unwrap().key, [9; 32]);
+        std::fs::write(&path, [9u8; 33]).unwrap();
+        assert!(Vault::open_existing(&path).unwrap_err().to_string().contains("it has 33 bytes"));
+    }
+
+    #[test]
+    fn the_fingerprint_is_the_hmac_of_a_fixed_text_and_differs_per_key() {
+        let a = Vault::with_key([1; 32]);
+        let mut mac = <Hmac<Sha256>>::new_from_slice(&[1; 32]).unwrap();
+        mac.update(b"tokend-key-check");
+        assert_eq!(a.fingerprint(), <[u8; 32]>::from(mac.finalize().into_bytes()));
+        assert_ne!(a.fingerprint(), Vault::with_key([2; 32]).fingerprint());
     }
 }

@@ -11,6 +11,13 @@ pub const DATA_DIR: Setting = Setting::text(
     "directory holding `tokend.sqlite3`; install.sh sets `/var/lib/tokend`, the snap always uses `/var/snap/tokend/common/data`",
 )
 .snap(Snap::None);
+pub const VAULT_KEY_FILE: Setting = Setting::optional(
+    "TOKEND_VAULT_KEY_FILE",
+    "vault-key-file",
+    "`secret.key` in the data directory, created at the first start",
+    "file of exactly 32 bytes holding the key that seals TOTP secrets and keys the hashes of 2FA codes; tokend only reads it, never creates it. Every node sharing a store needs the same file; a missing, unreadable or short file stops the start (README: Running several nodes)",
+)
+.snap(Snap::None);
 pub const BIND: Setting = Setting::text(
     "TOKEND_BIND",
     "bind",
@@ -269,6 +276,7 @@ pub const LOG_FORMAT: Setting = Setting::text(
 /// Every setting, in the order `--help` and the README list them.
 pub const SETTINGS: &[Setting] = &[
     DATA_DIR,
+    VAULT_KEY_FILE,
     BIND,
     ADMIN_USERNAME,
     ADMIN_PASSWORD,

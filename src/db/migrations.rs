@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../migrations/0006_cache_invalidations.sql")),
     (7, include_str!("../../migrations/0007_self_service.sql")),
     (8, include_str!("../../migrations/0008_token_lifecycle.sql")),
+    (9, include_str!("../../migrations/0009_vault_key_check.sql")),
 ];
 
 pub fn latest_version() -> i64 {

@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod migrations;
 pub mod password_resets;
 pub mod pats;
+pub mod ready;
 pub mod roles;
 pub mod saymon;
 pub mod seed;
@@ -20,6 +21,7 @@ pub mod tokens;
 pub mod totp;
 pub mod two_factor;
 pub mod users;
+pub mod vault_key_check;
 mod writer;
 
 use crate::config::{Config, Synchronous};

@@ -5,6 +5,7 @@ use crate::auth::token::TokenHash;
 use crate::clock::Millis;
 use crate::error::Result;
 use rusqlite::{Connection, OptionalExtension, params};
+use std::sync::Arc;
 
 /// Stores `hash` as the user's API token, replacing (and so killing) any previous one.
 /// Returns whether a previous token existed.
@@ -31,7 +32,8 @@ pub struct NewApiToken {
 /// What a presented API token resolved to: its active owner and the token's limits.
 #[derive(Clone, Debug)]
 pub struct ApiTokenOwner {
-    pub user: UserRecord,
+    /// Shared by the cached tokens of one user and by each request's principal.
+    pub user: Arc<UserRecord>,
     pub expires_at: Option<Millis>,
     pub read_only: bool,
 }
@@ -66,7 +68,11 @@ pub fn user_by_api_token(conn: &Connection, hash: &TokenHash, now: Millis) -> Re
     Ok(conn
         .prepare_cached(&api_token_owner_sql())?
         .query_row(params![hash.as_bytes(), now], |r| {
-            Ok(ApiTokenOwner { expires_at: r.get(0)?, read_only: r.get(1)?, user: user_with_roles_from_row(r, 2)? })
+            Ok(ApiTokenOwner {
+                expires_at: r.get(0)?,
+                read_only: r.get(1)?,
+                user: Arc::new(user_with_roles_from_row(r, 2)?),
+            })
         })
         .optional()?)
 }

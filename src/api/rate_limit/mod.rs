@@ -85,7 +85,12 @@ pub async fn enforce(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned().filter(|s| s.rate_limiter.scope != RateLimitScope::Off);
+    // A load balancer's readiness polls are never counted nor refused.
+    let polled = req.path() == crate::api::rocketchat::ready::PATH;
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .filter(|s| s.rate_limiter.scope != RateLimitScope::Off && !polled);
     let client = state.as_ref().and_then(|_| client_addr::client_ip(req.request()));
     let (Some(state), Some(client)) = (state, client) else {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
@@ -159,7 +164,7 @@ fn add_headers(headers: &mut actix_web::http::header::HeaderMap, verdict: &Verdi
 async fn bypasses_rate_limit(state: &AppState, req: &HttpRequest) -> bool {
     let user_id = match credentials(req) {
         Some(Credentials::RocketChat { user_id, token }) => {
-            match accounts::authenticate_token(state, Some(user_id), &token).await {
+            match accounts::authenticate_token(state, Some(&user_id), &token).await {
                 Ok(Some(entry)) => entry.owner.user.id.clone(),
                 _ => return false,
             }
@@ -199,7 +204,7 @@ enum Credentials {
 fn credentials(req: &HttpRequest) -> Option<Credentials> {
     if !crate::api::is_saymon_path(req.path()) {
         let (user_id, token) = caller::presented_credentials(req)?;
-        return Some(Credentials::RocketChat { user_id, token });
+        return Some(Credentials::RocketChat { user_id: user_id.to_string(), token: token.to_string() });
     }
     match saymon_auth::presented_api_token(req) {
         Some(token) => token.map(Credentials::SaymonApiToken),

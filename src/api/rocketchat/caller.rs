@@ -9,6 +9,7 @@ use crate::accounts::{self, Acting, Credential, TokenKind, TokenOwner, UserRecor
 use crate::api::state::AppState;
 use crate::auth::token::{PlainToken, TokenHash};
 use actix_web::dev::Payload;
+use actix_web::http::header::HeaderName;
 use actix_web::{FromRequest, HttpRequest, web};
 use std::future::Future;
 use std::pin::Pin;
@@ -77,7 +78,7 @@ impl Caller {
 }
 
 /// The value of a header sent exactly once; a repeated header authenticates nobody.
-fn single_header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+fn single_header<'a>(req: &'a HttpRequest, name: &HeaderName) -> Option<&'a str> {
     let mut values = req.headers().get_all(name);
     let first = values.next()?;
     if values.next().is_some() {
@@ -86,9 +87,13 @@ fn single_header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     first.to_str().ok().filter(|v| !v.is_empty())
 }
 
+// Parsed once: a `&str` name is parsed and validated again on every lookup.
+const X_USER_ID: HeaderName = HeaderName::from_static("x-user-id");
+const X_AUTH_TOKEN: HeaderName = HeaderName::from_static("x-auth-token");
+
 /// The `X-User-Id` + `X-Auth-Token` pair, each sent exactly once, if the request has one.
-pub fn presented_credentials(req: &HttpRequest) -> Option<(String, String)> {
-    Some((single_header(req, "x-user-id")?.to_string(), single_header(req, "x-auth-token")?.to_string()))
+pub fn presented_credentials(req: &HttpRequest) -> Option<(&str, &str)> {
+    Some((single_header(req, &X_USER_ID)?, single_header(req, &X_AUTH_TOKEN)?))
 }
 
 impl FromRequest for Caller {
@@ -96,19 +101,21 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = RcResult<Self>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let presented = presented_credentials(req);
+        // The request itself moves into the future (a reference count), and the credentials
+        // are borrowed from its headers there: no copies on the hot path.
         let req = req.clone();
         Box::pin(async move {
-            let (Some(state), Some((user_id, token))) = (state, presented) else {
+            let (Some(state), Some((user_id, token))) =
+                (req.app_data::<web::Data<AppState>>(), presented_credentials(&req))
+            else {
                 return Err(RcError::NotLoggedIn);
             };
             let changes_state = crate::api::route_table::state_changing(&req);
             let addr = || crate::api::client_addr::client_addr(&req);
-            match accounts::tokens::authenticate_request(&state, Some(user_id), &token, changes_state, addr).await? {
+            match accounts::tokens::authenticate_request(state, Some(user_id), token, changes_state, addr).await? {
                 Some(auth) => {
                     crate::logging::note_user(&auth.owner.user.id);
-                    Ok(Caller { auth, token: PlainToken::from_presented(&token) })
+                    Ok(Caller { auth, token: PlainToken::from_presented(token) })
                 }
                 None => Err(RcError::NotLoggedIn),
             }

@@ -15,6 +15,7 @@ pub mod method_login;
 pub mod own_account;
 pub mod pats;
 pub mod permissions;
+pub mod ready;
 pub mod refusal;
 pub mod roles;
 pub mod self_service;
@@ -46,6 +47,7 @@ async fn not_found() -> HttpResponse {
 fn table() -> Vec<Endpoint> {
     vec![
         get("/api/info", session::info),
+        get(ready::PATH, ready::ready),
         get("/api/openapi.json", openapi::document),
         post("/api/v1/login", session::login),
         get("/api/v1/logout", session::logout).changing(),

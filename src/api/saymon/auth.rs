@@ -15,6 +15,7 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use std::cell::OnceCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -29,16 +30,28 @@ pub enum Via {
 }
 
 pub struct Principal {
-    pub user: UserRecord,
+    /// Shared with the API token's cache entry: no copy of the record per request.
+    pub user: Arc<UserRecord>,
     pub via: Via,
-    pub client_addr: Option<String>,
+    /// The request, for the client's address — worked out only when something records it
+    /// (an audited write), not on every authenticated read.
+    req: HttpRequest,
+    client_addr: OnceCell<Option<String>>,
     /// For an API token: its cache entry, which also keeps the rendered `users/current`.
     pub cached: Option<Arc<AuthEntry<ApiTokenOwner>>>,
 }
 
 impl Principal {
+    fn new(user: Arc<UserRecord>, via: Via, req: HttpRequest, cached: Option<Arc<AuthEntry<ApiTokenOwner>>>) -> Self {
+        Principal { user, via, req, client_addr: OnceCell::new(), cached }
+    }
+
+    pub fn client_addr(&self) -> Option<&str> {
+        self.client_addr.get_or_init(|| crate::api::client_addr::client_addr(&self.req)).as_deref()
+    }
+
     pub fn actor(&self) -> Actor {
-        Actor::user(&self.user.id, &self.user.username, self.client_addr.clone())
+        Actor::user(&self.user.id, &self.user.username, self.client_addr().map(str::to_string))
     }
 
     /// Who acts, for the core's rules.
@@ -111,7 +124,16 @@ pub fn csrf_matches(req: &HttpRequest, csrf_hash: Option<&[u8]>) -> bool {
 /// The `?api-token=` of the request: `None` when there is none, `Some(None)` when one is
 /// there but unusable (repeated, or in a query that does not parse) and so authenticates nobody.
 pub fn presented_api_token(req: &HttpRequest) -> Option<Option<String>> {
-    match parse_form(req.query_string().as_bytes()) {
+    let query = req.query_string();
+    // The usual query is the token alone: one pair cannot repeat, so it needs no map.
+    if !query.contains('&') {
+        let mut pairs = form_urlencoded::parse(query.as_bytes());
+        return match pairs.next() {
+            Some((key, value)) if key == "api-token" => Some(Some(value.into_owned())),
+            _ => None,
+        };
+    }
+    match parse_form(query.as_bytes()) {
         Ok(q) => q.get("api-token").map(|v| v.as_str().map(str::to_string)),
         Err(_) if req.query_string().contains("api-token") => Some(None),
         Err(_) => None,
@@ -119,7 +141,6 @@ pub fn presented_api_token(req: &HttpRequest) -> Option<Option<String>> {
 }
 
 async fn authenticate(state: web::Data<AppState>, req: HttpRequest) -> SaymonResult<Principal> {
-    let client_addr = crate::api::client_addr::client_addr(&req);
     if let Some(token) = presented_api_token(&req) {
         if !state.config.saymon_api_token {
             return Err(SaymonError::InvalidApiToken);
@@ -132,15 +153,18 @@ async fn authenticate(state: web::Data<AppState>, req: HttpRequest) -> SaymonRes
         };
         let entry = entry.ok_or(SaymonError::InvalidApiToken)?;
         let user = entry.owner.user.clone();
-        return Ok(Principal { user, via: Via::ApiToken, client_addr, cached: Some(entry) });
+        return Ok(Principal::new(user, Via::ApiToken, req, Some(entry)));
     }
     if let Some(credentials) = basic_credentials(&req) {
         // A browser can attach Basic credentials on its own too (typed into a URL, or a
         // prompt answered for another page), so a cross-origin write is refused as with sid.
         super::same_origin::check(&req, state.config.limits.forwarded_count)?;
         let (login, password) = credentials?;
+        let client_addr = crate::api::client_addr::client_addr(&req);
         let user = check_login(&state, &login, &password, client_addr.as_deref()).await?;
-        return Ok(Principal { user, via: Via::Basic, client_addr, cached: None });
+        let principal = Principal::new(Arc::new(user), Via::Basic, req, None);
+        let _ = principal.client_addr.set(client_addr);
+        return Ok(principal);
     }
     if let Some(cookie) = req.cookie("sid") {
         super::same_origin::check(&req, state.config.limits.forwarded_count)?;
@@ -152,7 +176,7 @@ async fn authenticate(state: web::Data<AppState>, req: HttpRequest) -> SaymonRes
         if state.config.saymon_csrf && !safe && !csrf_matches(&req, csrf_hash.as_deref()) {
             return Err(SaymonError::WrongCsrfToken);
         }
-        return Ok(Principal { user, via: Via::Session { sid }, client_addr, cached: None });
+        return Ok(Principal::new(Arc::new(user), Via::Session { sid }, req, None));
     }
     Err(SaymonError::NotLoggedIn)
 }

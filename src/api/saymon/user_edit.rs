@@ -95,7 +95,7 @@ pub async fn set_password(
             return Err(SaymonError::BadRequest("Mandatory \"currentPassword\" parameter is absent/empty.".into()));
         };
         let digest = PasswordDigest::of_plaintext(&current);
-        let check = check_password(&state, LoginName::Id(id.clone()), digest, me.client_addr.as_deref()).await?;
+        let check = check_password(&state, LoginName::Id(id.clone()), digest, me.client_addr()).await?;
         if let PasswordCheck::Blocked(_) = check {
             return Err(SaymonError::TooManyFailedLogins);
         }

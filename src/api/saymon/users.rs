@@ -18,7 +18,7 @@ pub async fn current(state: web::Data<AppState>, me: Principal) -> SaymonResult<
     if let Some(body) = me.cached.as_ref().and_then(|entry| entry.me_body.get()) {
         return Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body.clone()));
     }
-    let doc = views::full(&directory::saymon_profile(&state, me.user.clone()).await?);
+    let doc = views::full(&directory::saymon_profile(&state, me.user.as_ref().clone()).await?);
     let body = Bytes::from(serde_json::to_vec(&doc).map_err(|_| SaymonError::Internal)?);
     if let Some(entry) = &me.cached {
         // A concurrent request may have rendered it first; both bodies are the same.
