@@ -30,6 +30,12 @@ pub fn take(conn: &Connection, hash: &TokenHash, now: Millis) -> Result<Option<S
     Ok(user_id)
 }
 
+/// Ends every outstanding link of `user_id` (the revocation policy: a password or address
+/// change, a deactivation).
+pub fn delete_of_user(conn: &Connection, user_id: &str) -> Result<usize> {
+    Ok(conn.execute("DELETE FROM password_resets WHERE user_id = ?1", [user_id])?)
+}
+
 pub fn purge_expired(conn: &Connection, now: Millis) -> Result<usize> {
     Ok(conn.execute("DELETE FROM password_resets WHERE expires_at <= ?1", [now])?)
 }
