@@ -23,6 +23,7 @@ use crate::db::tokens::TokenOwner;
 use crate::db::users::UserRecord;
 use actix_web::web::Bytes;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 /// Entries are trusted only while the invalidation feed was read this recently. The
@@ -89,18 +90,25 @@ impl<O> AuthEntry<O> {
 struct Entries<O> {
     by_hash: DigestMap<Arc<AuthEntry<O>>>,
     /// One entry of each cached user, whose record and body new entries of that user share.
+    /// (Every user with a token in `by_hash` is here: both are cleared together.)
     by_user: HashMap<String, Arc<AuthEntry<O>>>,
-    /// Evictions applied so far; a lookup that started before the latest is not cached.
-    epoch: u64,
 }
 
 pub struct AuthCache<O = TokenOwner> {
     entries: RwLock<Entries<O>>,
+    /// Invalidations received so far; a lookup that started before the latest is not cached.
+    /// Outside the lock, so that an invalidation touching nothing cached (the common case: a
+    /// login trimming a never-used old token) takes no write lock, which would stall every
+    /// request thread behind the writer thread.
+    epoch: AtomicU64,
 }
 
 impl<O> Default for AuthCache<O> {
     fn default() -> Self {
-        AuthCache { entries: RwLock::new(Entries { by_hash: DigestMap::default(), by_user: HashMap::new(), epoch: 0 }) }
+        AuthCache {
+            entries: RwLock::new(Entries { by_hash: DigestMap::default(), by_user: HashMap::new() }),
+            epoch: AtomicU64::new(0),
+        }
     }
 }
 
@@ -112,7 +120,7 @@ pub fn trusted(feed: &Feed) -> bool {
 impl<O: Owner> AuthCache<O> {
     /// The epoch to pass to `put` for a lookup starting now.
     pub fn epoch(&self) -> u64 {
-        self.entries.read().unwrap_or_else(|e| e.into_inner()).epoch
+        self.epoch.load(Ordering::SeqCst)
     }
 
     pub fn get(&self, hash: &[u8; 32]) -> Option<Arc<AuthEntry<O>>> {
@@ -123,7 +131,9 @@ impl<O: Owner> AuthCache<O> {
     /// eviction came in since, the entry serves this request only.
     pub fn put(&self, hash: [u8; 32], epoch: u64, mut owner: O) -> Arc<AuthEntry<O>> {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        if entries.epoch != epoch {
+        // Checked under the write lock: `forget` bumps the epoch before it looks for what to
+        // evict, so either this insert sees the bump or `forget` sees the insert.
+        if self.epoch.load(Ordering::SeqCst) != epoch {
             return AuthEntry::uncached(owner);
         }
         if entries.by_hash.len() >= MAX_ENTRIES {
@@ -151,8 +161,20 @@ impl<O: Owner> AuthCache<O> {
 
     /// Forgets what the store says changed.
     pub fn forget(&self, invalidations: &[Invalidation]) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        let cached = |entries: &Entries<O>, invalidation: &Invalidation| match invalidation {
+            Invalidation::Token(hash) => entries.by_hash.contains_key(hash),
+            Invalidation::User(id) => entries.by_user.contains_key(id),
+            Invalidation::Everything => !entries.by_user.is_empty() || !entries.by_hash.is_empty(),
+        };
+        let affected = {
+            let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+            invalidations.iter().any(|i| cached(&entries, i))
+        };
+        if !affected {
+            return;
+        }
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        entries.epoch += 1;
         for invalidation in invalidations {
             match invalidation {
                 Invalidation::Token(hash) => {
@@ -241,6 +263,17 @@ mod tests {
         cache.forget(&[Invalidation::User("a".into())]);
         assert_eq!(cache.len(), 1);
         assert!(cache.get(&[3; 32]).is_some());
+    }
+
+    #[test]
+    fn an_eviction_of_something_not_cached_still_keeps_a_lookup_in_flight_uncached() {
+        let cache = AuthCache::default();
+        cache.put([2; 32], cache.epoch(), Of("b"));
+        let started = cache.epoch();
+        cache.forget(&[Invalidation::Token([1; 32])]); // not cached: no write lock taken
+        cache.put([1; 32], started, Of("a"));
+        assert!(cache.get(&[1; 32]).is_none(), "the lookup began before the eviction");
+        assert!(cache.get(&[2; 32]).is_some());
     }
 
     #[test]

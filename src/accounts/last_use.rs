@@ -18,10 +18,15 @@ pub const EVERY_MS: Millis = 60_000;
 /// Credentials remembered at once (about 48 bytes each) and uses queued at most.
 const MAX_TRACKED: usize = 131_072;
 
+/// The map is split by a byte of the credential hash: a first use in its minute takes a
+/// write lock, and with one map each would briefly stall every request thread's lookup (many
+/// users' tokens arriving at once do that hundreds of times a second).
+const SHARDS: usize = 16;
+
 #[derive(Default)]
 pub struct LastUse {
-    /// Credential hash → when its use was last queued.
-    queued_at: RwLock<DigestMap<Millis>>,
+    /// Credential hash → when its use was last queued, in `SHARDS` parts.
+    queued_at: [RwLock<DigestMap<Millis>>; SHARDS],
     pending: Mutex<Vec<Use>>,
 }
 
@@ -31,17 +36,19 @@ impl LastUse {
     pub fn note(&self, of: UseOf, hash: &[u8; 32], addr: impl FnOnce() -> Option<String>) {
         let now = now_ms();
         let recent = |at: Option<&Millis>| at.is_some_and(|at| now - at < EVERY_MS);
-        if recent(self.queued_at.read().unwrap_or_else(|e| e.into_inner()).get(hash)) {
+        // The last byte: the map's own hash is the first eight (`digest_map`).
+        let shard = &self.queued_at[usize::from(hash[31]) % SHARDS];
+        if recent(shard.read().unwrap_or_else(|e| e.into_inner()).get(hash)) {
             return;
         }
         {
-            let mut queued = self.queued_at.write().unwrap_or_else(|e| e.into_inner());
+            let mut queued = shard.write().unwrap_or_else(|e| e.into_inner());
             if recent(queued.get(hash)) {
                 return;
             }
-            if queued.len() >= MAX_TRACKED {
+            if queued.len() >= MAX_TRACKED / SHARDS {
                 queued.retain(|_, at| now - *at < EVERY_MS);
-                if queued.len() >= MAX_TRACKED {
+                if queued.len() >= MAX_TRACKED / SHARDS {
                     queued.clear();
                 }
             }

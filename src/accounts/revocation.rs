@@ -2,30 +2,35 @@
 //! kills, in both dialects. Every operation that causes one of these events calls `apply_in`
 //! inside its own write transaction, so the change and its revocations commit together.
 //!
-//! | event | login tokens | PATs | SAYMON sessions | SAYMON API token |
-//! |---|---|---|---|---|
-//! | password change | all | kept | all | kept |
-//! | 2FA enrolment (TOTP, e-mail) | all but the one in use | kept | all but the one in use | kept |
-//! | sign out other clients | all but the one in use | kept | all but the one in use | kept |
-//! | SAYMON API token removed or replaced | kept | kept | all | (that token) |
-//! | deactivation, deletion, admin `users.logout` | all | all | all | all |
+//! | event | login tokens | PATs | SAYMON sessions | SAYMON API token | reset links |
+//! |---|---|---|---|---|---|
+//! | password change | all | kept | all | kept | all |
+//! | e-mail address change | kept | kept | kept | kept | all |
+//! | 2FA enrolment (TOTP, e-mail) | all but the one in use | kept | all but the one in use | kept | kept |
+//! | sign out other clients | all but the one in use | kept | all but the one in use | kept | kept |
+//! | SAYMON API token removed or replaced | kept | kept | all | (that token) | kept |
+//! | deactivation, deletion, admin `users.logout` | all | all | all | all | all |
 //!
 //! PATs and the SAYMON API token are API keys the owner made on purpose: what ends them is
 //! removing them, or an administrator's decision about the whole account. A SAYMON session
 //! may have been opened with the API token (`{"auth-token": …}`), so ending the token ends
-//! the sessions too: a revoked key must not live on as a cookie.
+//! the sessions too: a revoked key must not live on as a cookie. A password-reset link is
+//! a credential too: it must not outlive the address it was mailed to, nor a password
+//! change or deactivation made in answer to a compromise (Meteor refuses a reset token
+//! whose address the user no longer has).
 
 use crate::auth::token::TokenHash;
 use crate::clock::now_ms;
 use crate::db::Sql;
 use crate::db::audit::{self, Actor, AuditEvent};
 use crate::db::users::UserRecord;
-use crate::db::{saymon, tokens};
+use crate::db::{password_resets, saymon, tokens};
 use crate::error::Result;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     PasswordChanged,
+    EmailChanged,
     SecondFactorEnrolled,
     SignedOutOthers,
     SaymonApiTokenEnded,
@@ -50,19 +55,26 @@ pub struct Kills {
     pub saymon_sessions: Scope,
     /// PATs and the SAYMON API token.
     pub api_keys: bool,
+    /// Outstanding password-reset links (`users.forgotPassword`).
+    pub reset_links: bool,
 }
 
 /// The policy table.
 pub const fn kills(event: Event) -> Kills {
     use Scope::{All, AllButCurrent};
     match event {
-        Event::PasswordChanged => Kills { login_tokens: All, saymon_sessions: All, api_keys: false },
-        Event::SecondFactorEnrolled | Event::SignedOutOthers => {
-            Kills { login_tokens: AllButCurrent, saymon_sessions: AllButCurrent, api_keys: false }
+        Event::PasswordChanged => Kills { login_tokens: All, saymon_sessions: All, api_keys: false, reset_links: true },
+        Event::EmailChanged => {
+            Kills { login_tokens: Scope::None, saymon_sessions: Scope::None, api_keys: false, reset_links: true }
         }
-        Event::SaymonApiTokenEnded => Kills { login_tokens: Scope::None, saymon_sessions: All, api_keys: false },
+        Event::SecondFactorEnrolled | Event::SignedOutOthers => {
+            Kills { login_tokens: AllButCurrent, saymon_sessions: AllButCurrent, api_keys: false, reset_links: false }
+        }
+        Event::SaymonApiTokenEnded => {
+            Kills { login_tokens: Scope::None, saymon_sessions: All, api_keys: false, reset_links: false }
+        }
         Event::Deactivated | Event::Deleted | Event::LoggedOutByAdmin => {
-            Kills { login_tokens: All, saymon_sessions: All, api_keys: true }
+            Kills { login_tokens: All, saymon_sessions: All, api_keys: true, reset_links: true }
         }
     }
 }
@@ -71,6 +83,7 @@ impl Event {
     fn detail(self) -> &'static str {
         match self {
             Event::PasswordChanged => "password change",
+            Event::EmailChanged => "e-mail address change",
             Event::SecondFactorEnrolled => "second factor enrolled",
             Event::SignedOutOthers => "signed out other clients",
             Event::SaymonApiTokenEnded => "SAYMON API token ended",
@@ -125,6 +138,10 @@ pub fn apply_in(
     if policy.api_keys {
         n += tokens::delete_pats_of(tx, &user.id)? + usize::from(saymon::delete_api_token(tx, &user.id)?);
     }
+    // Not counted: a reset link is no token in use, and an address change alone ends no session.
+    if policy.reset_links {
+        password_resets::delete_of_user(tx, &user.id)?;
+    }
     if n > 0 || event.always_recorded() {
         let kind = if policy.api_keys {
             "all"
@@ -158,7 +175,9 @@ mod tests {
             assert!(!kills(e).api_keys, "{e:?}");
         }
         for e in [Event::Deactivated, Event::Deleted, Event::LoggedOutByAdmin] {
-            assert_eq!(kills(e), Kills { login_tokens: Scope::All, saymon_sessions: Scope::All, api_keys: true });
+            let all =
+                Kills { login_tokens: Scope::All, saymon_sessions: Scope::All, api_keys: true, reset_links: true };
+            assert_eq!(kills(e), all);
         }
     }
 
@@ -167,6 +186,17 @@ mod tests {
         assert_eq!(kills(Event::PasswordChanged).login_tokens, Scope::All);
         assert_eq!(kills(Event::SecondFactorEnrolled).login_tokens, Scope::AllButCurrent);
         assert_eq!(kills(Event::SignedOutOthers).saymon_sessions, Scope::AllButCurrent);
+    }
+
+    #[test]
+    fn reset_links_die_with_the_password_the_address_or_the_account() {
+        for e in
+            [Event::PasswordChanged, Event::EmailChanged, Event::Deactivated, Event::Deleted, Event::LoggedOutByAdmin]
+        {
+            assert!(kills(e).reset_links, "{e:?}");
+        }
+        let k = kills(Event::EmailChanged);
+        assert_eq!((k.login_tokens, k.saymon_sessions, k.api_keys), (Scope::None, Scope::None, false));
     }
 
     #[test]

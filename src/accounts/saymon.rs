@@ -116,14 +116,16 @@ pub async fn revoke_api_token(state: &Accounts, acting: &Acting, target_id: &str
         .await
 }
 
-/// The active owner of a presented API token, to open a session with it: that changes
-/// state, so a read-only token is refused (a session would outgrow its scope).
-pub async fn user_by_api_token(state: &Accounts, presented: &str) -> Result<Option<UserRecord>> {
+/// The active owner of a presented API token, to open a session with it, and the instant
+/// the token expires (`None`: never), which the session must not outlive (`open_session`).
+/// Opening a session changes state, so a read-only token is refused: a session would
+/// outgrow its scope, as one outliving the token would outgrow its lifetime.
+pub async fn user_by_api_token(state: &Accounts, presented: &str) -> Result<Option<(UserRecord, Option<Millis>)>> {
     let Some((entry, _)) = resolve_api_token(state, presented).await? else {
         return Ok(None);
     };
     super::lifetime::admit(entry.owner.read_only, true)?;
-    Ok(Some(entry.owner.user.as_ref().clone()))
+    Ok(Some((entry.owner.user.as_ref().clone(), entry.owner.expires_at)))
 }
 
 /// The cached entry of a presented API token's active owner: served from memory until the
@@ -185,11 +187,14 @@ pub struct NewSession {
 }
 
 /// Opens a session for `user`, remembering the client (address, user agent) for their list.
+/// It lives as long as a login token, and never past `not_after` (the expiry of the API
+/// token it was opened with: an expiring key must not be traded for a 90-day cookie).
 pub async fn open_session(
     state: &Accounts,
     acting: &Acting,
     user: &UserRecord,
     how: &'static str,
+    not_after: Option<Millis>,
 ) -> Result<NewSession> {
     let sid = uuid::Uuid::new_v4().to_string();
     let csrf = state.config.saymon_csrf.then(PlainToken::generate);
@@ -204,7 +209,8 @@ pub async fn open_session(
         .write(LockScope::user(&user.id), move |tx| {
             // Stamped inside the write lock: creation order is commit order for the cap.
             let now = now_ms();
-            saymon::insert_session(tx, &user.id, &hash, csrf_hash.as_ref(), (now, now + lifetime), cap, &client)?;
+            let ends = not_after.map_or(now + lifetime, |at| at.min(now + lifetime));
+            saymon::insert_session(tx, &user.id, &hash, csrf_hash.as_ref(), (now, ends), cap, &client)?;
             audit::record(tx, &actor, &event("session", "token.created", &user, Some(label), how), now)
         })
         .await?;

@@ -157,6 +157,9 @@ pub async fn update_user(
                 roles: update.roles.clone(),
             };
             users::update_profile(tx, &id, &changes, now)?;
+            if email_changed {
+                revocation::apply_in(tx, &acting.actor, &current, Event::EmailChanged, Current::None, None)?;
+            }
             if let Some(permissions) = &update.permissions {
                 roles::set_direct_permissions(tx, &id, permissions)?;
             }

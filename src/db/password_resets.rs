@@ -28,6 +28,12 @@ pub fn take(conn: &dyn Sql, hash: &TokenHash, now: Millis) -> Result<Option<Stri
     Ok(user_id)
 }
 
+/// Ends every outstanding link of `user_id` (the revocation policy: a password or address
+/// change, a deactivation).
+pub fn delete_of_user(conn: &dyn Sql, user_id: &str) -> Result<usize> {
+    conn.exec("DELETE FROM password_resets WHERE user_id = ?1", params![user_id])
+}
+
 pub fn purge_expired(conn: &dyn Sql, now: Millis) -> Result<usize> {
     conn.exec("DELETE FROM password_resets WHERE expires_at <= ?1", params![now])
 }

@@ -22,6 +22,7 @@ mod findings_attack;
 mod findings_fairness;
 mod findings_policy;
 mod findings_policy_b;
+mod findings_round2;
 mod findings_small;
 mod helpers;
 mod helpers_smtp;

@@ -23,6 +23,9 @@ pub use windows::{Verdict, Windows};
 const SENSITIVE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/login"),
     ("POST", "/api/v1/method.callAnon/{method}"),
+    // The same `login` (and 2FA) methods for any logged-in caller: a wrong password there
+    // answers 200, so only this window stops one account's token from spraying passwords.
+    ("POST", "/api/v1/method.call/{method}"),
     ("POST", "/api/v1/users.register"),
     ("POST", "/api/v1/users.forgotPassword"),
     ("POST", "/api/v1/users.deleteOwnAccount"),

@@ -28,14 +28,15 @@ pub async fn create(
     req: HttpRequest,
     SaymonBody(body): SaymonBody<SessionBody>,
 ) -> SaymonResult<HttpResponse> {
-    let (user, how) = match (body.login, body.password, body.auth_token) {
+    let (user, how, not_after) = match (body.login, body.password, body.auth_token) {
         (_, _, Some(_)) if !state.config.saymon_api_token => return Err(SaymonError::InvalidApiToken),
         (_, _, Some(token)) => {
-            let user = saymon::user_by_api_token(&state, &token).await?.ok_or(SaymonError::InvalidApiToken)?;
-            (user, "session from auth-token")
+            let (user, expires_at) =
+                saymon::user_by_api_token(&state, &token).await?.ok_or(SaymonError::InvalidApiToken)?;
+            (user, "session from auth-token", expires_at)
         }
         (Some(login), Some(password), None) => {
-            (check_login(&state, &login, &password, client_addr(&req).as_deref()).await?, "session login")
+            (check_login(&state, &login, &password, client_addr(&req).as_deref()).await?, "session login", None)
         }
         (None, _, None) => {
             return Err(SaymonError::BadRequest("Mandatory \"login\" parameter is absent/empty.".into()));
@@ -47,7 +48,7 @@ pub async fn create(
     let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok());
     let acting =
         Acting::user(&user.id, &user.username, client_addr(&req), Credential::Password).with_user_agent(user_agent);
-    let session = saymon::open_session(&state, &acting, &user, how).await?;
+    let session = saymon::open_session(&state, &acting, &user, how, not_after).await?;
     log::info!("saymon: user {} opened a session ({how})", user.id);
     let mut response = HttpResponse::Ok();
     response
