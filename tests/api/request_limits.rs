@@ -111,3 +111,50 @@ async fn conflicting_framing_never_smuggles_a_second_request() {
     assert_eq!(answer.matches("HTTP/1.1").count(), 1, "exactly one response: {answer}");
     assert_eq!(app.get("/api/info", None).await.0, StatusCode::OK);
 }
+
+/// A gzip stream holding `data` in one stored (uncompressed) deflate block: enough to prove
+/// the body is decoded, without a compression library in the tests.
+fn gzip_stored(data: &[u8]) -> Vec<u8> {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &byte in data {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+    let len = u16::try_from(data.len()).unwrap();
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 1];
+    out.extend(len.to_le_bytes());
+    out.extend((!len).to_le_bytes());
+    out.extend(data);
+    out.extend(crc32(data).to_le_bytes());
+    out.extend(u32::try_from(data.len()).unwrap().to_le_bytes());
+    out
+}
+
+#[tokio::test]
+async fn a_gzip_encoded_body_is_decoded_as_rocket_chats_body_parser_does_and_brotli_is_not() {
+    let app = spawn_app().await;
+    let user = app.create_user("zipped", "zipped-password-1", &["user"]).await;
+    let body = json!({"user": "zipped", "password": "zipped-password-1"}).to_string();
+    let login = |encoding: &'static str, bytes: Vec<u8>| {
+        app.client
+            .post(app.url("/api/v1/login"))
+            .header("content-type", "application/json")
+            .header("content-encoding", encoding)
+            .body(bytes)
+            .send()
+    };
+    let zipped = login("gzip", gzip_stored(body.as_bytes())).await.unwrap();
+    assert_eq!(zipped.status(), StatusCode::OK);
+    let answer: Value = zipped.json().await.unwrap();
+    assert_eq!(answer["data"]["userId"], json!(user));
+    // Not decoded: the brotli bytes reach the JSON parser as they are (a 4xx, never a 5xx).
+    let brotli = login("br", vec![0x1b, 0x2e, 0x00, 0xf8, 0x25, 0x14, 0x82]).await.unwrap();
+    assert_eq!(brotli.status(), StatusCode::BAD_REQUEST);
+    let answer: Value = brotli.json().await.unwrap();
+    assert_eq!(answer["success"], json!(false), "{answer}");
+}
