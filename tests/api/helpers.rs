@@ -482,3 +482,30 @@ pub fn set_cookies(resp: &reqwest::Response) -> Vec<String> {
 pub fn cookie_value(set_cookies: &[String], name: &str) -> Option<String> {
     set_cookies.iter().find_map(|c| c.split(';').next()?.strip_prefix(&format!("{name}=")).map(str::to_string))
 }
+
+/// Starts `cmd` (a server command from `tokend_command`) on a free port and expects it to give
+/// up: exit 2, no panic, within 30 s (`why` names the unusable thing in the failure message).
+/// Returns its stderr.
+pub fn expect_start_refused(mut cmd: std::process::Command, why: &str) -> String {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    cmd.env("TOKEND_BIND", format!("127.0.0.1:{port}")).stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn tokend");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("tokend still running 30 s after starting with {why}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}

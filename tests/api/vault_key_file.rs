@@ -3,13 +3,11 @@
 //! start with another key (a wrong file, or a database restored without its key) stops with
 //! exit 2 and a message saying what happened and what to do.
 
-use crate::helpers::{ADMIN_PASSWORD, ADMIN_USERNAME, ServerProcess, tokend_command};
+use crate::helpers::{ADMIN_PASSWORD, ADMIN_USERNAME, ServerProcess, expect_start_refused, tokend_command};
 use crate::totp::current_code;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 use tokend::auth::vault::Vault;
 
 /// A key file of 32 bytes `byte`, mode 0600.
@@ -32,33 +30,11 @@ fn node(data: &Path, key: Option<&Path>) -> ServerProcess {
 /// Starts `tokend` on `data` with the key file `key` (`None`: `secret.key` in `data`) and
 /// expects it to give up: exit 2, no panic, within 30 s. Returns its stderr.
 fn start_expecting_refusal(data: &Path, key: Option<&Path>) -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut cmd = tokend_command(data, &[]);
     if let Some(key) = key {
         cmd.env("TOKEND_VAULT_KEY_FILE", key);
     }
-    let mut child = cmd
-        .env("TOKEND_BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn tokend");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("tokend still running 30 s after starting with an unusable key");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert_eq!(status.code(), Some(2), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
+    expect_start_refused(cmd, "an unusable key")
 }
 
 fn stored_fingerprint(data: &Path) -> Option<Vec<u8>> {

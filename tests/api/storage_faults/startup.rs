@@ -3,32 +3,12 @@
 
 use super::scratch::Scratch;
 use super::server_on;
-use crate::helpers::tokend_command;
+use crate::helpers::{expect_start_refused, tokend_command};
 use std::path::Path;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 /// Starts the server on `data` and expects it to give up; returns its stderr.
 fn start_expecting_refusal(data: &Path) -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut cmd = tokend_command(data, &[]);
-    cmd.env("TOKEND_BIND", format!("127.0.0.1:{port}")).stdout(Stdio::null()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn tokend");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("tokend still running 30 s after starting on an unusable store");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert_eq!(status.code(), Some(2), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    let stderr = expect_start_refused(tokend_command(data, &[]), "an unusable store");
     assert!(stderr.contains("tokend.sqlite3"), "the message does not name the file: {stderr}");
     stderr
 }
