@@ -54,6 +54,10 @@ fn login_error(e: RcError, error: fn(Value, &str) -> Value) -> Value {
     match e {
         RcError::Login { error: code, .. } if code == "Unauthorized" => error(json!(403), AMBIGUOUS),
         RcError::Login { error: code, message, details } => with_details(error(json!(code), &message), details),
+        // A malformed login object fails Meteor's `check`, which DDP sanitises to this.
+        RcError::Failure { error_type: Some(code), .. } if code == "invalid-params" => {
+            error(json!(400), "Match failed")
+        }
         RcError::Failure { error: message, error_type: Some(code), details } => {
             let reason = message.strip_suffix(&format!(" [{code}]")).unwrap_or(&message).to_string();
             with_details(error(json!(code), &reason), details)
