@@ -23,6 +23,9 @@ async fn a_user_sets_their_status_and_message_and_reads_them_back() {
     let (_, presence) = app.get("/api/v1/users.getPresence", Some(&bob)).await;
     assert_eq!((&presence["presence"], &presence["connectionStatus"]), (&json!("busy"), &json!("offline")));
     assert!(presence["lastLogin"].is_string(), "{presence}");
+    let mut fields: Vec<&String> = presence.as_object().unwrap().keys().collect();
+    fields.sort();
+    assert_eq!(fields, ["connectionStatus", "lastLogin", "presence", "success"], "Rocket.Chat's own-presence body");
     let (_, me) = app.get("/api/v1/me", Some(&bob)).await;
     assert_eq!((&me["status"], &me["statusText"]), (&json!("busy"), &json!("In a meeting")));
     // Others see the status only.
