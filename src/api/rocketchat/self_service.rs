@@ -76,7 +76,9 @@ pub async fn register(
         },
     )?;
     log::info!("users.register: a new account {} registered", user.id);
-    Ok(ok(json!({"user": views::user_document(&user, true)})))
+    // Rocket.Chat answers with `parseJsonQuery`'s fields for an anonymous caller, which
+    // leave out the limited ones (addresses, roles, dates): the non-privileged document.
+    Ok(ok(json!({"user": views::user_document(&user, false)})))
 }
 
 #[derive(Deserialize)]
