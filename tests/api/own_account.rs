@@ -127,3 +127,17 @@ async fn bad_bodies_are_refused_in_rocket_chats_words_and_change_nothing() {
     let (_, me) = app.get("/api/v1/me", Some(&bob)).await;
     assert_eq!((&me["username"], &me["roles"]), (&json!("bob"), &json!(["user"])));
 }
+
+/// Rocket.Chat gates `saveUserProfile` only when it carries an address or a new password:
+/// an old account, past every grace and remember window, renames itself without a code.
+#[tokio::test]
+async fn a_profile_change_without_credentials_is_not_gated_even_for_an_old_account() {
+    let app = spawn_app_with(|c| c.two_factor_remember = std::time::Duration::ZERO).await;
+    let bob = app.user_session("bob").await;
+    app.age_account(&bob.user_id, std::time::Duration::from_secs(3600)).await;
+    let body = json!({"data": {"name": "Robert", "statusText": "back soon"}});
+    let (status, changed) = app.post(UPDATE, body, Some(&bob)).await;
+    assert_eq!((status, &changed["user"]["name"]), (StatusCode::OK, &json!("Robert")), "{changed}");
+    let body = json!({"data": {"newPassword": "a brand new password"}});
+    assert_eq!(app.post(UPDATE, body, Some(&bob)).await, challenge("totp-required", "TOTP Required"));
+}

@@ -41,10 +41,10 @@ pub struct BasicInfo {
     new_password: Option<String>,
 }
 
-/// `POST users.updateOwnBasicInfo {data: {...}}`: 2FA-gated like Rocket.Chat's
-/// `saveUserProfile`, the body's `currentPassword` digest standing in for the
-/// password-method code. A new password or address is a credential change: the check is then
-/// never skipped (no remember window, no fresh-account grace) and needs a login token.
+/// `POST users.updateOwnBasicInfo {data: {...}}`: a new password or address is a credential
+/// change, 2FA-gated like Rocket.Chat's `saveUserProfile` (the body's `currentPassword`
+/// digest standing in for the password-method code), the check never skipped (no remember
+/// window, no fresh-account grace) and only with a login token; other changes are not gated.
 pub async fn update_own_basic_info(
     state: web::Data<AppState>,
     caller: Caller,
@@ -53,13 +53,13 @@ pub async fn update_own_basic_info(
 ) -> RcResult<HttpResponse> {
     let d = body.data;
     let email = d.email.filter(|e| caller.user().email.as_deref() != Some(e.as_str()));
-    let credentials = d.new_password.is_some() || email.is_some();
-    if credentials {
+    // Rocket.Chat wraps `saveUserProfile` in `twoFactorRequired` only for an address or a
+    // new password; the rest of a profile changes without a code.
+    if d.new_password.is_some() || email.is_some() {
         caller.require_login_token(&req)?;
+        let options = Options { disable_remember_me: true, require_second_factor: true, ..Options::default() };
+        require_two_factor_or_password(&state, &caller, &req, options, d.current_password.as_deref()).await?;
     }
-    let options =
-        Options { disable_remember_me: credentials, require_second_factor: credentials, ..Options::default() };
-    require_two_factor_or_password(&state, &caller, &req, options, d.current_password.as_deref()).await?;
     let status = match d.status_type.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(wanted) => Some(STATUSES.into_iter().find(|s| *s == wanted).ok_or_else(|| {
