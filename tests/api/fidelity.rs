@@ -79,6 +79,15 @@ async fn me_lists_second_factors_only_when_they_are_on() {
     crate::totp::enrol(&app, &alice).await;
     let (_, me) = app.get("/api/v1/me", Some(&alice)).await;
     assert_eq!(me["services"], json!({"password": {"exists": true}, "totp": {"enabled": true}}));
+    // E-mail codes likewise, once switched on (which needs SMTP).
+    let sink = crate::helpers_smtp::SmtpSink::start().await;
+    let app = crate::email_2fa::app_mailing_to(&sink.url()).await;
+    let carol = crate::email_2fa::verified_user(&app, "carol").await;
+    let (_, me) = app.get("/api/v1/me", Some(&carol)).await;
+    assert_eq!(me["services"], json!({"password": {"exists": true}}));
+    let dave = crate::email_2fa::email_user(&app, "dave").await;
+    let (_, me) = app.get("/api/v1/me", Some(&dave)).await;
+    assert_eq!(me["services"], json!({"password": {"exists": true}, "email2fa": {"enabled": true}}));
 }
 
 /// `users.create`'s validation errors carry `validateUserData`'s details.
