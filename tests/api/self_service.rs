@@ -195,6 +195,20 @@ async fn a_forgotten_password_is_reset_once_through_the_emailed_link() {
     let expired = json!({"isClientSafe": true, "error": 403, "reason": "Token expired", "message": "Token expired [403]",
         "errorType": "Meteor.Error"});
     assert_eq!(again, json!({"msg": "result", "id": "9", "error": expired}));
+    // Parameters Meteor's `check` refuses, and the digest tokend cannot check its policy on.
+    let message = |params: Value| {
+        json!({"message": json!({"msg": "method", "id": "9", "method": "resetPassword",
+        "params": params}).to_string()})
+    };
+    let call = |params: Value| app.post("/api/v1/method.callAnon/resetPassword", message(params), None);
+    let (_, answer) = call(json!([7, "a password"])).await;
+    let match_failed = json!({"isClientSafe": true, "error": 400, "reason": "Match failed",
+        "message": "Match failed [400]", "errorType": "Meteor.Error"});
+    let inner: Value = serde_json::from_str(answer["message"].as_str().unwrap()).unwrap();
+    assert_eq!(inner, json!({"msg": "result", "id": "9", "error": match_failed}));
+    let (_, answer) = call(json!([token, {"digest": "0".repeat(64), "algorithm": "sha-256"}])).await;
+    let inner: Value = serde_json::from_str(answer["message"].as_str().unwrap()).unwrap();
+    assert_eq!(inner["error"]["error"], "invalid-params", "{inner}");
     let missing = app.post(FORGOT, json!({}), None).await;
     assert_eq!(missing, (BAD, json!({"success": false, "error": "The 'email' param is required"})));
 }

@@ -109,8 +109,14 @@ pub async fn reset_password(
     error: fn(Value, &str) -> Value,
 ) -> Result<Value, Value> {
     use crate::accounts::self_service::{self, ResetError};
-    let (Some(Value::String(token)), Some(Value::String(password))) = (params.first(), params.get(1)) else {
-        return Err(error(json!("invalid-params"), "resetPassword takes [token, newPassword] as two strings"));
+    let (token, password) = match (params.first(), params.get(1)) {
+        (Some(Value::String(token)), Some(Value::String(password))) => (token, password),
+        // Meteor's client sends a digest; tokend needs the text for its length policy.
+        (Some(Value::String(_)), Some(Value::Object(_))) => {
+            return Err(error(json!("invalid-params"), "resetPassword takes [token, newPassword] as two strings"));
+        }
+        // Anything else fails Meteor's `check`, which DDP sanitises to this.
+        _ => return Err(error(json!(400), "Match failed")),
     };
     let addr = super::gate::client_addr(req);
     match self_service::reset_password(state, token, password.clone(), addr).await {
