@@ -258,3 +258,19 @@ async fn registration_password_resets_and_the_ddp_login_are_limited_like_login()
     }
     assert_eq!(app.user_rows(), 3, "the refused registration created nobody");
 }
+
+/// The answer never waits for the mail: with an SMTP server that accepts the connection and
+/// then says nothing, a known address is answered as fast as an unknown one.
+#[tokio::test]
+async fn a_forgotten_password_is_answered_at_once_even_when_smtp_hangs() {
+    let sink = SmtpSink::silent().await;
+    let smtp = SmtpSettings::parse(&sink.url(), "tokend <noreply@example.com>").unwrap();
+    let app = spawn_app_with(move |c| c.smtp = Some(smtp)).await;
+    app.user_session("bob").await;
+    for email in ["bob@example.com", "nobody@example.com"] {
+        let started = std::time::Instant::now();
+        let answer = app.post(FORGOT, json!({"email": email}), None).await;
+        assert_eq!(answer, (StatusCode::OK, json!({"success": true})), "{email}");
+        assert!(started.elapsed() < Duration::from_secs(2), "{email} waited {:?}", started.elapsed());
+    }
+}
