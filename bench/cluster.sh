@@ -84,6 +84,7 @@ for engine in sqlite pg; do
     read -r id token <<<"$(login admin "$ADMIN_PASSWORD")"
     printf -v "ME_$engine" '%s %s' "$id" "$token"
 done
+# shellcheck disable=SC2154 # ME_sqlite and ME_pg are set by printf -v above
 read -r SQ_ID SQ_TOKEN <<<"$ME_sqlite"
 read -r PG_ID PG_TOKEN <<<"$ME_pg"
 
