@@ -10,6 +10,7 @@
 # network between nodes and database would add its round trip to every request.
 # Knobs: BENCH_DURATION (5s), BENCH_RUNS (3), BENCH_THREADS (2), BENCH_CONNECTIONS (32),
 # BENCH_SKIP_BUILD / BENCH_BIN.
+# shellcheck disable=SC2154,SC2034 # BASE_*, ME_* and ARGS_* are set by printf -v and read through eval
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
