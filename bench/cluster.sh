@@ -185,12 +185,12 @@ THREE_NODES="$(three_way three_nodes "$BASE_pg" "$BASE_pg2" "$BASE_pg3")"
     info "random_1000_users_pg_per_s" "$RANDOM_PG"
     info "random_pg_vs_sqlite" "$(ratio "$RANDOM_PG" "$RANDOM_SQLITE")"
     info "random_pg_p99_ms" "$RANDOM_PG_P99"
-    for op in MINT LOGOUT LOGIN; do
-        eval "sq=\${$op[sqlite]}; pg=\${$op[pg]}"
-        name="$(echo "$op" | tr 'A-Z' 'a-z')"
-        info "${name}_sqlite_per_s" "$sq"
-        info "${name}_pg_per_s" "$pg"
-        info "${name}_pg_vs_sqlite" "$(ratio "$pg" "$sq")"
+    for op in mint logout login; do
+        declare -n rates="${op^^}"
+        info "${op}_sqlite_per_s" "${rates[sqlite]}"
+        info "${op}_pg_per_s" "${rates[pg]}"
+        info "${op}_pg_vs_sqlite" "$(ratio "${rates[pg]}" "${rates[sqlite]}")"
+        unset -n rates
     done
     info "me_pg_one_node_3x_wrk_per_s" "$ONE_NODE"
     info "me_pg_three_nodes_per_s" "$THREE_NODES"
