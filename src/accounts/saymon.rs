@@ -207,7 +207,7 @@ pub async fn open_session(
     state
         .db
         .write(LockScope::user(&user.id), move |tx| {
-            // Stamped inside the write lock: creation order is commit order for the cap.
+            // The user's lock orders the inserts, which the cap evicts by (not by this stamp).
             let now = now_ms();
             let ends = not_after.map_or(now + lifetime, |at| at.min(now + lifetime));
             saymon::insert_session(tx, &user.id, &hash, csrf_hash.as_ref(), (now, ends), cap, &client)?;

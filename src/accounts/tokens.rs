@@ -122,8 +122,8 @@ pub async fn mint_login_token(
             if user_rows::find_active_by_id(tx, &subject_id)?.is_none() {
                 return Err(Refusal::TargetInactive.into());
             }
-            // Stamped inside the write lock, so creation order is commit order and the cap
-            // never evicts a token that is newer than the ones it keeps.
+            // Stamped inside the write lock. The cap evicts by insertion order, not by this
+            // stamp: nodes' clocks differ (`tokens::insert_login_token`).
             let now = now_ms();
             let expires_at = now + lifetime;
             tokens::insert_login_token(tx, &subject_id, &hash, &last_part, now, expires_at, cap, &from)?;

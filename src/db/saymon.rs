@@ -125,9 +125,10 @@ pub fn insert_session(
             client.addr
         ],
     )?;
+    // Newest by insertion (the id), not by the minting node's clock: see `insert_login_token`.
     conn.exec(
         "DELETE FROM saymon_sessions WHERE user_id = ?1 AND id NOT IN (
-             SELECT id FROM saymon_sessions WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2)",
+             SELECT id FROM saymon_sessions WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2)",
         params![user_id, cap],
     )?;
     Ok(())

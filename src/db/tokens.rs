@@ -121,10 +121,12 @@ pub fn insert_login_token(
             from.client_addr
         ],
     )?;
+    // The newest are the last inserted: ids grow with every insert, and a user's tokens are
+    // inserted one at a time (the user's lock). Not `created_at`: that is the minting node's
+    // clock, and a node a few seconds behind another would have its fresh token evicted at once.
     conn.exec(
         "DELETE FROM tokens WHERE user_id = ?1 AND kind = 'login' AND id NOT IN (
-             SELECT id FROM tokens WHERE user_id = ?1 AND kind = 'login'
-             ORDER BY created_at DESC, id DESC LIMIT ?2)",
+             SELECT id FROM tokens WHERE user_id = ?1 AND kind = 'login' ORDER BY id DESC LIMIT ?2)",
         params![user_id, cap],
     )?;
     Ok(())

@@ -19,6 +19,7 @@ mod email_2fa;
 mod email_2fa_delivery;
 mod fidelity;
 mod findings_attack;
+mod findings_cluster;
 mod findings_fairness;
 mod findings_policy;
 mod findings_policy_b;

@@ -184,7 +184,7 @@ fn schema_pg_sql_and_the_migrated_postgresql_schema_do_not_drift_apart() {
 }
 
 /// libfaketime (Debian's `faketime` package), which shifts a process's wall clock.
-fn libfaketime() -> std::path::PathBuf {
+pub(crate) fn libfaketime() -> std::path::PathBuf {
     let found = std::fs::read_dir("/usr/lib")
         .into_iter()
         .flatten()

@@ -1,0 +1,67 @@
+//! Findings of an outside attack on several nodes sharing one PostgreSQL store (issue 15),
+//! each fixed in the core or the store. Tests that need a second node with a clock of its
+//! own run on PostgreSQL only: processes on one SQLite file share the machine's clock.
+
+use crate::helpers::*;
+use crate::helpers_store::{on_postgres, store_env};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Another node on `app`'s store whose wall clock runs `shift` ("+20s") off the others',
+/// within what a node tolerates (30 s), with `extra` settings.
+fn node_with_clock(app: &TestApp, shift: &str, extra: &[(&str, &str)]) -> ServerProcess {
+    let preload = crate::postgres_engine::libfaketime().display().to_string();
+    let store = store_env(&app.config);
+    let mut env: Vec<(&str, &str)> = store.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.extend([("LD_PRELOAD", preload.as_str()), ("FAKETIME", shift), ("FAKETIME_DONT_FAKE_MONOTONIC", "1")]);
+    env.extend_from_slice(extra);
+    ServerProcess::start(&env)
+}
+
+async fn post_to(app: &TestApp, url: String, body: Value) -> (StatusCode, Value) {
+    app.send(app.client.post(url).json(&body)).await
+}
+
+#[tokio::test]
+async fn the_token_cap_never_evicts_a_token_just_issued_by_a_node_whose_clock_is_behind() {
+    if !on_postgres() {
+        return; // one machine, one clock
+    }
+    let app = spawn_app_with(|c| c.max_login_tokens = 3).await;
+    let password = "bob-password-1";
+    app.create_user("bob", password, &["user"]).await;
+    // A node 20 s ahead (it only warns) issues three tokens: the cap is full.
+    let ahead = node_with_clock(&app, "+20s", &[("MAX_RESUME_LOGIN_TOKENS", "3")]);
+    let mut earlier = Vec::new();
+    for _ in 0..3 {
+        let (status, body) =
+            post_to(&app, ahead.url("/api/v1/login"), json!({"user": "bob", "password": password})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let session = Session {
+            user_id: body["data"]["userId"].as_str().unwrap().into(),
+            token: body["data"]["authToken"].as_str().unwrap().into(),
+        };
+        earlier.push(session);
+    }
+    // A login through this node is the newest token: the oldest one goes, not the new one.
+    let fresh = app.login("bob", password).await;
+    assert!(app.authenticates(&fresh).await, "a login answered 200 with a token the cap had already evicted");
+    assert!(!app.authenticates(&earlier[0]).await, "the oldest token is the one evicted");
+    for kept in &earlier[1..] {
+        assert!(app.authenticates(kept).await);
+    }
+    assert_eq!(app.login_token_rows(&fresh.user_id), 3);
+
+    // SAYMON sessions share the cap and its order.
+    let login = json!({"login": "bob", "password": password});
+    let mut sids = Vec::new();
+    for _ in 0..3 {
+        let resp = app.client.post(ahead.url("/node/api/users/session")).json(&login).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        sids.push(serde_json::from_str::<String>(&resp.text().await.unwrap()).unwrap());
+    }
+    let (sid, _) = app.saymon_login(login).await;
+    assert_eq!(app.current_by_sid(&sid).await.0, StatusCode::OK, "a new session was evicted at once");
+    assert_eq!(app.current_by_sid(&sids[0]).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.current_by_sid(&sids[2]).await.0, StatusCode::OK);
+}
