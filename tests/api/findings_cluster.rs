@@ -65,3 +65,35 @@ async fn the_token_cap_never_evicts_a_token_just_issued_by_a_node_whose_clock_is
     assert_eq!(app.current_by_sid(&sids[0]).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(app.current_by_sid(&sids[2]).await.0, StatusCode::OK);
 }
+
+/// `n` letters and digits that do not compress (PostgreSQL compresses long index entries).
+fn incompressible(n: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(ALPHABET[(x % ALPHABET.len() as u64) as usize])
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_role_name_longer_than_a_hundred_characters_is_refused_with_400_on_both_engines() {
+    let app = spawn_app().await;
+    let invalid = meteor_error("error-invalid-role-properties", "The role properties are invalid.");
+    // 3000 bytes exceed PostgreSQL's limit for one entry of the unique index on role names:
+    // the insert failed there with a 500, while SQLite stored the name.
+    for n in [101, 3000, 30_000] {
+        let answer = app.post("/api/v1/roles.create", json!({"name": incompressible(n)}), Some(&app.admin)).await;
+        assert_eq!(answer, (StatusCode::BAD_REQUEST, invalid.clone()), "a name of {n} characters");
+    }
+    let longest = incompressible(100);
+    let (status, body) = app.post("/api/v1/roles.create", json!({"name": longest}), Some(&app.admin)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["role"]["name"], longest);
+    let (_, listed) = app.get("/api/v1/roles.list", Some(&app.admin)).await;
+    assert_eq!(listed["roles"].as_array().unwrap().len(), 6, "only the 100-character role was added: {listed}");
+}
