@@ -17,11 +17,11 @@ pub enum KeyError {
     #[error(
         "the vault key {key} is not the key this database was first used with (their fingerprints differ), so the TOTP secrets sealed in {database} cannot be opened with it. Either this is the wrong key file (give this node the same TOKEND_VAULT_KEY_FILE as the others, or restore the original key file), or the database was restored without its key (put the key saved with the backup, `FILE.key`, in place). tokend refuses to start rather than run with TOTP secrets it cannot read"
     )]
-    Mismatch { key: PathBuf, database: PathBuf },
+    Mismatch { key: PathBuf, database: String },
     #[error(
         "the vault key {key} cannot open the TOTP secrets already sealed in {database}, so it is not the key this database was used with. Either this is the wrong key file (give this node the same TOKEND_VAULT_KEY_FILE as the others, or restore the original key file), or the database was restored without its key (put the key saved with the backup, `FILE.key`, in place). tokend refuses to start rather than run with TOTP secrets it cannot read"
     )]
-    CannotOpen { key: PathBuf, database: PathBuf },
+    CannotOpen { key: PathBuf, database: String },
     #[error("cannot check the vault key against the database: {0}")]
     Store(crate::error::Error),
     #[error(
@@ -52,7 +52,7 @@ pub fn check(config: &Config, db: &Db, vault: &Vault) -> Result<(), KeyError> {
             // A store from before fingerprints: its sealed seeds say whether this is its key.
             let sealed = db.read_now(vault_key_check::a_sealed_totp_secret).map_err(KeyError::Store)?;
             if sealed.is_some_and(|(user_id, seed)| vault.open(&seed, user_id.as_bytes()).is_none()) {
-                return Err(KeyError::CannotOpen { key: config.vault_key_path(), database: config.database_path() });
+                return Err(KeyError::CannotOpen { key: config.vault_key_path(), database: db.describe() });
             }
             let now = crate::clock::now_ms();
             let stored = db
@@ -67,6 +67,6 @@ pub fn check(config: &Config, db: &Db, vault: &Vault) -> Result<(), KeyError> {
     if bool::from(stored.ct_eq(&ours)) {
         Ok(())
     } else {
-        Err(KeyError::Mismatch { key: config.vault_key_path(), database: config.database_path() })
+        Err(KeyError::Mismatch { key: config.vault_key_path(), database: db.describe() })
     }
 }

@@ -97,3 +97,26 @@ async fn a_role_name_longer_than_a_hundred_characters_is_refused_with_400_on_bot
     let (_, listed) = app.get("/api/v1/roles.list", Some(&app.admin)).await;
     assert_eq!(listed["roles"].as_array().unwrap().len(), 6, "only the 100-character role was added: {listed}");
 }
+
+#[tokio::test]
+async fn a_node_with_another_vault_key_is_told_which_postgresql_database_refuses_it() {
+    if !on_postgres() {
+        return; // SQLite's message names its file: tests/api/vault_key_file.rs
+    }
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.key");
+    std::fs::write(&other, [9u8; 32]).unwrap();
+    std::fs::set_permissions(&other, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let mut cmd = tokend_command(dir.path(), &[]);
+    for (name, value) in store_env(&app.config) {
+        cmd.env(name, value);
+    }
+    cmd.env("TOKEND_VAULT_KEY_FILE", &other);
+    let stderr = expect_start_refused(cmd, "another vault key");
+    let url = app.config.database_url.as_ref().unwrap().expose().to_string();
+    let dbname = url.split_whitespace().find_map(|kv| kv.strip_prefix("dbname=")).unwrap();
+    assert!(stderr.contains("is not the key this database was first used with"), "{stderr}");
+    assert!(stderr.contains(&format!("database {dbname}")), "the message names the PostgreSQL database: {stderr}");
+    assert!(!stderr.contains("tokend.sqlite3"), "the message names a SQLite file this node does not use: {stderr}");
+}
