@@ -65,6 +65,9 @@ impl fmt::Debug for Secret {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub data_dir: PathBuf,
+    /// `TOKEND_DATABASE_URL`: PostgreSQL; `None`: the SQLite file in `data_dir`.
+    pub database_url: Option<Secret>,
+    pub database_timeout: Duration,
     /// `TOKEND_VAULT_KEY_FILE`: the key every node shares; `None`: `secret.key` in `data_dir`.
     pub vault_key_file: Option<PathBuf>,
     pub bind: SocketAddr,
@@ -209,6 +212,8 @@ impl Config {
             email_code_lifetime: Duration::from_secs(number(&get, &v::EMAIL_CODE_SECS)?.into()),
             email_code_max_attempts: number(&get, &v::EMAIL_MAX_ATTEMPTS)?,
             data_dir: PathBuf::from(text(&get, &v::DATA_DIR)),
+            database_url: get(v::DATABASE_URL.variable).map(Secret::new),
+            database_timeout: Duration::from_secs(number(&get, &v::DATABASE_TIMEOUT_SECS)?.into()),
             vault_key_file: get(v::VAULT_KEY_FILE.variable).map(PathBuf::from),
             bind,
             admin_username,

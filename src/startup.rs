@@ -31,6 +31,8 @@ pub enum StartupError {
     MetricsBind { addr: String, cause: std::io::Error },
     #[error(transparent)]
     Vault(#[from] crate::accounts::vault_key::KeyError),
+    #[error(transparent)]
+    Clock(#[from] crate::accounts::clock_check::ClockError),
     #[error("cannot create the first admin: {0}")]
     Bootstrap(String),
 }
@@ -46,6 +48,7 @@ pub struct Application {
 impl Application {
     pub fn build(config: Config) -> Result<Application, StartupError> {
         let db = Db::open(&config)?;
+        crate::accounts::clock_check::check_at_start(&db)?;
         let state = AppState::new(crate::accounts::Accounts::new(config, db)?);
         bootstrap_admin(&state)?;
         let addr = state.config.bind;
@@ -101,7 +104,7 @@ impl Application {
         }
         let server =
             server.listen(listener).map_err(|cause| StartupError::Bind { addr: addr.to_string(), cause })?.run();
-        log::info!("tokend listening on {}:{port}, database {}", addr.ip(), state.config.database_path().display());
+        log::info!("tokend listening on {}:{port}, database {}", addr.ip(), state.db.describe());
         if let Some((_, metrics_port)) = &metrics {
             log::info!(
                 "metrics at http://{}:{metrics_port}/metrics",
@@ -228,9 +231,10 @@ async fn purge_expired_tokens(state: AppState) {
             Ok(tokens::purge_expired(tx, now)? + saymon::purge_expired_sessions(tx, now)?)
         };
         // Each purge statement deletes what is past its time on its own: nothing to serialise.
-        match state.db.write(Scope::Blind, purge).await {
-            Ok(0) => {}
-            Ok(n) => log::info!("purged {n} expired tokens"),
+        // Of several nodes on one PostgreSQL database, one purges at a time.
+        match state.db.write_once(purge).await {
+            Ok(None | Some(0)) => {}
+            Ok(Some(n)) => log::info!("purged {n} expired tokens"),
             Err(e) => log::warn!("purging expired tokens failed: {e}"),
         }
         match crate::accounts::expiry_warning::send_due(&state).await {
@@ -238,6 +242,7 @@ async fn purge_expired_tokens(state: AppState) {
             Ok(n) => log::info!("warned the owners of {n} personal access tokens that expire within 7 days"),
             Err(e) => log::warn!("sending token expiry warnings failed: {e}"),
         }
+        crate::accounts::clock_check::recheck(&state).await;
         if let Err(e) = crate::accounts::budget::purge(&state).await {
             log::warn!("purging old failed-check counters failed: {e}");
         }

@@ -11,6 +11,7 @@ pub mod acting;
 pub mod budget;
 pub mod cache;
 pub mod ceiling;
+pub mod clock_check;
 mod context;
 pub mod digest_map;
 pub mod directory;

@@ -28,6 +28,8 @@ pub struct Readiness {
     /// Set while a probe runs on the blocking pool, also after it timed out, so that a
     /// hung store does not collect one stuck thread per second.
     probing: Arc<AtomicBool>,
+    /// This node's clock is too far off the database's (`clock_check`).
+    pub clock_off: AtomicBool,
 }
 
 /// The store's readiness, probed at most once per `FRESH_FOR`.
@@ -49,6 +51,9 @@ pub async fn check(accounts: &Accounts) -> Verdict {
 }
 
 async fn probe(accounts: &Accounts, probing: &Arc<AtomicBool>) -> Verdict {
+    if accounts.readiness.clock_off.load(Ordering::SeqCst) {
+        return Verdict::NotReady("this node's clock is off the database's");
+    }
     if probing.swap(true, Ordering::SeqCst) {
         return Verdict::NotReady("the previous check of the store has not returned");
     }

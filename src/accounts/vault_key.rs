@@ -24,14 +24,20 @@ pub enum KeyError {
     CannotOpen { key: PathBuf, database: PathBuf },
     #[error("cannot check the vault key against the database: {0}")]
     Store(crate::error::Error),
+    #[error(
+        "TOKEND_DATABASE_URL is set but TOKEND_VAULT_KEY_FILE is not: every node sharing a PostgreSQL database must be given the same key file (32 random bytes, e.g. `head -c 32 /dev/urandom > tokend.key`, copied to each node); tokend does not create one per node"
+    )]
+    SharedStoreNeedsKeyFile,
 }
 
 /// The vault of `config`: `TOKEND_VAULT_KEY_FILE` when set (never created), otherwise
-/// `secret.key` in the data directory (created at the first start).
-pub fn open(config: &Config) -> Result<Vault, VaultError> {
+/// `secret.key` in the data directory (created at the first start) — except on a store
+/// shared by several nodes (PostgreSQL), where each node would create a key of its own.
+pub fn open(config: &Config) -> Result<Vault, KeyError> {
     match &config.vault_key_file {
-        Some(path) => Vault::open_existing(path),
-        None => Vault::open_or_create(&config.data_dir),
+        Some(path) => Ok(Vault::open_existing(path)?),
+        None if config.database_url.is_some() => Err(KeyError::SharedStoreNeedsKeyFile),
+        None => Ok(Vault::open_or_create(&config.data_dir)?),
     }
 }
 

@@ -11,6 +11,19 @@ pub const DATA_DIR: Setting = Setting::text(
     "directory holding `tokend.sqlite3`; install.sh sets `/var/lib/tokend`, the snap always uses `/var/snap/tokend/common/data`",
 )
 .snap(Snap::None);
+pub const DATABASE_URL: Setting = Setting::optional(
+    "TOKEND_DATABASE_URL",
+    "database-url",
+    "unset (SQLite in the data directory)",
+    "PostgreSQL for several nodes: a libpq-style conninfo (`host=pg1,pg2 port=5432 user=tokend dbname=tokend target_session_attrs=read-write`) or `postgresql://` URL; hosts are tried in order. Needs `TOKEND_VAULT_KEY_FILE`; no TLS (README: Running several nodes)",
+)
+.secret();
+pub const DATABASE_TIMEOUT_SECS: Setting = Setting::number(
+    "TOKEND_DATABASE_TIMEOUT_SECS",
+    "database-timeout-secs",
+    (5, 1, 600),
+    "PostgreSQL only: how long a host has to accept a connection and each statement to answer; beyond it the server is taken for gone (a hung primary is abandoned, not waited on)",
+);
 pub const VAULT_KEY_FILE: Setting = Setting::optional(
     "TOKEND_VAULT_KEY_FILE",
     "vault-key-file",
@@ -245,8 +258,12 @@ pub const REQUEST_TIMEOUT_SECS: Setting = Setting::number(
 );
 pub const WORKERS: Setting =
     Setting::optional_number("TOKEND_WORKERS", "workers", "number of CPUs", (1, 1024), "HTTP worker threads");
-pub const DB_POOL_SIZE: Setting =
-    Setting::number("TOKEND_DB_POOL_SIZE", "db-pool-size", (8, 1, 256), "SQLite connections in the pool");
+pub const DB_POOL_SIZE: Setting = Setting::number(
+    "TOKEND_DB_POOL_SIZE",
+    "db-pool-size",
+    (8, 1, 256),
+    "database connections in the pool (SQLite readers, or PostgreSQL connections)",
+);
 pub const PURGE_INTERVAL_SECS: Setting = Setting::number(
     "TOKEND_PURGE_INTERVAL_SECS",
     "purge-interval-secs",
@@ -276,6 +293,8 @@ pub const LOG_FORMAT: Setting = Setting::text(
 /// Every setting, in the order `--help` and the README list them.
 pub const SETTINGS: &[Setting] = &[
     DATA_DIR,
+    DATABASE_URL,
+    DATABASE_TIMEOUT_SECS,
     VAULT_KEY_FILE,
     BIND,
     ADMIN_USERNAME,

@@ -81,15 +81,18 @@ pub fn page(
     limit: Option<i64>,
 ) -> Result<(Vec<AuditRecord>, i64)> {
     // Ids match exactly; usernames case-insensitively, as everywhere else.
-    const FILTER: &str = "(?1 IS NULL OR ?1 IN (actor_id, subject_id) OR actor = ?1 COLLATE NOCASE
-          OR subject = ?1 COLLATE NOCASE) AND (?2 IS NULL OR event = ?2)";
+    let nocase = conn.dialect().nocase();
+    let filter = format!(
+        "(?1 IS NULL OR ?1 IN (actor_id, subject_id) OR actor = ?1 {nocase}
+          OR subject = ?1 {nocase}) AND (?2 IS NULL OR event = ?2)"
+    );
     let total =
-        conn.query_one(&format!("SELECT count(*) FROM audit_log WHERE {FILTER}"), params![user, event], |r| r.get(0))?;
+        conn.query_one(&format!("SELECT count(*) FROM audit_log WHERE {filter}"), params![user, event], |r| r.get(0))?;
     let sql = format!(
         "SELECT id, at, event, actor_id, actor, subject_id, subject, token_kind, token_label, client_addr, detail
-         FROM audit_log WHERE {FILTER} ORDER BY id DESC LIMIT ?3 OFFSET ?4"
+         FROM audit_log WHERE {filter} ORDER BY id DESC LIMIT ?3 OFFSET ?4"
     );
-    let rows = conn.query(&sql, params![user, event, limit.unwrap_or(-1), offset], |r| {
+    let rows = conn.query(&sql, params![user, event, crate::db::sql::no_limit(limit), offset.max(0)], |r| {
         Ok(AuditRecord {
             id: r.get(0)?,
             at: r.get(1)?,

@@ -27,7 +27,7 @@ pub fn latest_version() -> i64 {
 pub fn apply(conn: &mut Connection, path: &str) -> Result<(), OpenError> {
     // A full disk or a read-only file is not a corrupt database: only SQLite's own words for
     // a damaged file get the "restore from a backup" advice.
-    let corrupt = |e: rusqlite::Error| super::classify(path, e.to_string());
+    let corrupt = |e: rusqlite::Error| super::sqlite_store::classify(path, e.to_string());
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(corrupt)?;
     let tables: i64 =
         conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0)).map_err(corrupt)?;

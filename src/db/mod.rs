@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod migrations;
 pub mod password_resets;
 pub mod pats;
+pub mod pg;
 pub mod ready;
 pub mod roles;
 pub mod saymon;
@@ -23,6 +24,7 @@ pub mod seed;
 pub mod snapshot;
 pub mod sql;
 mod sqlite;
+mod sqlite_store;
 pub mod tokens;
 pub mod totp;
 pub mod two_factor;
@@ -30,29 +32,26 @@ pub mod users;
 pub mod vault_key_check;
 mod writer;
 
-use crate::config::{Config, Synchronous};
-use crate::error::{Error, Result};
-use r2d2::Pool;
-use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, TransactionBehavior};
+use crate::config::Config;
+use crate::error::Result;
 pub use scope::Scope;
 pub use sql::Sql;
-use std::path::Path;
+use sqlite_store::SqliteStore;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// How long a connection waits on a lock held by another writer before giving up (503).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool<SqliteConnectionManager>,
-    /// Where `write` sends its work: one thread batching writes into shared commits.
-    writer: writer::Writer,
-    /// The cache-invalidation feed, read after every commit of this process's writer and
-    /// polled for other writers' (`watch_other_writers` in startup).
+    engine: Engine,
+    /// The cache-invalidation feed, read after every commit of this process's SQLite writer
+    /// and polled for other writers' (`watch_feed`). On PostgreSQL it is never read, so the
+    /// token caches never trust an entry: every lookup reads the store (no cache across nodes).
     feed: Arc<invalidations::Feed>,
-    path: std::path::PathBuf,
+}
+
+#[derive(Clone)]
+enum Engine {
+    Sqlite(SqliteStore),
+    Postgres(pg::PgStore),
 }
 
 /// Why the database could not be opened. Each message tells the operator what to do.
@@ -69,62 +68,57 @@ pub enum OpenError {
     )]
     Foreign { path: String },
     #[error(
+        "cannot use the PostgreSQL database ({shown}): {cause}. Check TOKEND_DATABASE_URL, that a server in it is up and accepts writes, and that its user may create tables in the database"
+    )]
+    Postgres { shown: String, cause: String },
+    #[error(
+        "the PostgreSQL database ({shown}) has tables but no tokend schema version: it belongs to something else. Give tokend a database of its own"
+    )]
+    PostgresForeign { shown: String },
+    #[error(
         "{path} was written by a newer tokend (schema version {found}, this binary knows up to {known}). Run the newer binary, or restore a backup made by this version"
     )]
     TooNew { path: String, found: i64, known: i64 },
 }
 
 impl Db {
-    /// Opens (creating if needed) the database of `config`, migrates and seeds it.
+    /// Opens the store of `config`: PostgreSQL when `TOKEND_DATABASE_URL` is set, else the
+    /// SQLite file in the data directory (created if needed). Migrates and seeds it.
     pub fn open(config: &Config) -> std::result::Result<Db, OpenError> {
-        let path = config.database_path();
-        let shown = path.display().to_string();
-        let unopenable = |cause: String| OpenError::Unopenable { path: shown.clone(), cause };
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| unopenable(e.to_string()))?;
-        // One direct probe first: a corrupt or foreign file fails here at once with the
-        // right advice, instead of after the pool's connection retries.
-        let is_new = !path.exists();
-        let probe = Connection::open(&path).map_err(|e| classify(&shown, e.to_string()))?;
-        if is_new {
-            // Owner-only, whatever the umask; SQLite gives -wal and -shm the same mode.
-            restrict_to_owner(&path).map_err(|e| unopenable(e.to_string()))?;
-        }
-        probe.query_row("PRAGMA schema_version", [], |_| Ok(())).map_err(|e| classify(&shown, e.to_string()))?;
-        drop(probe);
-        let db = Db::open_pool(&path, config.synchronous, config.db_pool_size).map_err(|e| classify(&shown, e))?;
-        let mut conn = db.pool.get().map_err(|e| classify(&shown, e.to_string()))?;
-        migrations::apply(&mut conn, &shown)?;
-        let seeded =
-            conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(Error::from).and_then(|tx| {
-                seed::roles_and_permissions(&*tx)?;
-                Ok(tx.commit()?)
-            });
-        seeded.map_err(|e| classify(&shown, e.to_string()))?;
-        drop(conn);
-        // Statistics from when the store was small (e.g. one user) lead the planner to scan
-        // tables it should search; refresh any that are out of date before serving.
-        if let Err(e) = db.optimize() {
-            log::warn!("refreshing the query planner's statistics failed: {e}");
-        }
-        Ok(db)
+        let feed = Arc::new(invalidations::Feed::default());
+        let engine = match &config.database_url {
+            Some(url) => {
+                let shown = "TOKEND_DATABASE_URL".to_string();
+                let target = pg::connect::Target::parse(url.expose(), config.database_timeout)
+                    .map_err(|cause| OpenError::Postgres { shown, cause })?;
+                let store = pg::PgStore::open(target.clone(), config.db_pool_size)?;
+                store
+                    .write(Scope::global(), seed::roles_and_permissions)
+                    .map_err(|e| OpenError::Postgres { shown: target.shown.clone(), cause: e.to_string() })?;
+                Engine::Postgres(store)
+            }
+            None => Engine::Sqlite(SqliteStore::open(
+                &config.database_path(),
+                &config.data_dir,
+                config.synchronous,
+                config.db_pool_size,
+                feed.clone(),
+            )?),
+        };
+        Ok(Db { engine, feed })
     }
 
-    /// The read pool and the writer thread; an error is the cause as text, for `classify`.
-    fn open_pool(path: &Path, synchronous: Synchronous, size: u32) -> std::result::Result<Db, String> {
-        let manager = SqliteConnectionManager::file(path).with_init(move |c| configure(c, synchronous));
-        let pool = Pool::builder()
-            .max_size(size)
-            .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(10))
-            .build(manager)
-            .map_err(|e| e.to_string())?;
-        let conn = Connection::open(path).map_err(|e| e.to_string())?;
-        configure(&conn, synchronous).map_err(|e| e.to_string())?;
-        let feed = Arc::new(invalidations::Feed::default());
-        let reader = feed.clone();
-        let writer = writer::Writer::start(conn, Arc::new(move |c: &Connection| reader.catch_up_or_forget(c)))
-            .map_err(|e| e.to_string())?;
-        Ok(Db { pool, writer, feed, path: path.to_path_buf() })
+    /// What log lines call the store: the SQLite file, or PostgreSQL's hosts and database.
+    pub fn describe(&self) -> String {
+        match &self.engine {
+            Engine::Sqlite(s) => s.path.display().to_string(),
+            Engine::Postgres(p) => p.target.shown.clone(),
+        }
+    }
+
+    /// Whether several processes may share this store (PostgreSQL).
+    pub fn is_shared(&self) -> bool {
+        matches!(self.engine, Engine::Postgres(_))
     }
 
     /// Runs read-only work on a pooled connection, off the async workers.
@@ -137,42 +131,69 @@ impl Db {
         crate::blocking::run(move || db.read_now(work)).await
     }
 
-    /// Runs `work` in a `BEGIN IMMEDIATE` transaction (so it never fails half-way on a lock
-    /// upgrade) shared with the other writes queued meanwhile, each in its own savepoint:
-    /// on error only `work`'s changes are rolled back. The result is returned after the
-    /// commit: nothing is acknowledged before it is durable.
+    /// Runs `work` in a transaction, and returns its result once committed: nothing is
+    /// acknowledged before it is durable.
     ///
-    /// `scope` names what the write must be serialised against where several processes
-    /// write at once (`Scope`); SQLite's single writer already serialises every write.
+    /// On SQLite the transaction is `BEGIN IMMEDIATE` (so it never fails half-way on a lock
+    /// upgrade), shared with the other writes queued meanwhile, each in its own savepoint:
+    /// on error only `work`'s changes are rolled back. SQLite's single writer already
+    /// serialises every write, so `scope` is not needed there. On PostgreSQL each write has
+    /// its own transaction, serialised with the others of its `scope` by advisory locks.
     pub async fn write<T, F>(&self, scope: Scope, work: F) -> Result<T>
     where
         F: FnOnce(&dyn Sql) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let _ = scope;
-        self.writer.submit(work).await
+        match &self.engine {
+            Engine::Sqlite(s) => s.writer.submit(work).await,
+            Engine::Postgres(p) => {
+                let p = p.clone();
+                crate::blocking::run(move || p.write(scope, work)).await
+            }
+        }
     }
 
     /// `read` for callers that are already on a blocking thread (CLI, startup).
     pub fn read_now<T>(&self, work: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
-        let asked = std::time::Instant::now();
-        let conn = self.pool.get()?;
-        crate::metrics::METRICS.pool_wait(asked.elapsed());
-        work(&*conn)
+        match &self.engine {
+            Engine::Sqlite(s) => s.read_now(work),
+            Engine::Postgres(p) => p.read(work),
+        }
     }
 
     /// `write` for callers that are already on a blocking thread (CLI, startup): its own
-    /// transaction on a pooled connection, outside the writer's batches.
+    /// transaction, outside the writer's batches.
     pub fn write_now<T>(&self, scope: Scope, work: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
-        let _ = scope;
-        let mut conn = self.pool.get()?;
-        crate::metrics::uncommitted::forget();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = work(&*tx)?;
-        tx.commit()?;
-        crate::metrics::uncommitted::committed();
-        self.feed.catch_up_or_forget(&*conn);
-        Ok(value)
+        match &self.engine {
+            Engine::Sqlite(s) => s.write_now(&self.feed, work),
+            Engine::Postgres(p) => p.write(scope, work),
+        }
+    }
+
+    /// Maintenance that one process of a cluster does for all (the periodic purge): runs
+    /// `work` in a transaction unless another node is running it right now (`None`). On
+    /// SQLite every process may run it; its statements stand alone.
+    pub async fn write_once<T, F>(&self, work: F) -> Result<Option<T>>
+    where
+        F: FnOnce(&dyn Sql) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match &self.engine {
+            Engine::Sqlite(_) => self.write(Scope::Blind, work).await.map(Some),
+            Engine::Postgres(p) => {
+                let p = p.clone();
+                crate::blocking::run(move || p.write_alone(pg::PURGE_LOCK, work)).await
+            }
+        }
+    }
+
+    /// The database server's clock (PostgreSQL), to compare with this node's; `None` on
+    /// SQLite, which has no clock of its own.
+    pub fn server_clock_ms(&self) -> Result<Option<i64>> {
+        match &self.engine {
+            Engine::Sqlite(_) => Ok(None),
+            Engine::Postgres(p) => p.server_clock_ms().map(Some),
+        }
     }
 
     /// The cache-invalidation feed (the token caches listen to it).
@@ -183,11 +204,13 @@ impl Db {
     /// Polls the invalidation feed every `every` on a thread and connection of its own, for
     /// what other processes write (this process's writes are read at commit). A thread, not
     /// a task on the blocking pool: a busy pool must not starve the lease the caches depend
-    /// on. Stops when the returned watch is dropped.
+    /// on. Stops when the returned watch is dropped. On PostgreSQL there is nothing to poll:
+    /// the caches stay unused.
     pub fn watch_feed(&self, every: std::time::Duration) -> Result<FeedWatch> {
-        let conn = self.watch_connection()?;
-        let feed = Arc::downgrade(&self.feed);
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let Engine::Sqlite(store) = &self.engine else { return Ok(FeedWatch { stop }) };
+        let conn = store.watch_connection()?;
+        let feed = Arc::downgrade(&self.feed);
         let stopped = stop.clone();
         std::thread::Builder::new()
             .name("cache-feed".into())
@@ -199,27 +222,24 @@ impl Db {
                     std::thread::sleep(every);
                 }
             })
-            .map_err(|e| Error::Internal(format!("cannot start the cache-feed watcher: {e}")))?;
+            .map_err(|e| crate::error::Error::Internal(format!("cannot start the cache-feed watcher: {e}")))?;
         Ok(FeedWatch { stop })
     }
 
-    /// A connection of its own, outside the pool, for polling the feed.
-    pub fn watch_connection(&self) -> Result<Connection> {
-        Ok(Connection::open(&self.path)?)
-    }
-
-    /// Re-analyses every table whose size changed a lot since its statistics were taken
-    /// (SQLite's advice for long-lived connections: at start, then periodically). The
-    /// analysis limit keeps it to milliseconds even on a store of millions of tokens.
+    /// Refreshes SQLite's planner statistics; PostgreSQL's autovacuum does this itself.
     pub fn optimize(&self) -> Result<()> {
-        let conn = self.pool.get()?;
-        conn.execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;").map_err(Error::from)
+        match &self.engine {
+            Engine::Sqlite(s) => s.optimize(),
+            Engine::Postgres(_) => Ok(()),
+        }
     }
 
-    /// Folds the WAL back into the main file so a stopped server leaves one tidy file.
+    /// Folds SQLite's WAL back into the main file so a stopped server leaves one tidy file.
     pub fn checkpoint(&self) -> Result<()> {
-        let conn = self.pool.get()?;
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;").map_err(Error::from)
+        match &self.engine {
+            Engine::Sqlite(s) => s.checkpoint(),
+            Engine::Postgres(_) => Ok(()),
+        }
     }
 }
 
@@ -234,42 +254,12 @@ impl Drop for FeedWatch {
     }
 }
 
-/// The pragmas of every connection, the pool's and the writer's. The busy timeout makes a
-/// connection wait for another process's write lock (`tokend admin`) before giving up (503).
-fn configure(conn: &Connection, synchronous: Synchronous) -> rusqlite::Result<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    conn.set_prepared_statement_cache_capacity(sqlite::STATEMENT_CACHE);
-    conn.execute_batch(&format!(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
-        synchronous.pragma_value()
-    ))
-}
-
-#[cfg(unix)]
-fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-fn restrict_to_owner(_: &Path) -> std::io::Result<()> {
-    Ok(())
-}
-
 /// An empty in-memory store with no schema, for unit tests outside this module.
 #[cfg(test)]
 pub fn empty_scratch_store() -> impl Sql {
-    Connection::open_in_memory().expect("an in-memory SQLite database")
+    rusqlite::Connection::open_in_memory().expect("an in-memory SQLite database")
 }
 
 #[cfg(test)]
 #[path = "plan_tests.rs"]
 mod plan_tests;
-
-fn classify(path: &str, cause: String) -> OpenError {
-    if cause.contains("not a database") || cause.contains("malformed") {
-        OpenError::Corrupt { path: path.to_string(), cause }
-    } else {
-        OpenError::Unopenable { path: path.to_string(), cause }
-    }
-}

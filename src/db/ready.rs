@@ -3,7 +3,7 @@
 //! A pooled connection would not do: it keeps the file open and its pages cached, so it
 //! goes on answering after the file vanished from its path or its disk stopped reading.
 
-use super::Db;
+use super::{Db, Engine};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::time::Duration;
 
@@ -19,15 +19,26 @@ pub struct NotReadable {
 }
 
 impl Db {
-    /// Opens the database file afresh (never creating it) and reads its schema.
+    /// SQLite: opens the database file afresh (never creating it) and reads its schema.
+    /// PostgreSQL: `SELECT 1` on a pooled connection (bounded by the store's timeout; a dead
+    /// or hung server, or one that turned standby, fails it).
     pub fn probe_readable(&self) -> Result<(), NotReadable> {
+        let path = match &self.engine {
+            Engine::Sqlite(store) => &store.path,
+            Engine::Postgres(store) => {
+                return store.probe().map_err(|e| NotReadable {
+                    reason: "the database does not answer",
+                    cause: format!("{}: {e}", store.target.shown),
+                });
+            }
+        };
         // Without SQLITE_OPEN_CREATE: a missing file must fail, not become an empty store.
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&self.path, flags).map_err(|e| not_readable(&self.path, e))?;
-        conn.busy_timeout(PROBE_BUSY_TIMEOUT).map_err(|e| not_readable(&self.path, e))?;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| not_readable(path, e))?;
+        conn.busy_timeout(PROBE_BUSY_TIMEOUT).map_err(|e| not_readable(path, e))?;
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
             .map(drop)
-            .map_err(|e| not_readable(&self.path, e))
+            .map_err(|e| not_readable(path, e))
     }
 }
 

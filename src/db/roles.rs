@@ -103,7 +103,7 @@ pub fn users_in_role(conn: &dyn Sql, role_id: &str, offset: i64, limit: Option<i
          WHERE ur.role_id = ?1 ORDER BY u.username LIMIT ?2 OFFSET ?3"
     );
     let mut users: Vec<UserRecord> =
-        conn.query(&sql, params![role_id, limit.unwrap_or(-1), offset], |r| user_from_row(r, 0))?;
+        conn.query(&sql, params![role_id, crate::db::sql::no_limit(limit), offset.max(0)], |r| user_from_row(r, 0))?;
     for user in &mut users {
         user.roles = roles_of(conn, &user.id)?;
     }

@@ -56,6 +56,7 @@ pub(crate) const SESSION_BY_HASH: &str =
 /// Built once per dialect, like that one.
 pub(crate) fn api_token_owner_sql(d: Dialect) -> &'static str {
     static SQLITE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    static POSTGRES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let build = || {
         format!(
             "SELECT t.expires_at, t.scope = 'read-only', {USER_COLUMNS}, {}
@@ -67,6 +68,7 @@ pub(crate) fn api_token_owner_sql(d: Dialect) -> &'static str {
     };
     match d {
         Dialect::Sqlite => SQLITE.get_or_init(build),
+        Dialect::Postgres => POSTGRES.get_or_init(build),
     }
 }
 

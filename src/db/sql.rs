@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
+    Postgres,
 }
 
 impl Dialect {
@@ -22,6 +23,7 @@ impl Dialect {
     pub fn joined(self, column: &str) -> String {
         match self {
             Dialect::Sqlite => format!("group_concat({column}, char(31))"),
+            Dialect::Postgres => format!("string_agg({column}, chr(31))"),
         }
     }
 
@@ -29,6 +31,16 @@ impl Dialect {
     pub fn insertion_order(self) -> &'static str {
         match self {
             Dialect::Sqlite => "rowid",
+            Dialect::Postgres => "seq",
+        }
+    }
+
+    /// The collation that compares text as usernames and e-mail addresses are compared:
+    /// without regard to case (schema.sql's NOCASE, schema_pg.sql's `tokend_nocase`).
+    pub fn nocase(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "COLLATE NOCASE",
+            Dialect::Postgres => "COLLATE tokend_nocase",
         }
     }
 }
@@ -82,6 +94,12 @@ impl dyn Sql + '_ {
         })?;
         Ok(all)
     }
+}
+
+/// The value of `LIMIT ?N` for an optional limit: all rows when there is none (or a
+/// negative one). SQLite reads a negative limit as none, PostgreSQL refuses it.
+pub fn no_limit(limit: Option<i64>) -> i64 {
+    limit.filter(|n| *n >= 0).unwrap_or(i64::MAX)
 }
 
 /// `params![a, b]`: the statement's parameters, in `?N` order.
@@ -201,6 +219,7 @@ pub struct Row<'a> {
 
 pub(super) enum RowOf<'a> {
     Sqlite(&'a rusqlite::Row<'a>),
+    Postgres(&'a tokio_postgres::Row),
 }
 
 impl Row<'_> {
@@ -208,6 +227,7 @@ impl Row<'_> {
     pub fn get<T: Column>(&self, i: usize) -> Result<T> {
         match &self.inner {
             RowOf::Sqlite(r) => Ok(T::from_sqlite(r, i)?),
+            RowOf::Postgres(r) => T::from_pg(r, i),
         }
     }
 }
@@ -216,23 +236,73 @@ impl Row<'_> {
 /// strictly typed engine gets the same Rust values (booleans are 0/1 integers everywhere).
 pub trait Column: Sized {
     fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self>;
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self>;
 }
 
-macro_rules! column {
+/// Integers and flags: PostgreSQL's column may be any integer width or a boolean.
+macro_rules! integer_column {
     ($($t:ty),*) => {$(
         impl Column for $t {
             fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
                 row.get(i)
+            }
+            fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self> {
+                Option::<$t>::from_pg(row, i)?.ok_or_else(|| Error::Internal(format!("column {i} is NULL")))
             }
         }
         impl Column for Option<$t> {
             fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
                 row.get(i)
             }
+            fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self> {
+                super::pg::conn::integer(row, i)?
+                    .map(|v| <$t>::try_from(v).map_err(|_| Error::Internal(format!("column {i} is out of range"))))
+                    .transpose()
+            }
         }
     )*};
 }
-column!(i64, u32, bool, String, Vec<u8>);
+integer_column!(i64, u32);
+
+impl Column for bool {
+    fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
+        row.get(i)
+    }
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self> {
+        Option::<bool>::from_pg(row, i)?.ok_or_else(|| Error::Internal(format!("column {i} is NULL")))
+    }
+}
+impl Column for Option<bool> {
+    fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
+        row.get(i)
+    }
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self> {
+        Ok(super::pg::conn::integer(row, i)?.map(|v| v != 0))
+    }
+}
+
+/// Text and bytes: the same type on both engines.
+macro_rules! plain_column {
+    ($($t:ty),*) => {$(
+        impl Column for $t {
+            fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
+                row.get(i)
+            }
+            fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self> {
+                super::pg::conn::get(row, i)
+            }
+        }
+        impl Column for Option<$t> {
+            fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
+                row.get(i)
+            }
+            fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self> {
+                super::pg::conn::get(row, i)
+            }
+        }
+    )*};
+}
+plain_column!(String, Vec<u8>);
 
 #[cfg(test)]
 mod tests {

@@ -41,6 +41,7 @@ pub struct TokenOwner {
 /// Built once per dialect: the hot path only looks it up.
 pub(crate) fn token_owner_sql(d: Dialect) -> &'static str {
     static SQLITE: OnceLock<String> = OnceLock::new();
+    static POSTGRES: OnceLock<String> = OnceLock::new();
     let build = || {
         format!(
             "SELECT t.kind, t.created_at, t.expires_at, t.bypass_2fa, t.scope = 'read-only', {USER_COLUMNS}, {}
@@ -53,6 +54,7 @@ pub(crate) fn token_owner_sql(d: Dialect) -> &'static str {
     };
     match d {
         Dialect::Sqlite => SQLITE.get_or_init(build),
+        Dialect::Postgres => POSTGRES.get_or_init(build),
     }
 }
 

@@ -75,10 +75,12 @@ pub(crate) fn roles_column(d: Dialect) -> String {
 }
 
 /// How a credential lookup joins its token row to the owner `u`: on SQLite in a fixed order
-/// through the primary-key index (see `tokens::token_owner_sql`).
+/// through the primary-key index (see `tokens::token_owner_sql`); PostgreSQL's planner keeps
+/// its statistics current itself.
 pub(crate) fn owner_join(d: Dialect) -> String {
     match d {
         Dialect::Sqlite => format!("CROSS JOIN users u INDEXED BY {USERS_BY_ID}"),
+        Dialect::Postgres => "CROSS JOIN users u".to_string(),
     }
 }
 
@@ -285,7 +287,8 @@ pub fn page(
         order.iter().map(|(col, asc)| format!("{col} {}", if *asc { "ASC" } else { "DESC" })).collect();
     order_sql.push("u.id ASC".into()); // deterministic pages
     let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY {} LIMIT ?1 OFFSET ?2", order_sql.join(", "));
-    let mut users: Vec<UserRecord> = conn.query(&sql, params![limit.unwrap_or(-1), offset], |r| user_from_row(r, 0))?;
+    let mut users: Vec<UserRecord> =
+        conn.query(&sql, params![crate::db::sql::no_limit(limit), offset.max(0)], |r| user_from_row(r, 0))?;
     for user in &mut users {
         user.roles = roles_of(conn, &user.id)?;
     }
