@@ -91,33 +91,38 @@ def mails(spool):
     return [open(os.path.join(spool, n), encoding="utf-8", errors="replace").read() for n in names]
 
 
-def email_code_attempts(tap, nodes, admin, spool):
-    create_user(nodes[0], admin, "mailer", "mailer-password", verified=True)
-    owner = must_login(nodes[0], "mailer", "mailer-password")
+def email_code_attempts(tap, nodes, admin, spool, name):
+    """EMAIL_MAX_ATTEMPTS wrong codes at once over the nodes: the attempts are summed, so
+    exactly one of them is told the code is dead. (More than the limit would not give a
+    sharper check: each refusal is followed by a separate "send a code unless one is live"
+    step, which may legitimately mail a fresh code once the first one died, and later
+    guesses would count against that one.)"""
+    create_user(nodes[0], admin, name, name + "-password", verified=True)
+    owner = must_login(nodes[0], name, name + "-password")
     status, body = post(nodes[1], "/api/v1/users.2fa.enableEmail", {}, owner)
-    if not tap.check(status == 200, "tier 2: e-mail 2FA enabled (%s %s)" % (status, body)):
+    if not tap.check(status == 200, "tier 2: %s: e-mail 2FA enabled (%s %s)" % (name, status, body)):
         return
     before = len(mails(spool))
-    status, body, _ = login(nodes[2], "mailer", "mailer-password")
+    status, body, _ = login(nodes[2], name, name + "-password")
     deadline = time.monotonic() + 10
-    while len(mails(spool)) == before and time.monotonic() < deadline:
+    while not any(name + "@example.com" in m for m in mails(spool)[before:]) and time.monotonic() < deadline:
         time.sleep(0.05)
-    sent = mails(spool)[before:]
+    sent = [m for m in mails(spool)[before:] if name + "@example.com" in m]
     found = re.search(r"(?<!\d)(\d{3})-(\d{3})(?!\d)", sent[-1]) if sent else None
-    if not tap.check(status == 401 and found is not None, "tier 2: a password login mails a code (%s %s)"
-                     % (status, error_of(body))):
+    if not tap.check(status == 401 and found is not None, "tier 2: %s: a password login mails a code (%s %s)"
+                     % (name, status, error_of(body))):
         return
     code = found.group(1) + found.group(2)
     wrong = "000000" if code != "000000" else "111111"
-    results = all_at_once([lambda i=i: error_of(login(nodes[i % 3], "mailer", "mailer-password", wrong)[1])
-                           for i in range(7)])
+    results = all_at_once([lambda i=i: error_of(login(nodes[i % 3], name, name + "-password", wrong)[1])
+                           for i in range(EMAIL_MAX_ATTEMPTS)])
     invalid, maxed = results.count("totp-invalid"), results.count("totp-max-attempts")
-    tap.check(invalid == EMAIL_MAX_ATTEMPTS - 1 and maxed == 7 - invalid,
-              "tier 2: 7 wrong e-mail codes at once over 3 nodes: %d totp-invalid, %d totp-max-attempts (limit %d)"
-              % (invalid, maxed, EMAIL_MAX_ATTEMPTS))
-    status, body, _ = login(nodes[0], "mailer", "mailer-password", code)
-    tap.check(status == 401 and error_of(body) == "totp-max-attempts",
-              "tier 2: the right code is dead after the summed attempts (%s %s)" % (status, error_of(body)))
+    tap.check(invalid == EMAIL_MAX_ATTEMPTS - 1 and maxed == 1,
+              "tier 2: %s: %d wrong e-mail codes at once over 3 nodes: %d totp-invalid, %d totp-max-attempts"
+              % (name, EMAIL_MAX_ATTEMPTS, invalid, maxed))
+    status, body, _ = login(nodes[0], name, name + "-password", code)
+    tap.check(status == 401 and error_of(body) in ("totp-max-attempts", "totp-invalid"),
+              "tier 2: %s: the right code is dead after the summed attempts (%s %s)" % (name, status, error_of(body)))
 
 
 def blocking(tap, nodes, admin):
@@ -160,6 +165,7 @@ def run(tap, nodes, admin_password, spool):
     token_cap(tap, nodes, admin)
     pat_cap_and_names(tap, nodes, admin)
     totp_and_backup_codes(tap, nodes, admin)
-    email_code_attempts(tap, nodes, admin, spool)
+    for name in ("mailer1", "mailer2", "mailer3"):
+        email_code_attempts(tap, nodes, admin, spool, name)
     blocking(tap, nodes, admin)
     last_admin(tap, nodes, admin)
