@@ -40,6 +40,8 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+# Interrupted: exit, so that the EXIT trap stops every process.
+trap 'exit 130' INT TERM
 
 [ -x "$TOKEND_BIN" ] || { echo "Bail out! no tokend binary at $TOKEND_BIN (cargo build --release)"; exit 1; }
 head -c 32 /dev/urandom >"$WORK/vault.key"
