@@ -60,13 +60,15 @@ start_nodes() {
     shift
     pg_psql "$(pg_primary_port)" "CREATE DATABASE $db" || { not_ok "CREATE DATABASE $db"; return 1; }
     NODE_URLS="" NODE_LOGS=()
+    local conninfo
+    conninfo="host=127.0.0.1,127.0.0.1 port=$(pg_primary_port),$(pg_standby_port) user=postgres dbname=$db"
     for i in 1 2 3; do
         port=$(pg_free_port)
         mkdir -p "$WORK/$db-node$i"
         NODE_LOGS+=("$WORK/$db-node$i.log")
         env -i PATH="$PATH" HOME="$WORK" TOKEND_BIND="127.0.0.1:$port" TOKEND_DATA_DIR="$WORK/$db-node$i" \
-            TOKEND_DATABASE_URL="host=127.0.0.1,127.0.0.1 port=$(pg_primary_port),$(pg_standby_port) user=postgres dbname=$db target_session_attrs=read-write" \
-            TOKEND_VAULT_KEY_FILE="$WORK/vault.key" TOKEND_ADMIN_USERNAME=admin TOKEND_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+            TOKEND_DATABASE_URL="$conninfo target_session_attrs=read-write" TOKEND_VAULT_KEY_FILE="$WORK/vault.key" \
+            TOKEND_ADMIN_USERNAME=admin TOKEND_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
             TOKEND_RATE_LIMIT=off TOKEND_LOGIN_BLOCK_IP_ALLOWLIST=127.0.0.1 "$@" \
             "$TOKEND_BIN" >"$WORK/$db-node$i.log" 2>&1 &
         NODE_PIDS+=($!)

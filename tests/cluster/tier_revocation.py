@@ -1,8 +1,9 @@
 """Tier 1: a revocation through any node is refused by every node on the very next request.
 
-Each round (in one of four lanes running side by side, each with users of its own) logs a user in on a random node, uses the token on all three, revokes it on a
+Each round logs a user in on a random node, uses the token on all three, revokes it on a
 random node in one of five ways, and then sends exactly one request with it to each node:
-every one must be 401 (the bound is 0: no node may serve a revoked token even once)."""
+every one must be 401 (the bound is 0: no node may serve a revoked token even once). Four
+lanes of rounds run side by side, each with users of its own."""
 
 import random
 import threading
