@@ -21,10 +21,17 @@ pub enum BackupError {
     Damaged(String),
     #[error("cannot write the backup: {0}")]
     Io(#[from] std::io::Error),
+    #[error(
+        "the store is PostgreSQL (TOKEND_DATABASE_URL): back it up with PostgreSQL's tools, `pg_dump --format=custom` for a copy or WAL archiving for point-in-time recovery (README: Running several nodes), and keep a copy of the vault key file (TOKEND_VAULT_KEY_FILE) beside it"
+    )]
+    Postgres,
 }
 
 /// Copies the database of `config` to `dest`. Returns the size of the copy in bytes.
 pub fn run(config: &Config, dest: &Path) -> Result<u64, BackupError> {
+    if config.database_url.is_some() {
+        return Err(BackupError::Postgres);
+    }
     let source_path = config.database_path();
     if !source_path.exists() {
         return Err(BackupError::NoDatabase(source_path));

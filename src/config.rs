@@ -151,6 +151,15 @@ impl Config {
             value: raw_bind.clone(),
             fix: "use host:port with a numeric address, e.g. 127.0.0.1:3000 or 0.0.0.0:3000".into(),
         })?;
+        if get(v::DATABASE_URL.variable).is_some() && get(v::VAULT_KEY_FILE.variable).is_none() {
+            // Checked again where the vault is opened (`accounts::vault_key::open`); here it
+            // stops the start before any connection to the database is tried.
+            return Err(ConfigError {
+                variable: v::VAULT_KEY_FILE.variable,
+                value: String::new(),
+                fix: "nodes sharing a PostgreSQL database (TOKEND_DATABASE_URL) need one key file, the same on every node: create it once (`head -c 32 /dev/urandom > tokend-vault.key`) and point TOKEND_VAULT_KEY_FILE at a copy on each node".into(),
+            });
+        }
         let admin_username = text(&get, &v::ADMIN_USERNAME);
         if !crate::auth::ids::is_valid_username(&admin_username) {
             return Err(ConfigError {

@@ -26,6 +26,8 @@ pub enum Refusal {
     Blocked(Blocked),
     /// A read-only token was presented to a route that changes state.
     ReadOnlyToken,
+    /// A text holds the NUL character, which the store cannot hold (PostgreSQL text).
+    UnstorableText,
 }
 
 impl Refusal {
@@ -44,6 +46,7 @@ impl Refusal {
             Refusal::Blocked(Blocked::ByUser) => "too many failed secret checks for the account".into(),
             Refusal::Blocked(Blocked::ByIp) => "too many failed secret checks from the address".into(),
             Refusal::ReadOnlyToken => "a read-only token cannot change anything".into(),
+            Refusal::UnstorableText => "a text holds the NUL character, which the store cannot hold".into(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The HTTP dialects tokend speaks. Each has its own error envelope and route table.
 
+pub mod auth_first;
 pub mod client_addr;
 pub mod observe;
 pub mod openapi;

@@ -23,7 +23,8 @@ pub const DATABASE_TIMEOUT_SECS: Setting = Setting::number(
     "database-timeout-secs",
     (5, 1, 600),
     "PostgreSQL only: how long a host has to accept a connection and each statement to answer; beyond it the server is taken for gone (a hung primary is abandoned, not waited on)",
-);
+)
+.snap(Snap::None);
 pub const VAULT_KEY_FILE: Setting = Setting::optional(
     "TOKEND_VAULT_KEY_FILE",
     "vault-key-file",

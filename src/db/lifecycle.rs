@@ -81,11 +81,11 @@ pub struct SessionRow {
 pub fn sessions_of(conn: &dyn Sql, user_id: &str, now: Millis, current: Option<&[u8]>) -> Result<Vec<SessionRow>> {
     let rows = conn.query(
         "SELECT 0, id, created_at, expires_at, last_used_at, last_used_addr, user_agent, created_by_id, created_by,
-                last_part, token_hash IS ?3
+                last_part, token_hash IS NOT DISTINCT FROM ?3
          FROM tokens WHERE user_id = ?1 AND kind = 'login' AND (expires_at IS NULL OR expires_at > ?2)
          UNION ALL
          SELECT 1, id, created_at, expires_at, last_used_at, last_used_addr, user_agent, NULL, NULL,
-                NULL, session_hash IS ?3
+                NULL, session_hash IS NOT DISTINCT FROM ?3
          FROM saymon_sessions WHERE user_id = ?1 AND expires_at > ?2
          ORDER BY 3 DESC, 2 DESC",
         params![user_id, now, current],

@@ -99,6 +99,11 @@ pub(crate) fn users_where(condition: &str) -> String {
 }
 
 fn find_where(conn: &dyn Sql, condition: &str, value: &str) -> Result<Option<UserRecord>> {
+    if value.contains('\0') {
+        // No stored id, name or address holds NUL (sign-up refuses it, and PostgreSQL text
+        // cannot hold it at all): nobody matches, on either engine.
+        return Ok(None);
+    }
     let sql = users_where(condition);
     let user = conn.query_opt(&sql, params![value], |r| user_from_row(r, 0))?;
     match user {

@@ -2,6 +2,8 @@
 //! on the database of a server that keeps running, checked over that server's HTTP API.
 
 use crate::helpers::*;
+use crate::helpers_store::store_env;
+use crate::params;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::process::Output;
@@ -12,7 +14,7 @@ const PASSWORD: &str = "bob-password";
 fn admin(app: &TestApp, args: &[&str]) -> Output {
     let mut full = vec!["admin"];
     full.extend_from_slice(args);
-    tokend_command(app.data_dir.path(), &full).output().expect("run tokend admin")
+    tokend_command(app.data_dir.path(), &full).envs(store_env(&app.config)).output().expect("run tokend admin")
 }
 
 /// Runs a command that must succeed; returns its stdout.
@@ -133,7 +135,7 @@ async fn an_unknown_or_deactivated_user_is_a_failure_with_a_message() {
     let out = admin(&app, &["mint-token", "--user", "bob"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("deactivated"));
-    let rows: i64 = app.sqlite().query_row("SELECT count(*) FROM tokens", [], |r| r.get(0)).unwrap();
+    let rows: i64 = app.store().query_row("SELECT count(*) FROM tokens", params![], |r| r.get(0)).unwrap();
     assert_eq!(rows, 1, "only the admin's own login token");
 }
 

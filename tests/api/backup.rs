@@ -13,6 +13,9 @@ fn backup(app: &TestApp, dest: &std::path::Path) -> std::process::Output {
 
 #[tokio::test]
 async fn a_backup_taken_while_serving_restores_the_state_it_was_taken_in() {
+    if crate::helpers_store::on_postgres() {
+        return; // `tokend backup` copies SQLite files; PostgreSQL is backed up with pg_dump.
+    }
     let app = spawn_app().await;
     let kept = app.user_session("kept").await;
     let dir = tempfile::tempdir().unwrap();
@@ -40,6 +43,9 @@ async fn a_backup_taken_while_serving_restores_the_state_it_was_taken_in() {
 
 #[tokio::test]
 async fn a_backup_never_overwrites_and_reports_a_missing_database() {
+    if crate::helpers_store::on_postgres() {
+        return; // `tokend backup` copies SQLite files; PostgreSQL is backed up with pg_dump.
+    }
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("b.sqlite3");
@@ -63,9 +69,34 @@ async fn a_backup_never_overwrites_and_reports_a_missing_database() {
 #[tokio::test]
 async fn the_database_file_is_readable_by_its_owner_only() {
     use std::os::unix::fs::PermissionsExt;
+    if crate::helpers_store::on_postgres() {
+        return; // `tokend backup` copies SQLite files; PostgreSQL is backed up with pg_dump.
+    }
     let app = spawn_app().await;
     let mode = std::fs::metadata(app.db_path()).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     let key = std::fs::metadata(app.data_dir.path().join("secret.key")).unwrap().permissions().mode() & 0o777;
     assert_eq!(key, 0o600);
+}
+
+#[tokio::test]
+async fn on_postgresql_tokend_backup_points_to_postgresqls_own_tools_and_writes_nothing() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("b.dump");
+    let mut cmd = crate::helpers::tokend_command(app.data_dir.path(), &["backup", dest.to_str().unwrap()]);
+    // The same server seen as PostgreSQL's: what a node of a cluster runs.
+    let pg = crate::helpers_store::store_env(&app.config);
+    if pg.is_empty() {
+        let key = dir.path().join("cluster.key");
+        std::fs::write(&key, [7u8; 32]).unwrap();
+        cmd.env("TOKEND_DATABASE_URL", "host=127.0.0.1 port=1 dbname=none").env("TOKEND_VAULT_KEY_FILE", &key);
+    } else {
+        cmd.envs(pg);
+    }
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("pg_dump --format=custom") && stderr.contains("vault key"), "{stderr}");
+    assert!(!dest.exists() && !dir.path().join("b.dump.key").exists());
 }

@@ -15,6 +15,9 @@ pub struct Snapshot(Vec<String>);
 
 impl Snapshot {
     pub fn take(app: &TestApp) -> Snapshot {
+        if crate::helpers_store::on_postgres() {
+            return Snapshot::take_postgres(app);
+        }
         let conn = app.sqlite();
         let mut tables = conn
             .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
@@ -30,6 +33,28 @@ impl Snapshot {
                 let cells: Vec<String> = (0..columns).map(|i| format!("{:?}", row.get_ref(i).unwrap())).collect();
                 rows.push(format!("{table}: {}", cells.join(" | ")));
             }
+        }
+        rows.sort();
+        Snapshot(rows)
+    }
+}
+
+impl Snapshot {
+    /// The same on PostgreSQL: each row as its JSON text.
+    fn take_postgres(app: &TestApp) -> Snapshot {
+        let names: Vec<String> = app
+            .store()
+            .query(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1",
+                crate::params![],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let mut rows = Vec::new();
+        for table in names.iter().filter(|t| *t != "audit_log" && *t != "secret_failures") {
+            let sql = format!("SELECT CAST(row_to_json(t) AS TEXT) FROM {table} t");
+            let cells: Vec<String> = app.store().query(&sql, crate::params![], |r| r.get(0)).unwrap();
+            rows.extend(cells.into_iter().map(|c| format!("{table}: {c}")));
         }
         rows.sort();
         Snapshot(rows)

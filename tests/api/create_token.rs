@@ -2,6 +2,7 @@
 //! the 8.x secret, who may mint for whom, what the minted token is, and legible refusals.
 
 use crate::helpers::*;
+use crate::params;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -84,10 +85,10 @@ async fn a_minted_token_expires_like_a_login_token_and_dies_with_logout() {
         sessions.push(Session { user_id: bob.clone(), token: minted["data"]["authToken"].as_str().unwrap().into() });
     }
     let stored: i64 = app
-        .sqlite()
+        .store()
         .query_row(
             "SELECT count(*) FROM tokens WHERE user_id = ?1 AND kind = 'login' AND expires_at > 0",
-            [&bob],
+            params![&bob],
             |r| r.get(0),
         )
         .unwrap();

@@ -3,6 +3,7 @@
 
 use crate::helpers::*;
 use crate::helpers_smtp::*;
+use crate::params;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -137,7 +138,7 @@ async fn the_fifth_wrong_code_ends_the_code_and_the_next_challenge_mails_a_new_o
         assert_eq!((status, &body["error"]), (StatusCode::UNAUTHORIZED, &json!("totp-invalid")), "{attempt}");
         assert!(still_live(&body), "attempt {attempt}: {body}");
     }
-    let stored: i64 = app.sqlite().query_row("SELECT attempts FROM email_2fa", [], |r| r.get(0)).unwrap();
+    let stored: i64 = app.store().query_row("SELECT attempts FROM email_2fa", params![], |r| r.get(0)).unwrap();
     assert_eq!(stored, 4);
     let max = |body: Value| {
         let mut details = json!({"method": "email", "codeGenerated": false, "emailOrUsername": "alice"});
@@ -166,9 +167,9 @@ async fn an_expired_code_is_refused_and_replaced() {
     email_user(&app, "alice").await;
     login(&app, "alice", None).await;
     let old = sink.last_code();
-    let hash: Vec<u8> = app.sqlite().query_row("SELECT code_hash FROM email_2fa", [], |r| r.get(0)).unwrap();
+    let hash: Vec<u8> = app.store().query_row("SELECT code_hash FROM email_2fa", params![], |r| r.get(0)).unwrap();
     assert!(hash.len() == 32 && !hash.windows(6).any(|w| w == old.as_bytes()), "stored hashed");
-    app.sqlite().execute("UPDATE email_2fa SET code_expires_at = code_expires_at - 3600001", []).unwrap();
+    app.store().execute("UPDATE email_2fa SET code_expires_at = code_expires_at - 3600001", params![]).unwrap();
     let (status, body) = login(&app, "alice", Some(&old)).await;
     assert_eq!((status, body), login_challenge("totp-invalid", "TOTP Invalid", sent("alice")));
     assert_eq!(sink.count(), 2, "a new code was mailed");
@@ -269,11 +270,8 @@ async fn without_smtp_the_email_method_is_never_offered() {
     assert_eq!((status, &body["errorType"]), (StatusCode::BAD_REQUEST, &json!("error-email-2fa-unavailable")));
     // Even switched on in the store (e.g. SMTP was configured once), it does not apply.
     let now = 1_700_000_000_000i64;
-    app.sqlite()
-        .execute(
-            "INSERT INTO email_2fa (user_id, enabled, changed_at) VALUES (?1, 1, ?2)",
-            rusqlite::params![alice.user_id, now],
-        )
+    app.store()
+        .execute("INSERT INTO email_2fa (user_id, enabled, changed_at) VALUES (?1, 1, ?2)", params![alice.user_id, now])
         .unwrap();
     let (status, body) = login(&app, "alice", None).await;
     assert_eq!(status, StatusCode::OK, "{body}");

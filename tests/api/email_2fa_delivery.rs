@@ -6,6 +6,7 @@
 use crate::email_2fa::{ENABLE, FROM, LOGIN, SEND, app_mailing_to, email_user, login, password};
 use crate::helpers::*;
 use crate::helpers_smtp::*;
+use crate::params;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -19,7 +20,8 @@ async fn undeliverable(app: &TestApp) {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["success"], json!(false));
     assert!(body["error"].as_str().unwrap().contains("could not be sent"), "{body}");
-    let stored: Option<Vec<u8>> = app.sqlite().query_row("SELECT code_hash FROM email_2fa", [], |r| r.get(0)).unwrap();
+    let stored: Option<Vec<u8>> =
+        app.store().query_row("SELECT code_hash FROM email_2fa", params![], |r| r.get(0)).unwrap();
     assert_eq!(stored, None, "an undelivered code is withdrawn");
     let answer = app.post(SEND, json!({"emailOrUsername": "alice"}), None).await;
     assert_eq!(answer, (StatusCode::OK, json!({"success": true})));

@@ -1,6 +1,8 @@
-//! Spawns a real tokend on port 0 with a fresh SQLite file, and speaks to it over HTTP
-//! the way a client would. One helper per kind of caller.
+//! Spawns a real tokend on port 0 with a fresh store (an SQLite file, or a PostgreSQL
+//! database: `helpers_store`), and speaks to it over HTTP the way a client would. One helper
+//! per kind of caller.
 
+use crate::params;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -22,6 +24,11 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub admin: Session,
+    /// The server's configuration (its store: `store_env`, `store`).
+    pub config: Config,
+    store: std::sync::OnceLock<crate::helpers_store::TestStore>,
+    /// The server's PostgreSQL database, dropped with the test; `None` on SQLite.
+    _pg: Option<crate::helpers_store::PgDatabase>,
     pub data_dir: TempDir,
 }
 
@@ -41,13 +48,15 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     config.db_pool_size = 4;
     // Tests log in far more often than 10 times a minute; tests/api/rate_limit.rs turns it on.
     config.limits.rate_limit.scope = tokend::config::RateLimitScope::Off;
+    let pg = crate::helpers_store::fresh_store(&mut config, data_dir.path());
     adjust(&mut config);
-    let app = Application::build(config).expect("application builds");
+    let app = Application::build(config.clone()).expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
-    let mut test_app =
-        TestApp { address, client, admin: Session { user_id: String::new(), token: String::new() }, data_dir };
+    let admin = Session { user_id: String::new(), token: String::new() };
+    let store = std::sync::OnceLock::new();
+    let mut test_app = TestApp { address, client, admin, config, store, _pg: pg, data_dir };
     test_app.admin = test_app.login(ADMIN_USERNAME, ADMIN_PASSWORD).await;
     test_app
 }
@@ -61,8 +70,14 @@ impl TestApp {
         self.data_dir.path().join("tokend.sqlite3")
     }
 
-    /// A direct connection to the server's SQLite file, for arranging what HTTP cannot
-    /// (e.g. backdating a token) and for checking what is stored.
+    /// The server's store opened a second time, for arranging what HTTP cannot (e.g.
+    /// backdating a token) and for checking what is stored, on either engine.
+    pub fn store(&self) -> &crate::helpers_store::TestStore {
+        self.store.get_or_init(|| crate::helpers_store::TestStore::open(&self.config))
+    }
+
+    /// A direct connection to the server's SQLite file, for the tests of SQLite itself
+    /// (pragmas, the file's tables); other tests use `store`.
     pub fn sqlite(&self) -> rusqlite::Connection {
         let conn = rusqlite::Connection::open(self.db_path()).expect("open sqlite");
         conn.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
@@ -156,8 +171,10 @@ impl TestApp {
 
     /// How many login-token rows `user_id` has in the store.
     pub fn login_token_rows(&self, user_id: &str) -> i64 {
-        self.sqlite()
-            .query_row("SELECT count(*) FROM tokens WHERE user_id = ?1 AND kind = 'login'", [user_id], |r| r.get(0))
+        self.store()
+            .query_row("SELECT count(*) FROM tokens WHERE user_id = ?1 AND kind = 'login'", params![user_id], |r| {
+                r.get(0)
+            })
             .expect("count tokens")
     }
 
@@ -170,8 +187,8 @@ impl TestApp {
         let past =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 - 60_000;
         let changed = self
-            .sqlite()
-            .execute("UPDATE tokens SET expires_at = ?1 WHERE token_hash = ?2", rusqlite::params![past, hash])
+            .store()
+            .execute("UPDATE tokens SET expires_at = ?1 WHERE token_hash = ?2", params![past, hash])
             .expect("backdate token");
         assert_eq!(changed, 1, "no stored token matches");
         self.settle().await;
@@ -209,7 +226,7 @@ impl TestApp {
 
     /// How many users are stored, read straight from the SQLite file.
     pub fn user_rows(&self) -> i64 {
-        self.sqlite().query_row("SELECT count(*) FROM users", [], |r| r.get(0)).expect("count users")
+        self.store().query_row("SELECT count(*) FROM users", params![], |r| r.get(0)).expect("count users")
     }
 }
 
@@ -258,10 +275,10 @@ impl TestApp {
     /// direct write: waits until the server has noticed it.
     pub async fn age_account(&self, user_id: &str, age: std::time::Duration) {
         let changed = self
-            .sqlite()
+            .store()
             .execute(
                 "UPDATE users SET created_at = created_at - ?2 WHERE id = ?1",
-                rusqlite::params![user_id, age.as_millis() as i64],
+                params![user_id, age.as_millis() as i64],
             )
             .expect("age account");
         assert_eq!(changed, 1, "no such user {user_id}");

@@ -5,6 +5,7 @@
 
 use crate::helpers::*;
 use crate::helpers_smtp::*;
+use crate::params;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -42,7 +43,7 @@ async fn expire_at(app: &TestApp, table: &str, token: &str, at: i64) {
     use sha2::{Digest, Sha256};
     let hash = Sha256::digest(token.as_bytes()).to_vec();
     let sql = format!("UPDATE {table} SET expires_at = ?1 WHERE token_hash = ?2");
-    assert_eq!(app.sqlite().execute(&sql, rusqlite::params![at, hash]).unwrap(), 1);
+    assert_eq!(app.store().execute(&sql, params![at, hash]).unwrap(), 1);
     app.settle().await;
 }
 

@@ -179,7 +179,10 @@ async fn the_cli_lists_session_ids_and_revokes_one() {
     let run = |args: &[&str]| {
         let mut full = vec!["admin"];
         full.extend_from_slice(args);
-        tokend_command(app.data_dir.path(), &full).output().expect("run tokend admin")
+        tokend_command(app.data_dir.path(), &full)
+            .envs(crate::helpers_store::store_env(&app.config))
+            .output()
+            .expect("run tokend admin")
     };
     let out = run(&["list-tokens", "--user", "bob"]);
     let stdout = String::from_utf8(out.stdout).unwrap();

@@ -2,6 +2,7 @@
 //! bodies and errors verbatim, and the life of a PAT used by a second client.
 
 use crate::helpers::*;
+use crate::params;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -19,8 +20,8 @@ fn method_error(code: &str, reason: &str, operation: &str) -> Value {
 }
 
 fn pat_rows(app: &TestApp, user_id: &str) -> i64 {
-    app.sqlite()
-        .query_row("SELECT count(*) FROM tokens WHERE user_id = ?1 AND kind = 'pat'", [user_id], |r| r.get(0))
+    app.store()
+        .query_row("SELECT count(*) FROM tokens WHERE user_id = ?1 AND kind = 'pat'", params![user_id], |r| r.get(0))
         .unwrap()
 }
 
@@ -140,8 +141,8 @@ async fn a_pat_never_expires_and_does_not_count_toward_the_login_cap() {
     }
     assert_eq!(app.login_token_rows(&bob.user_id), 2);
     let expiring: i64 = app
-        .sqlite()
-        .query_row("SELECT count(*) FROM tokens WHERE kind = 'pat' AND expires_at IS NOT NULL", [], |r| r.get(0))
+        .store()
+        .query_row("SELECT count(*) FROM tokens WHERE kind = 'pat' AND expires_at IS NOT NULL", params![], |r| r.get(0))
         .unwrap();
     assert_eq!(expiring, 0);
     for pat in &pats {

@@ -1,6 +1,7 @@
 //! permissions.listAll and permissions.update (spec §11.1–11.3, §11.7).
 
 use crate::helpers::*;
+use crate::params;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -24,7 +25,7 @@ async fn list_all(app: &TestApp) -> Value {
 
 /// How many permissions the store holds (the seeded set grows with features).
 fn permission_rows(app: &TestApp) -> usize {
-    let n: i64 = app.sqlite().query_row("SELECT count(*) FROM permissions", [], |r| r.get(0)).unwrap();
+    let n: i64 = app.store().query_row("SELECT count(*) FROM permissions", params![], |r| r.get(0)).unwrap();
     assert!(n >= 18, "every permission of spec §11.7 is seeded");
     n as usize
 }

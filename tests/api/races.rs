@@ -4,6 +4,7 @@
 //! audit log is written in each minting transaction, so its order is the commit order.
 
 use crate::helpers::*;
+use crate::params;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 
@@ -97,8 +98,10 @@ async fn two_hundred_generates_with_distinct_names_stop_exactly_at_the_pat_cap()
     }
     assert_eq!(created.len(), 10);
     let rows: i64 = app
-        .sqlite()
-        .query_row("SELECT count(*) FROM tokens WHERE user_id = ?1 AND kind = 'pat'", [&bob.user_id], |r| r.get(0))
+        .store()
+        .query_row("SELECT count(*) FROM tokens WHERE user_id = ?1 AND kind = 'pat'", params![&bob.user_id], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(rows, 10);
     for token in created {
@@ -112,7 +115,9 @@ async fn admin_api_token(app: &TestApp) -> String {
 }
 
 fn saymon_rows(app: &TestApp, user_id: &str) -> i64 {
-    app.sqlite().query_row("SELECT count(*) FROM saymon_tokens WHERE user_id = ?1", [user_id], |r| r.get(0)).unwrap()
+    app.store()
+        .query_row("SELECT count(*) FROM saymon_tokens WHERE user_id = ?1", params![user_id], |r| r.get(0))
+        .unwrap()
 }
 
 /// Of `returned` tokens, the ones that still authenticate.

@@ -3,6 +3,7 @@
 //! plus odd path ids (spec/security.md §6 E) and escalation (§6 H).
 
 use crate::helpers::{TestApp, saymon_error, saymon_unauthorized, spawn_app};
+use crate::params;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -137,7 +138,7 @@ async fn odd_path_ids_are_refused_with_400_or_404_and_mint_nothing() {
             assert!(body["code"].is_string(), "{method} {path}: {body}");
         }
     }
-    let rows: i64 = app.sqlite().query_row("SELECT count(*) FROM saymon_tokens", [], |r| r.get(0)).unwrap();
+    let rows: i64 = app.store().query_row("SELECT count(*) FROM saymon_tokens", params![], |r| r.get(0)).unwrap();
     assert_eq!(rows, 1, "only the admin's own token");
     assert_eq!(app.saymon_current(&token).await.0, StatusCode::OK);
 }

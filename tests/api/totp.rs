@@ -3,6 +3,7 @@
 //! authenticator app would. Enrolment over `method.call` is in `totp_methods.rs`.
 
 use crate::helpers::*;
+use crate::params;
 use data_encoding::BASE32_NOPAD;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -24,7 +25,7 @@ pub fn current_code(secret: &str) -> String {
 
 /// Lets codes be used again, as if the user had waited for the next 30-second step.
 pub fn forget_used_steps(app: &TestApp, user_id: &str) {
-    app.sqlite().execute("UPDATE totp SET last_step = NULL WHERE user_id = ?1", [user_id]).unwrap();
+    app.store().execute("UPDATE totp SET last_step = NULL WHERE user_id = ?1", params![user_id]).unwrap();
 }
 
 /// Enrols `who` over REST; returns the secret and the backup codes.
@@ -195,15 +196,12 @@ async fn the_stored_seed_is_sealed() {
     let alice = app.user_session("alice").await;
     let (secret, codes) = enrol(&app, &alice).await;
     let seed = BASE32_NOPAD.decode(secret.as_bytes()).unwrap();
-    let stored: Vec<u8> = app.sqlite().query_row("SELECT secret FROM totp", [], |r| r.get(0)).unwrap();
+    let stored: Vec<u8> = app.store().query_row("SELECT secret FROM totp", params![], |r| r.get(0)).unwrap();
     assert!(stored.len() > seed.len(), "nonce and tag are stored with the ciphertext");
     assert!(!stored.windows(seed.len()).any(|w| w == seed.as_slice()), "the seed is not stored in the clear");
     assert!(!stored.windows(secret.len()).any(|w| w == secret.as_bytes()), "nor its base32 form");
-    let dump: Vec<Vec<u8>> = {
-        let conn = app.sqlite();
-        let mut stmt = conn.prepare("SELECT code_hash FROM totp_backup_codes").unwrap();
-        stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
-    };
+    let dump: Vec<Vec<u8>> =
+        app.store().query("SELECT code_hash FROM totp_backup_codes", params![], |r| r.get(0)).unwrap();
     assert_eq!(dump.len(), 12);
     assert!(dump.iter().all(|h| codes.iter().all(|c| !h.windows(8).any(|w| w == c.as_bytes()))));
 }

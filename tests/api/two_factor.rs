@@ -2,6 +2,7 @@
 //! required, invalid, passed, remembered per client, and the bypasses.
 
 use crate::helpers::*;
+use crate::params;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -112,7 +113,7 @@ async fn a_passed_challenge_is_remembered_for_the_same_token_and_client_only() {
     let second_login = app.login("bob", PASSWORD).await;
     assert_eq!(generate(&app, &second_login, "three", &client("agent-a", None)).await, (BAD, required()));
     // Once the window has passed, the same client is challenged again.
-    app.sqlite().execute("UPDATE tokens SET two_factor_until = two_factor_until - 61000", []).unwrap();
+    app.store().execute("UPDATE tokens SET two_factor_until = two_factor_until - 61000", params![]).unwrap();
     assert_eq!(generate(&app, &bob, "three", &client("agent-a", None)).await, (BAD, required()));
 }
 

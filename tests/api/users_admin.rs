@@ -1,6 +1,7 @@
 //! users.create, users.update, users.setActiveStatus, users.delete (spec §9.2, §9.5–9.7).
 
 use crate::helpers::*;
+use crate::params;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -394,7 +395,7 @@ async fn users_update_asks_an_established_account_for_its_password_as_second_fac
     let app = spawn_app().await;
     let bob = app.user_session("bob").await;
     // past the fresh-account grace of spec §10.4
-    app.sqlite().execute("UPDATE users SET created_at = 0 WHERE id = ?1", [&bob.user_id]).unwrap();
+    app.store().execute("UPDATE users SET created_at = 0 WHERE id = ?1", params![&bob.user_id]).unwrap();
     let change = update(&bob.user_id, json!({"password": "taken-over-pw"}));
     let challenge = |code: &str, reason: &str| {
         let mut body = meteor_error(code, reason);

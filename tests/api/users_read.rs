@@ -1,6 +1,7 @@
 //! users.info and users.list (spec §9.3, §9.4, §1.5).
 
 use crate::helpers::*;
+use crate::params;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -108,17 +109,15 @@ async fn users_list_pages_through_users_sorted_by_username() {
 #[tokio::test]
 async fn users_list_caps_count_at_100_defaults_to_50_and_count_0_means_all() {
     let app = spawn_app().await;
-    let mut conn = app.sqlite();
-    let tx = conn.transaction().unwrap();
     for i in 0..120 {
-        tx.execute(
-            "INSERT INTO users (id, username, name, email, created_at, updated_at)
-             VALUES (?1, ?2, ?2, ?3, 0, 0)",
-            rusqlite::params![format!("seededUser{i:07}"), format!("user{i:03}"), format!("u{i}@example.com")],
-        )
-        .unwrap();
+        app.store()
+            .execute(
+                "INSERT INTO users (id, username, name, email, created_at, updated_at)
+                 VALUES (?1, ?2, ?2, ?3, 0, 0)",
+                params![format!("seededUser{i:07}"), format!("user{i:03}"), format!("u{i}@example.com")],
+            )
+            .unwrap();
     }
-    tx.commit().unwrap();
     for (count, expected) in [(Some("500"), 100), (None, 50), (Some("0"), 121), (Some("7"), 7)] {
         let pairs: Vec<(&str, &str)> = count.map(|c| ("count", c)).into_iter().collect();
         let (status, body) = list(&app, &pairs, &app.admin).await;

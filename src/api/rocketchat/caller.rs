@@ -104,7 +104,9 @@ impl FromRequest for Caller {
         // The request itself moves into the future (a reference count), and the credentials
         // are borrowed from its headers there: no copies on the hot path.
         let req = req.clone();
+        let settled = crate::api::auth_first::open(&req);
         Box::pin(async move {
+            let _settled = settled;
             let (Some(state), Some((user_id, token))) =
                 (req.app_data::<web::Data<AppState>>(), presented_credentials(&req))
             else {

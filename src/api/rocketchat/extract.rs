@@ -73,16 +73,24 @@ impl<T: DeserializeOwned + 'static> FromRequest for RcBody<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
         let bytes = read_body(req, payload);
+        let auth = crate::api::auth_first::waiter(req);
         Box::pin(async move {
-            let bytes = bytes.await.map_err(|e| match e {
-                BodyReadError::TooLarge => {
-                    RcError::Status(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large".into())
-                }
-                BodyReadError::TimedOut => RcError::Status(StatusCode::REQUEST_TIMEOUT, BODY_TIMED_OUT.into()),
-                BodyReadError::Unreadable => RcError::invalid_params("Could not read the request body"),
-            })?;
-            let value = body_value(content_type.as_deref(), &bytes)?;
-            Ok(RcBody(decode(value)?))
+            let parsed = async {
+                let bytes = bytes.await.map_err(|e| match e {
+                    BodyReadError::TooLarge => {
+                        RcError::Status(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large".into())
+                    }
+                    BodyReadError::TimedOut => RcError::Status(StatusCode::REQUEST_TIMEOUT, BODY_TIMED_OUT.into()),
+                    BodyReadError::Unreadable => RcError::invalid_params("Could not read the request body"),
+                })?;
+                let value = body_value(content_type.as_deref(), &bytes)?;
+                Ok(RcBody(decode(value)?))
+            }
+            .await;
+            if parsed.is_err() {
+                crate::api::auth_first::settled(auth).await;
+            }
+            parsed
         })
     }
 }

@@ -55,6 +55,7 @@ impl From<Refusal> for RcError {
                 actix_web::http::StatusCode::FORBIDDEN,
                 "This token is read-only: it cannot change anything [error-read-only-token]".into(),
             ),
+            Refusal::UnstorableText => RcError::invalid_params("a text must not contain the NUL character (\\u0000)"),
         }
     }
 }

@@ -188,7 +188,9 @@ impl FromRequest for Principal {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let req = req.clone();
+        let settled = crate::api::auth_first::open(&req);
         Box::pin(async move {
+            let _settled = settled;
             let state = state.ok_or(SaymonError::Internal)?;
             let principal = authenticate(state, req).await?;
             crate::logging::note_user(&principal.user.id);

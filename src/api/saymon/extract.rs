@@ -33,22 +33,33 @@ impl<T: DeserializeOwned + 'static> FromRequest for SaymonBody<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
         let bytes = read_body(req, payload);
+        let auth = crate::api::auth_first::waiter(req);
         Box::pin(async move {
-            let bytes = bytes.await.map_err(|e| match e {
-                BodyReadError::TooLarge => SaymonError::PayloadTooLarge,
-                BodyReadError::TimedOut => {
-                    SaymonError::RequestLimit(StatusCode::REQUEST_TIMEOUT, BODY_TIMED_OUT.into())
-                }
-                BodyReadError::Unreadable => SaymonError::BadRequest("Could not read the request body".into()),
-            })?;
-            let value = parse_body(content_type.as_deref(), &bytes).map_err(|e| match e {
-                BodyError::MalformedJson(m) | BodyError::MalformedForm(m) => SaymonError::InvalidContent(m),
-                BodyError::UnsupportedMediaType => SaymonError::UnsupportedMediaType,
-            })?;
-            let decoded =
-                serde_json::from_value(value).map_err(|e| SaymonError::BadRequest(describe(&e.to_string())))?;
-            Ok(SaymonBody(decoded))
+            let parsed = Self::parse(content_type, bytes).await;
+            if parsed.is_err() {
+                crate::api::auth_first::settled(auth).await;
+            }
+            parsed
         })
+    }
+}
+
+impl<T: DeserializeOwned + 'static> SaymonBody<T> {
+    async fn parse(
+        content_type: Option<String>,
+        bytes: impl Future<Output = Result<actix_web::web::Bytes, BodyReadError>>,
+    ) -> Result<Self, SaymonError> {
+        let bytes = bytes.await.map_err(|e| match e {
+            BodyReadError::TooLarge => SaymonError::PayloadTooLarge,
+            BodyReadError::TimedOut => SaymonError::RequestLimit(StatusCode::REQUEST_TIMEOUT, BODY_TIMED_OUT.into()),
+            BodyReadError::Unreadable => SaymonError::BadRequest("Could not read the request body".into()),
+        })?;
+        let value = parse_body(content_type.as_deref(), &bytes).map_err(|e| match e {
+            BodyError::MalformedJson(m) | BodyError::MalformedForm(m) => SaymonError::InvalidContent(m),
+            BodyError::UnsupportedMediaType => SaymonError::UnsupportedMediaType,
+        })?;
+        let decoded = serde_json::from_value(value).map_err(|e| SaymonError::BadRequest(describe(&e.to_string())))?;
+        Ok(SaymonBody(decoded))
     }
 }
 

@@ -22,6 +22,7 @@ impl From<Refusal> for SaymonError {
             Refusal::ReadOnlyToken => {
                 SaymonError::Forbidden("This API token is read-only: it cannot change anything".into())
             }
+            Refusal::UnstorableText => SaymonError::BadRequest("A text must not contain the NUL character".into()),
         }
     }
 }

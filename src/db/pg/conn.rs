@@ -65,6 +65,10 @@ impl PgConn {
     }
 
     fn statement(&self, sql: &str, params: &[&dyn Param]) -> Result<Statement> {
+        if params.iter().any(|p| matches!(p.value(), Value::Text(Some(t)) if t.contains('\0'))) {
+            // PostgreSQL text cannot hold NUL: refused as bad input (400), not a failure.
+            return Err(Error::Refused(crate::accounts::Refusal::UnstorableText));
+        }
         let types: Vec<Type> = params.iter().map(|p| type_of(p.value())).collect();
         if let Some(found) = self.statements.borrow().get(sql).and_then(|v| v.iter().find(|(t, _)| *t == types)) {
             return Ok(found.1.clone());
