@@ -78,10 +78,16 @@ async function saveProfile(e, onUsername, onSignedOut) {
     if (user?.username) onUsername(user.username);
     await showAccount();
   } catch (err) {
-    show(api.explain(err));
+    show(explainProfile(err));
   } finally {
     button.disabled = false;
   }
+}
+
+// Rocket.Chat's answer to a refused username is only "could not save".
+function explainProfile(err) {
+  if (err.code === 'error-could-not-save-identity') return 'That username is taken or not allowed. Choose another one.';
+  return api.explain(err);
 }
 
 async function saveStatus(e) {

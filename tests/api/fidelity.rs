@@ -18,6 +18,7 @@ async fn users_create_never_asks_an_old_admin_for_a_second_factor() {
     let body = json!({"email": "bob@example.com", "name": "Bob", "password": "bob-password", "username": "bob"});
     let (status, created) = app.post("/api/v1/users.create", body, Some(&app.admin)).await;
     assert_eq!(status, StatusCode::OK, "{created}");
+    assert_eq!((&created["success"], &created["user"]["username"]), (&json!(true), &json!("bob")), "{created}");
     let pat = app.generate_pat(&app.admin, ADMIN_PASSWORD, "provisioning", false).await;
     let body = json!({"email": "eve@example.com", "name": "Eve", "password": "eve-password", "username": "eve"});
     let (status, created) = app.post("/api/v1/users.create", body, Some(&pat)).await;
@@ -42,12 +43,24 @@ async fn a_bypass_pat_removes_itself_but_no_other_pat() {
     let bob = app.user_session("bob").await;
     let ci = app.generate_pat(&bob, "bob-password", "ci", true).await;
     let other = app.generate_pat(&bob, "bob-password", "other", true).await;
-    let refused = app.post(REMOVE, json!({"tokenName": "other"}), Some(&ci)).await;
-    assert_eq!((refused.0, &refused.1["errorType"]), (StatusCode::BAD_REQUEST, &json!("error-login-token-required")));
+    // tokend's stricter rule (README "Deliberate differences"), as an error of the PAT
+    // method Rocket.Chat's route calls.
+    let login_required = |method: &str| {
+        let mut body = meteor_error(
+            "error-login-token-required",
+            "Personal access tokens cannot manage tokens or credentials; log in",
+        );
+        body["details"] = json!({"method": format!("personalAccessTokens:{method}")});
+        (StatusCode::BAD_REQUEST, body)
+    };
+    assert_eq!(app.post(REMOVE, json!({"tokenName": "other"}), Some(&ci)).await, login_required("removeToken"));
     assert!(app.authenticates(&other).await, "a PAT cannot remove a sibling");
     let body = json!({"tokenName": "new", "bypassTwoFactor": true});
     let minted = app.post("/api/v1/users.generatePersonalAccessToken", body, Some(&ci)).await;
-    assert_eq!(minted.1["errorType"], json!("error-login-token-required"), "a PAT still cannot mint");
+    assert_eq!(minted, login_required("generateToken"), "a PAT still cannot mint");
+    let body = json!({"tokenName": "ci"});
+    let regenerated = app.post("/api/v1/users.regeneratePersonalAccessToken", body, Some(&ci)).await;
+    assert_eq!(regenerated, login_required("regenerateToken"), "nor regenerate itself");
     assert_eq!(
         app.post(REMOVE, json!({"tokenName": "ci"}), Some(&ci)).await,
         (StatusCode::OK, json!({"success": true}))
@@ -66,6 +79,15 @@ async fn me_lists_second_factors_only_when_they_are_on() {
     crate::totp::enrol(&app, &alice).await;
     let (_, me) = app.get("/api/v1/me", Some(&alice)).await;
     assert_eq!(me["services"], json!({"password": {"exists": true}, "totp": {"enabled": true}}));
+    // E-mail codes likewise, once switched on (which needs SMTP).
+    let sink = crate::helpers_smtp::SmtpSink::start().await;
+    let app = crate::email_2fa::app_mailing_to(&sink.url()).await;
+    let carol = crate::email_2fa::verified_user(&app, "carol").await;
+    let (_, me) = app.get("/api/v1/me", Some(&carol)).await;
+    assert_eq!(me["services"], json!({"password": {"exists": true}}));
+    let dave = crate::email_2fa::email_user(&app, "dave").await;
+    let (_, me) = app.get("/api/v1/me", Some(&dave)).await;
+    assert_eq!(me["services"], json!({"password": {"exists": true}, "email2fa": {"enabled": true}}));
 }
 
 /// `users.create`'s validation errors carry `validateUserData`'s details.
@@ -78,24 +100,77 @@ async fn users_create_validation_errors_carry_rocket_chats_details() {
     assert_eq!(app.post("/api/v1/users.create", body, Some(&app.admin)).await, (StatusCode::BAD_REQUEST, expected));
 }
 
-/// `/me`'s `avatarUrl` leads to Rocket.Chat's letter avatar; `users.getAvatar` redirects there.
+/// Rocket.Chat's `renderSVGLetters` for a one-letter avatar of `size` pixels, byte for byte.
+fn letter_svg(colour: &str, letter: &str, size: u32, font_size: &str) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"{colour}\"/>\n\
+         <text x=\"50%\" y=\"50%\" dy=\"0.36em\" text-anchor=\"middle\" pointer-events=\"none\" fill=\"#ffffff\" \
+         font-family=\"'Helvetica', 'Arial', 'Lucida Grande', 'sans-serif'\" font-size=\"{font_size}\">\n{letter}\n</text>\n</svg>"
+    )
+}
+
+/// `/me`'s `avatarUrl` leads to Rocket.Chat's letter avatar (`server/routes/avatar`): the
+/// first letter on a colour picked by the name's length, `size` read as `parseInt` and
+/// clamped to 16–1024, its caching headers, a 304 for its fixed `Last-Modified`.
 #[tokio::test]
-async fn the_advertised_avatar_url_serves_a_letter_svg_and_get_avatar_redirects_to_it() {
+async fn the_advertised_avatar_url_serves_rocket_chats_letter_svg() {
     let app = spawn_app().await;
     let (_, me) = app.get("/api/v1/me", Some(&app.admin)).await;
     assert_eq!(me["avatarUrl"], json!("http://localhost:3000/avatar/admin"));
     let resp = app.client.get(app.url("/avatar/admin?size=64")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(resp.headers()["content-type"], "image/svg+xml");
-    let svg = resp.text().await.unwrap();
-    assert!(svg.starts_with("<svg") && svg.contains("viewBox=\"0 0 64 64\"") && svg.contains("\nA\n"), "{svg}");
-    assert!(svg.contains("fill=\"#6C727A\""), "the colour follows the name's length: {svg}");
+    let headers = resp.headers().clone();
+    assert_eq!(headers["content-type"], "image/svg+xml");
+    assert_eq!(headers["cache-control"], "public, max-age=3600");
+    assert_eq!(headers["content-disposition"], "inline");
+    assert_eq!(headers["last-modified"], "Thu, 01 Jan 2015 00:00:00 GMT");
+    // "admin" has 5 characters: the palette's sixth colour; 64 / 1.6 = 40.
+    assert_eq!(resp.text().await.unwrap(), letter_svg("#6C727A", "A", 64, "40"));
+    for (path, expected) in [
+        ("/avatar/bob", letter_svg("#E26D0E", "B", 200, "125")),
+        ("/avatar/@_carol?size=0", letter_svg("#158D65", "C", 200, "125")),
+        ("/avatar/nobody-at-all?size=50px", letter_svg("#7F1B9F", "N", 50, "31.25")),
+        ("/avatar/dave?size=-3", letter_svg("#10529E", "D", 16, "10")),
+        ("/avatar/eve?size=4096", letter_svg("#E26D0E", "E", 1024, "640")),
+    ] {
+        let resp = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(resp.text().await.unwrap(), expected, "{path}");
+    }
+    let cached = app.client.get(app.url("/avatar/admin?cacheTime=60")).send().await.unwrap();
+    assert_eq!(cached.headers()["cache-control"], "public, max-age=60");
+    let revalidated = app
+        .client
+        .get(app.url("/avatar/admin"))
+        .header("If-Modified-Since", "Thu, 01 Jan 2015 00:00:00 GMT")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(revalidated.text().await.unwrap(), "");
+}
+
+/// `users.getAvatar` (no login) redirects to the avatar, the URL also as the JSON body;
+/// an unknown or missing user is `getUserFromParams`' error.
+#[tokio::test]
+async fn get_avatar_redirects_to_the_avatar_and_refuses_unknown_users_in_rocket_chats_words() {
+    let app = spawn_app().await;
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let resp = client.get(app.url("/api/v1/users.getAvatar?username=admin")).send().await.unwrap();
-    assert_eq!(resp.status(), StatusCode::TEMPORARY_REDIRECT);
-    assert_eq!(resp.headers()["location"], "http://localhost:3000/avatar/admin");
-    let resp = client.get(app.url("/api/v1/users.getAvatar?username=nobody")).send().await.unwrap();
-    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    for query in ["username=admin", &format!("userId={}", app.admin.user_id)] {
+        let resp = client.get(app.url(&format!("/api/v1/users.getAvatar?{query}"))).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::TEMPORARY_REDIRECT, "{query}");
+        assert_eq!(resp.headers()["location"], "http://localhost:3000/avatar/admin");
+        assert_eq!(resp.json::<serde_json::Value>().await.unwrap(), json!("http://localhost:3000/avatar/admin"));
+    }
+    let unknown = meteor_error(
+        "error-invalid-user",
+        "The required \"userId\" or \"username\" param provided does not match any users",
+    );
+    let missing =
+        meteor_error("error-user-param-not-provided", "The required \"userId\" or \"username\" param was not provided");
+    assert_eq!(app.get("/api/v1/users.getAvatar?username=nobody", None).await, (StatusCode::BAD_REQUEST, unknown));
+    assert_eq!(app.get("/api/v1/users.getAvatar", None).await, (StatusCode::BAD_REQUEST, missing));
 }
 
 /// A SAYMON client naming a user by a SAYMON (ObjectId) id tokend does not hold gets 404.

@@ -48,6 +48,31 @@ impl PgDatabase {
         db
     }
 
+    /// An empty database of its own on the suite's server; `None` on SQLite.
+    pub fn fresh() -> Option<PgDatabase> {
+        postgres_url().map(PgDatabase::create)
+    }
+
+    /// Runs the SQL file `path` in this database with psql, stopping at the first error.
+    pub fn run_file(&self, path: &Path) {
+        let out = std::process::Command::new("psql")
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", &self.url(), "-f"])
+            .arg(path)
+            .output()
+            .expect("run psql");
+        assert!(out.status.success(), "psql -f {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// The rows of `sql` in this database, one line each.
+    pub fn lines(&self, sql: &str) -> Vec<String> {
+        let out = std::process::Command::new("psql")
+            .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", &self.url(), "-c", sql])
+            .output()
+            .expect("run psql");
+        assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+    }
+
     pub fn url(&self) -> String {
         format!("{} dbname={}", self.base, self.name)
     }

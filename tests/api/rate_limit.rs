@@ -11,7 +11,7 @@ const LOGIN: &str = "/api/v1/login";
 
 /// A server limiting sensitive routes to `calls` per minute (the admin's own login, made by
 /// spawn_app, has already used one call of `/api/v1/login`).
-async fn limited_app(calls: u32, adjust: impl FnOnce(&mut Config)) -> TestApp {
+pub async fn limited_app(calls: u32, adjust: impl FnOnce(&mut Config)) -> TestApp {
     spawn_app_with(|c| {
         c.limits.rate_limit.scope = RateLimitScope::Sensitive;
         c.limits.rate_limit.calls = calls;
@@ -21,7 +21,7 @@ async fn limited_app(calls: u32, adjust: impl FnOnce(&mut Config)) -> TestApp {
     .await
 }
 
-fn rate_headers(response: &reqwest::Response) -> Option<(u32, u32, i64)> {
+pub fn rate_headers(response: &reqwest::Response) -> Option<(u32, u32, i64)> {
     let header = |name: &str| response.headers().get(name)?.to_str().ok()?.parse::<i64>().ok();
     Some((header("x-ratelimit-limit")? as u32, header("x-ratelimit-remaining")? as u32, header("x-ratelimit-reset")?))
 }
@@ -31,7 +31,7 @@ fn now_ms() -> i64 {
 }
 
 /// Rocket.Chat's wording, with the wait the reset header implies.
-fn assert_too_many(body: &Value, reset_ms: i64) {
+pub fn assert_too_many(body: &Value, reset_ms: i64) {
     let wait = (reset_ms - now_ms() + 999) / 1000;
     let message = body["error"].as_str().or(body["message"].as_str()).expect("a message");
     let told: i64 = message

@@ -4,6 +4,7 @@
 use crate::helpers::*;
 use crate::helpers_smtp::*;
 use crate::params;
+use crate::rate_limit::{assert_too_many, limited_app, rate_headers};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -41,9 +42,17 @@ async fn with_registration_on_anyone_registers_a_plain_user_who_then_logs_in() {
     assert_eq!(setting(&app, "Accounts_RegistrationForm").await, "Public");
     let (status, body) = app.post(REGISTER, carol(), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!((&body["user"]["username"], &body["user"]["roles"]), (&json!("carol"), &json!(["user"])));
-    assert_eq!(body["user"]["emails"], json!([{"address": "carol@example.com", "verified": false}]));
+    // The fields `parseJsonQuery` leaves an anonymous caller: no address, roles or dates.
+    let id = body["user"]["_id"].as_str().expect("an id").to_string();
+    let expected = json!({"_id": id, "username": "carol", "type": "user", "status": "offline", "active": true,
+        "name": "Carol"});
+    assert_eq!(body, json!({"user": expected, "success": true}));
     let carol_session = app.login("carol", "carol-password").await;
+    let (_, me) = app.get("/api/v1/me", Some(&carol_session)).await;
+    assert_eq!(
+        (&me["roles"], &me["emails"]),
+        (&json!(["user"]), &json!([{"address": "carol@example.com", "verified": false}]))
+    );
     let again = app.post(REGISTER, carol(), Some(&carol_session)).await;
     assert_eq!(again, (BAD, json!({"success": false, "error": "Logged in users can not register again."})));
     let taken = app.post(REGISTER, carol(), None).await;
@@ -56,10 +65,24 @@ async fn with_registration_on_anyone_registers_a_plain_user_who_then_logs_in() {
     short["username"] = json!("dave");
     short["email"] = json!("dave@example.com");
     short["pass"] = json!("short");
-    assert_eq!(app.post(REGISTER, short, None).await.1["errorType"], "error-password-policy-not-met");
+    let mut policy = meteor_error(
+        "error-password-policy-not-met",
+        "The password provided does not meet the server's password policy.",
+    );
+    policy["details"] = json!([{"error": "error-password-policy-not-met-minLength",
+        "message": "The password does not meet the minimum length password policy."}]);
+    assert_eq!(app.post(REGISTER, short, None).await, (BAD, policy));
+    // `isUserRegisterParamsPOST` allows no other fields: no roles from an anonymous caller.
     let mut admin = carol();
+    admin["username"] = json!("mallory");
+    admin["email"] = json!("mallory@example.com");
     admin["roles"] = json!(["admin"]);
-    assert_eq!(app.post(REGISTER, admin, None).await.1["errorType"], "invalid-params");
+    let extra = meteor_error("invalid-params", "must NOT have additional properties");
+    assert_eq!(app.post(REGISTER, admin, None).await, (BAD, extra));
+    let missing = meteor_error("invalid-params", "must have required property 'email'");
+    let no_email = json!({"username": "mallory", "pass": "mallory-password"});
+    assert_eq!(app.post(REGISTER, no_email, None).await, (BAD, missing));
+    assert_eq!(app.user_rows(), 2, "only carol was registered");
 }
 
 #[tokio::test]
@@ -70,8 +93,14 @@ async fn the_secret_url_form_needs_the_secret() {
     })
     .await;
     assert_eq!(setting(&app, "Accounts_RegistrationForm").await, "Secret URL");
-    let (status, refused) = app.post(REGISTER, carol(), None).await;
-    assert_eq!((status, &refused["errorType"]), (BAD, &json!("error-user-registration-secret")), "{refused}");
+    let mut refused =
+        meteor_error("error-user-registration-secret", "User registration is only allowed via Secret URL");
+    refused["details"] = json!({"method": "registerUser"});
+    assert_eq!(app.post(REGISTER, carol(), None).await, (BAD, refused.clone()));
+    let mut wrong_secret = carol();
+    wrong_secret["secret"] = json!("not-the-secret");
+    assert_eq!(app.post(REGISTER, wrong_secret, None).await, (BAD, refused));
+    assert_eq!(app.user_rows(), 1);
     let mut with_secret = carol();
     with_secret["secret"] = json!("s3cret-url");
     assert_eq!(app.post(REGISTER, with_secret, None).await.0, StatusCode::OK);
@@ -82,11 +111,13 @@ async fn deleting_ones_own_account_needs_the_setting_the_password_and_a_login_to
     let app = spawn_app_with(|c| c.delete_own_account = true).await;
     let bob = app.user_session("bob").await;
     let body = |pw: &str| json!({"password": two_factor_code(pw)});
-    let (status, refused) = app.post(DELETE_OWN, body("wrong-password"), Some(&bob)).await;
-    assert_eq!((status, &refused["errorType"]), (BAD, &json!("error-invalid-password")), "{refused}");
+    let mut wrong = meteor_error("error-invalid-password", "Invalid password");
+    wrong["details"] = json!({"method": "deleteUserOwnAccount"});
+    assert_eq!(app.post(DELETE_OWN, body("wrong-password"), Some(&bob)).await, (BAD, wrong));
     let pat = app.generate_pat(&bob, "bob-password", "ci", true).await;
-    let (status, refused) = app.post(DELETE_OWN, body("bob-password"), Some(&pat)).await;
-    assert_eq!((status, &refused["errorType"]), (BAD, &json!("error-login-token-required")), "{refused}");
+    let reason = "Personal access tokens cannot manage tokens or credentials; log in";
+    let pat_refused = (BAD, meteor_error("error-login-token-required", reason));
+    assert_eq!(app.post(DELETE_OWN, body("bob-password"), Some(&pat)).await, pat_refused);
     let required = json!({"success": false, "error": "Body parameter \"password\" is required."});
     assert_eq!(app.post(DELETE_OWN, json!({}), Some(&bob)).await, (BAD, required));
     assert_eq!(
@@ -96,8 +127,9 @@ async fn deleting_ones_own_account_needs_the_setting_the_password_and_a_login_to
     assert!(!app.authenticates(&bob).await && !app.authenticates(&pat).await);
     assert_eq!(app.user_rows(), 1);
     // The last admin cannot delete themself.
-    let (status, refused) = app.post(DELETE_OWN, body(ADMIN_PASSWORD), Some(&app.admin)).await;
-    assert_eq!((status, &refused["details"]["action"]), (BAD, &json!("Remove_last_admin")), "{refused}");
+    let mut last_admin = meteor_error("error-action-not-allowed", "Leaving the app without admins is not allowed.");
+    last_admin["details"] = json!({"method": "deleteUser", "action": "Remove_last_admin"});
+    assert_eq!(app.post(DELETE_OWN, body(ADMIN_PASSWORD), Some(&app.admin)).await, (BAD, last_admin));
     assert!(app.authenticates(&app.admin).await);
 }
 
@@ -105,9 +137,11 @@ async fn deleting_ones_own_account_needs_the_setting_the_password_and_a_login_to
 async fn deleting_ones_own_account_is_off_by_default() {
     let app = spawn_app().await;
     let bob = app.user_session("bob").await;
-    let (status, refused) =
-        app.post(DELETE_OWN, json!({"password": two_factor_code("bob-password")}), Some(&bob)).await;
-    assert_eq!((status, &refused["errorType"]), (BAD, &json!("error-not-allowed")), "{refused}");
+    let refused = app.post(DELETE_OWN, json!({"password": two_factor_code("bob-password")}), Some(&bob)).await;
+    assert_eq!(refused, (BAD, meteor_error("error-not-allowed", "Not allowed")));
+    // Rocket.Chat asks for the password before it looks at the setting.
+    let required = json!({"success": false, "error": "Body parameter \"password\" is required."});
+    assert_eq!(app.post(DELETE_OWN, json!({}), Some(&bob)).await, (BAD, required));
     assert!(app.authenticates(&bob).await);
 }
 
@@ -155,7 +189,24 @@ async fn a_forgotten_password_is_reset_once_through_the_emailed_link() {
     assert!(!app.authenticates(&bob).await, "the reset ends every login token");
     app.login("bob", "bobs new password").await;
     let again = reset(&app, &token, "yet another password").await;
-    assert_eq!((&again["error"]["error"], &again["error"]["reason"]), (&json!(403), &json!("Token expired")));
+    // Meteor's `resetPassword` refusal, as DDP sends it.
+    let expired = json!({"isClientSafe": true, "error": 403, "reason": "Token expired", "message": "Token expired [403]",
+        "errorType": "Meteor.Error"});
+    assert_eq!(again, json!({"msg": "result", "id": "9", "error": expired}));
+    // Parameters Meteor's `check` refuses, and the digest tokend cannot check its policy on.
+    let message = |params: Value| {
+        json!({"message": json!({"msg": "method", "id": "9", "method": "resetPassword",
+        "params": params}).to_string()})
+    };
+    let call = |params: Value| app.post("/api/v1/method.callAnon/resetPassword", message(params), None);
+    let (_, answer) = call(json!([7, "a password"])).await;
+    let match_failed = json!({"isClientSafe": true, "error": 400, "reason": "Match failed",
+        "message": "Match failed [400]", "errorType": "Meteor.Error"});
+    let inner: Value = serde_json::from_str(answer["message"].as_str().unwrap()).unwrap();
+    assert_eq!(inner, json!({"msg": "result", "id": "9", "error": match_failed}));
+    let (_, answer) = call(json!([token, {"digest": "0".repeat(64), "algorithm": "sha-256"}])).await;
+    let inner: Value = serde_json::from_str(answer["message"].as_str().unwrap()).unwrap();
+    assert_eq!(inner["error"]["error"], "invalid-params", "{inner}");
     let missing = app.post(FORGOT, json!({}), None).await;
     assert_eq!(missing, (BAD, json!({"success": false, "error": "The 'email' param is required"})));
 }
@@ -173,4 +224,53 @@ async fn an_expired_link_does_not_work() {
     let late = reset(&app, &token, "bobs new password").await;
     assert_eq!(late["error"]["reason"], "Token expired", "{late}");
     app.login("bob", "bob-password").await;
+}
+
+/// Issue 16's anonymous routes are counted like login, each on its own window: a visitor
+/// cannot register accounts, request reset mails or try passwords over the DDP bridge
+/// without limit.
+#[tokio::test]
+async fn registration_password_resets_and_the_ddp_login_are_limited_like_login() {
+    let app = limited_app(2, |c| c.registration = true).await;
+    let register = |n: u32| {
+        json!({"username": format!("visitor{n}"), "email": format!("v{n}@example.com"),
+        "pass": "visitor-password"})
+    };
+    let ddp = json!({"message": json!({"msg": "method", "id": "1", "method": "login",
+        "params": [{"user": {"username": "admin"}, "password": "wrong-password"}]}).to_string()});
+    let cases = [
+        ("/api/v1/users.register", vec![register(1), register(2), register(3)]),
+        ("/api/v1/users.forgotPassword", vec![json!({"email": "v1@example.com"}); 3]),
+        ("/api/v1/method.callAnon/login", vec![ddp.clone(), ddp.clone(), ddp]),
+    ];
+    for (path, bodies) in cases {
+        let mut statuses = Vec::new();
+        for body in bodies {
+            let response = app.client.post(app.url(path)).json(&body).send().await.unwrap();
+            statuses.push(response.status());
+            if response.status() == StatusCode::TOO_MANY_REQUESTS {
+                let (_, left, reset) = rate_headers(&response).expect("headers on the refusal");
+                assert_eq!(left, 0);
+                assert_too_many(&response.json().await.unwrap(), reset);
+            }
+        }
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::OK, StatusCode::TOO_MANY_REQUESTS], "{path}");
+    }
+    assert_eq!(app.user_rows(), 3, "the refused registration created nobody");
+}
+
+/// The answer never waits for the mail: with an SMTP server that accepts the connection and
+/// then says nothing, a known address is answered as fast as an unknown one.
+#[tokio::test]
+async fn a_forgotten_password_is_answered_at_once_even_when_smtp_hangs() {
+    let sink = SmtpSink::silent().await;
+    let smtp = SmtpSettings::parse(&sink.url(), "tokend <noreply@example.com>").unwrap();
+    let app = spawn_app_with(move |c| c.smtp = Some(smtp)).await;
+    app.user_session("bob").await;
+    for email in ["bob@example.com", "nobody@example.com"] {
+        let started = std::time::Instant::now();
+        let answer = app.post(FORGOT, json!({"email": email}), None).await;
+        assert_eq!(answer, (StatusCode::OK, json!({"success": true})), "{email}");
+        assert!(started.elapsed() < Duration::from_secs(2), "{email} waited {:?}", started.elapsed());
+    }
 }

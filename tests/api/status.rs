@@ -23,6 +23,9 @@ async fn a_user_sets_their_status_and_message_and_reads_them_back() {
     let (_, presence) = app.get("/api/v1/users.getPresence", Some(&bob)).await;
     assert_eq!((&presence["presence"], &presence["connectionStatus"]), (&json!("busy"), &json!("offline")));
     assert!(presence["lastLogin"].is_string(), "{presence}");
+    let mut fields: Vec<&String> = presence.as_object().unwrap().keys().collect();
+    fields.sort();
+    assert_eq!(fields, ["connectionStatus", "lastLogin", "presence", "success"], "Rocket.Chat's own-presence body");
     let (_, me) = app.get("/api/v1/me", Some(&bob)).await;
     assert_eq!((&me["status"], &me["statusText"]), (&json!("busy"), &json!("In a meeting")));
     // Others see the status only.
@@ -44,8 +47,17 @@ async fn an_unknown_status_is_refused_and_changes_nothing() {
     assert_eq!(app.post(SET, body, Some(&bob)).await, (StatusCode::BAD_REQUEST, expected));
     let (_, own) = app.get("/api/v1/users.getStatus", Some(&bob)).await;
     assert_eq!((&own["status"], own.get("message")), (&json!("offline"), None));
-    let (status, body) = app.post(SET, json!({"status": 1}), Some(&bob)).await;
-    assert_eq!((status, &body["errorType"]), (StatusCode::BAD_REQUEST, &json!("invalid-params")), "{body}");
+    // Rocket.Chat's `check` wants a string status or message (and neither of another type).
+    let mismatch = (
+        StatusCode::BAD_REQUEST,
+        json!({"success": false, "error": "Match error: Failed Match.OneOf, Match.Maybe or Match.Optional validation"}),
+    );
+    for body in [json!({"status": 1}), json!({}), json!({"status": "busy", "message": 7}), json!({"message": null})] {
+        assert_eq!(app.post(SET, body.clone(), Some(&bob)).await, mismatch, "{body}");
+    }
+    let (_, own) = app.get("/api/v1/users.getStatus", Some(&bob)).await;
+    assert_eq!(own["status"], "offline");
+    assert_eq!(app.post(SET, json!({"message": "only a message"}), Some(&bob)).await.0, StatusCode::OK);
 }
 
 #[tokio::test]

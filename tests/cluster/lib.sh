@@ -4,6 +4,8 @@
 # `postgresql` package; the package's own cluster is not used. As root the servers run as
 # the `postgres` user (they refuse to run as root); otherwise as the caller.
 #
+#   pg_single               start a primary alone (no standby, fsync off: for test suites
+#                           that need a server, not its durability)
 #   pg_setup [sync|async]   start both, wait until the standby streams (and, in `sync`, is
 #                           the synchronous standby: pg_stat_replication.sync_state = 'sync')
 #   pg_primary_port, pg_standby_port
@@ -63,6 +65,23 @@ wal_sender_timeout = 10s
 wal_receiver_status_interval = 1s
 logging_collector = off
 EOF
+}
+
+# pg_single: one server on a free port (pg_primary_port), for suites that need a server only.
+pg_single() {
+    [ -x "$PG_BIN/initdb" ] || { echo "no PostgreSQL under /usr/lib/postgresql (apt-get install postgresql)" >&2; return 1; }
+    PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tokend-pg.XXXXXX")
+    chmod 0755 "$PG_DIR"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$PG_DIR"
+    PG_PRIMARY_PORT=$(pg_free_port)
+    pg_as_owner "$PG_BIN/initdb" -D "$PG_DIR/primary" -U postgres --auth=trust -N >"$PG_DIR/initdb.log" 2>&1 ||
+        { cat "$PG_DIR/initdb.log" >&2; return 1; }
+    pg_settings "$PG_DIR/primary" "$PG_PRIMARY_PORT"
+    # Every test server holds a few connections until its test's database is dropped.
+    printf 'max_connections = 300\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' \
+        >>"$PG_DIR/primary/postgresql.conf"
+    pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/primary" -l "$PG_DIR/primary.log" -w -t 30 start >/dev/null ||
+        { cat "$PG_DIR/primary.log" >&2; return 1; }
 }
 
 # pg_setup [sync|async]

@@ -88,6 +88,8 @@ def server(request):
         # Issue 16's self-service routes are off by default; the module drives them.
         TOKEND_REGISTRATION="on",
         TOKEND_DELETE_OWN_ACCOUNT="on",
+        # users.info?email= exists from Rocket.Chat 8.4 (the library documents the same).
+        TOKEND_RC_VERSION="8.4.0",
     )
     log_path = data_dir / "server.log"
     log_file = open(log_path, "wb")
@@ -388,10 +390,12 @@ def test_register_forgot_password_and_settings_through_the_library(server, admin
     public = {s["_id"]: s["value"] for s in anonymous.settings_public()}  # a paginated iterator
     assert public["Accounts_RegistrationForm"] == "Public"
     username = unique("reg")
+    password = "pw-" + uuid.uuid4().hex
     registered = anonymous.users_register(
-        email=f"{username}@example.com", name="Registered", password="pw-" + uuid.uuid4().hex, username=username
+        email=f"{username}@example.com", name="Registered", password=password, username=username
     )
-    assert registered["user"]["username"] == username and registered["user"]["roles"] == ["user"]
+    assert registered["user"]["username"] == username and "roles" not in registered["user"]
+    assert RocketChat(username, password, server_url=server.url, timeout=10).me()["roles"] == ["user"]
     # Never tells whether the address has an account.
     assert anonymous.users_forgot_password(f"{username}@example.com") == {"success": True}
     assert anonymous.users_forgot_password("nobody-at-all@example.com") == {"success": True}
@@ -410,3 +414,42 @@ def test_delete_own_account_through_the_library(server, admin):
         user.session.close()
     with pytest.raises(RocketAuthenticationException):
         RocketChat(created["username"], password, server_url=server.url, timeout=10)
+
+
+def _ddp(method: str, params: list) -> dict:
+    """The body Rocket.Chat's web client posts to method.call(Anon)/<method>."""
+    return {"message": json.dumps({"msg": "method", "id": "1", "method": method, "params": params})}
+
+
+def test_method_call_login_and_logout_through_the_library(server, admin):
+    created, password = create_user(admin)
+    anonymous = RocketChat(server_url=server.url, timeout=10)
+    digest = __import__("hashlib").sha256(password.encode()).hexdigest()
+    login = {"user": {"username": created["username"]}, "password": {"digest": digest, "algorithm": "sha-256"}}
+    answer = anonymous.call_api_post("method.callAnon/login", body=_ddp("login", [login]))
+    assert answer["success"] is True
+    result = json.loads(answer["message"])["result"]
+    assert result["id"] == created["_id"] and result["type"] == "password"
+    user = RocketChat(auth_token=result["token"], user_id=result["id"], server_url=server.url, timeout=10)
+    try:
+        assert user.me()["username"] == created["username"]
+        out = user.call_api_post("method.call/logout", body=_ddp("logout", []))
+        assert json.loads(out["message"]) == {"msg": "result", "id": "1"}
+        with pytest.raises(RocketApiException):
+            user.me()
+    finally:
+        user.session.close()
+    wrong = {"user": {"username": created["username"]}, "password": {"digest": "0" * 64, "algorithm": "sha-256"}}
+    refused = json.loads(anonymous.call_api_post("method.callAnon/login", body=_ddp("login", [wrong]))["message"])
+    assert refused["error"]["error"] == 403 and "result" not in refused
+
+
+def test_users_info_by_email_and_get_avatar_through_the_library(server, admin):
+    created, _ = create_user(admin)
+    found = admin.users_info(email=created["emails"][0]["address"])
+    assert found["user"]["_id"] == created["_id"]
+    # The library follows the 307 to /avatar/<username> and returns the SVG as text.
+    svg = admin.users_get_avatar(username=created["username"])
+    assert svg.startswith("<svg") and "\nC\n</text>" in svg
+    with pytest.raises(RocketApiException):
+        admin.users_get_avatar(username=unique("nobody"))

@@ -4,7 +4,10 @@ The fuzz learns real ids from responses (its own id among them, from /api/v1/me)
 them. Left alone, it sometimes changes the password of the very account it authenticates
 with, and every later request is then a 401: a run that passes or fails by chance. This hook
 points such requests at an id that exists nowhere, so they still exercise the route (and get
-its "no such user" answer) without locking the fuzz out. Nothing else is changed.
+its "no such user" answer) without locking the fuzz out. `users.updateOwnBasicInfo` names no
+id (it changes the caller), and with 2FA off, as in the fuzz, it needs no current password:
+its `newPassword` and `username` are dropped, since either locks the fuzz's own login out.
+Nothing else is changed.
 """
 
 import os
@@ -24,3 +27,8 @@ def before_call(context, case, kwargs):
             case.path_parameters["id"] = NOBODY
     if path == "/api/v1/users.update" and isinstance(case.body, dict) and case.body.get("userId") == FUZZ_USER_ID:
         case.body["userId"] = NOBODY
+    if path == "/api/v1/users.updateOwnBasicInfo" and isinstance(case.body, dict):
+        data = case.body.get("data")
+        if isinstance(data, dict):
+            data.pop("newPassword", None)
+            data.pop("username", None)

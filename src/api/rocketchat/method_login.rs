@@ -54,6 +54,10 @@ fn login_error(e: RcError, error: fn(Value, &str) -> Value) -> Value {
     match e {
         RcError::Login { error: code, .. } if code == "Unauthorized" => error(json!(403), AMBIGUOUS),
         RcError::Login { error: code, message, details } => with_details(error(json!(code), &message), details),
+        // A malformed login object fails Meteor's `check`, which DDP sanitises to this.
+        RcError::Failure { error_type: Some(code), .. } if code == "invalid-params" => {
+            error(json!(400), "Match failed")
+        }
         RcError::Failure { error: message, error_type: Some(code), details } => {
             let reason = message.strip_suffix(&format!(" [{code}]")).unwrap_or(&message).to_string();
             with_details(error(json!(code), &reason), details)
@@ -105,8 +109,14 @@ pub async fn reset_password(
     error: fn(Value, &str) -> Value,
 ) -> Result<Value, Value> {
     use crate::accounts::self_service::{self, ResetError};
-    let (Some(Value::String(token)), Some(Value::String(password))) = (params.first(), params.get(1)) else {
-        return Err(error(json!("invalid-params"), "resetPassword takes [token, newPassword] as two strings"));
+    let (token, password) = match (params.first(), params.get(1)) {
+        (Some(Value::String(token)), Some(Value::String(password))) => (token, password),
+        // Meteor's client sends a digest; tokend needs the text for its length policy.
+        (Some(Value::String(_)), Some(Value::Object(_))) => {
+            return Err(error(json!("invalid-params"), "resetPassword takes [token, newPassword] as two strings"));
+        }
+        // Anything else fails Meteor's `check`, which DDP sanitises to this.
+        _ => return Err(error(json!(400), "Match failed")),
     };
     let addr = super::gate::client_addr(req);
     match self_service::reset_password(state, token, password.clone(), addr).await {

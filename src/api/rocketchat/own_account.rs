@@ -11,6 +11,7 @@ use super::views;
 use crate::accounts::presence::{self, STATUSES};
 use crate::accounts::two_factor::Options;
 use crate::accounts::user_edit::{UpdateUserError, UserUpdate, update_user};
+use crate::accounts::users::CreateUserError;
 use crate::api::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -40,10 +41,10 @@ pub struct BasicInfo {
     new_password: Option<String>,
 }
 
-/// `POST users.updateOwnBasicInfo {data: {...}}`: 2FA-gated like Rocket.Chat's
-/// `saveUserProfile`, the body's `currentPassword` digest standing in for the
-/// password-method code. A new password or address is a credential change: the check is then
-/// never skipped (no remember window, no fresh-account grace) and needs a login token.
+/// `POST users.updateOwnBasicInfo {data: {...}}`: a new password or address is a credential
+/// change, 2FA-gated like Rocket.Chat's `saveUserProfile` (the body's `currentPassword`
+/// digest standing in for the password-method code), the check never skipped (no remember
+/// window, no fresh-account grace) and only with a login token; other changes are not gated.
 pub async fn update_own_basic_info(
     state: web::Data<AppState>,
     caller: Caller,
@@ -52,13 +53,13 @@ pub async fn update_own_basic_info(
 ) -> RcResult<HttpResponse> {
     let d = body.data;
     let email = d.email.filter(|e| caller.user().email.as_deref() != Some(e.as_str()));
-    let credentials = d.new_password.is_some() || email.is_some();
-    if credentials {
+    // Rocket.Chat wraps `saveUserProfile` in `twoFactorRequired` only for an address or a
+    // new password; the rest of a profile changes without a code.
+    if d.new_password.is_some() || email.is_some() {
         caller.require_login_token(&req)?;
+        let options = Options { disable_remember_me: true, require_second_factor: true, ..Options::default() };
+        require_two_factor_or_password(&state, &caller, &req, options, d.current_password.as_deref()).await?;
     }
-    let options =
-        Options { disable_remember_me: credentials, require_second_factor: credentials, ..Options::default() };
-    require_two_factor_or_password(&state, &caller, &req, options, d.current_password.as_deref()).await?;
     let status = match d.status_type.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(wanted) => Some(STATUSES.into_iter().find(|s| *s == wanted).ok_or_else(|| {
@@ -66,10 +67,10 @@ pub async fn update_own_basic_info(
         })?),
     };
     if d.nickname.as_ref().is_some_and(|n| n.chars().count() > 120) {
-        return Err(RcError::meteor("error-nickname-size-exceeded", "Nickname size exceeds 120 characters"));
+        return Err(profile_error("error-nickname-size-exceeded", "Nickname size exceeds 120 characters"));
     }
     if d.bio.as_ref().is_some_and(|b| b.chars().count() > 260) {
-        return Err(RcError::meteor("error-bio-size-exceeded", "Bio size exceeds 260 characters"));
+        return Err(profile_error("error-bio-size-exceeded", "Bio size exceeds 260 characters"));
     }
     let (username, shown_email) = (d.username.clone().unwrap_or_default(), email.clone().unwrap_or_default());
     let change = UserUpdate {
@@ -86,7 +87,7 @@ pub async fn update_own_basic_info(
     let user = update_user(&state, &acting, caller.id(), change).await.map_err(|e| match e {
         UpdateUserError::NotFound => RcError::failure("User not found"),
         UpdateUserError::LastAdmin => RcError::meteor("error-admin-required", "You need to have at least one admin"),
-        UpdateUserError::Create(e) => target::create_error(e, &username, &shown_email),
+        UpdateUserError::Create(e) => own_change_error(e, &username, &shown_email),
     })?;
     if status.is_some() {
         presence::set_status(&state, &acting, caller.id(), status, None).await?;
@@ -97,4 +98,31 @@ pub async fn update_own_basic_info(
         user.status = Some(s.to_string());
     }
     Ok(ok(json!({"user": views::user_document(&user, true)})))
+}
+
+/// A refusal of `saveUserProfile` itself, which names the method in `details`.
+fn profile_error(code: &str, reason: &str) -> RcError {
+    RcError::meteor_with_details(code, reason, json!({"method": "saveUserProfile"}))
+}
+
+/// Rocket.Chat's words for a refused own change, which differ from `users.update`'s:
+/// `saveUserProfile` sets the username through `saveUserIdentity` (a taken or invalid name
+/// is only "could not save"), and the address through `setEmail` (`function` details).
+fn own_change_error(err: CreateUserError, username: &str, email: &str) -> RcError {
+    match err {
+        CreateUserError::UsernameTaken | CreateUserError::InvalidUsername => {
+            profile_error("error-could-not-save-identity", "Could not save user identity")
+        }
+        CreateUserError::EmailTaken => RcError::meteor_with_details(
+            "error-field-unavailable",
+            &format!("{email} is already in use :("),
+            json!({"function": "_setEmail", "field": email}),
+        ),
+        CreateUserError::InvalidEmail => RcError::meteor_with_details(
+            "error-invalid-email",
+            &format!("Invalid email {email}"),
+            json!({"function": "RocketChat.validateEmailDomain", "email": email}),
+        ),
+        other => target::create_error(other, username, email),
+    }
 }

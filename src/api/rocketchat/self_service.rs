@@ -76,7 +76,9 @@ pub async fn register(
         },
     )?;
     log::info!("users.register: a new account {} registered", user.id);
-    Ok(ok(json!({"user": views::user_document(&user, true)})))
+    // Rocket.Chat answers with `parseJsonQuery`'s fields for an anonymous caller, which
+    // leave out the limited ones (addresses, roles, dates): the non-privileged document.
+    Ok(ok(json!({"user": views::user_document(&user, false)})))
 }
 
 #[derive(Deserialize)]
@@ -98,12 +100,9 @@ pub async fn delete_own_account(
         return Err(RcError::failure("Body parameter \"password\" is required."));
     };
     let _ = body.confirm_relinquish; // tokend owns no rooms to relinquish
+    // The route's own check (`v1/users.ts`), which names no method, unlike the method's.
     if !state.config.delete_own_account {
-        return Err(RcError::meteor_with_details(
-            "error-not-allowed",
-            "Not allowed",
-            json!({"method": "deleteUserOwnAccount"}),
-        ));
+        return Err(RcError::meteor("error-not-allowed", "Not allowed"));
     }
     let invalid = || {
         RcError::meteor_with_details(

@@ -4,7 +4,7 @@
 
 use super::caller::Caller;
 use super::error::{RcError, RcResult};
-use super::extract::{RcBody, RcQuery};
+use super::extract::{self, RcBody, RcQuery};
 use super::session::ok;
 use super::target::{self, UserParams};
 use super::views;
@@ -14,7 +14,7 @@ use crate::api::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -36,14 +36,31 @@ async fn subject(state: &AppState, caller: &Caller, params: &UserParams) -> RcRe
     Ok(if user.id == caller.id() { None } else { Some(user) })
 }
 
+/// Rocket.Chat's `check(bodyParams, Match.OneOf({status?: String, message: String},
+/// {status: String, message?: String}))`: a string status or message, neither of another
+/// type. A body that fails it gets `check`'s own sentence, with no error code.
+fn check_status_body(body: &Value) -> RcResult<()> {
+    let string_or_absent = |key: &str| body.get(key).is_none_or(|v| v.is_null() || v.is_string());
+    let is_string = |key: &str| body.get(key).is_some_and(Value::is_string);
+    let matches =
+        string_or_absent("status") && string_or_absent("message") && (is_string("status") || is_string("message"));
+    if matches {
+        Ok(())
+    } else {
+        Err(RcError::failure("Match error: Failed Match.OneOf, Match.Maybe or Match.Optional validation"))
+    }
+}
+
 /// `POST users.setStatus {status?, message?, userId?|username?}`: one's own status, or with
 /// `edit-other-user-info` (and the privilege ceiling) someone else's.
 pub async fn set_status(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    RcBody(body): RcBody<SetStatusBody>,
+    RcBody(body): RcBody<Value>,
 ) -> RcResult<HttpResponse> {
+    check_status_body(&body)?;
+    let body: SetStatusBody = extract::decode(body)?;
     let params = UserParams { user_id: body.user_id, username: body.username, user: body.user };
     let other = subject(&state, &caller, &params).await?;
     if other.is_some() && !caller.has(&state, "edit-other-user-info").await? {
