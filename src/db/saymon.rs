@@ -127,7 +127,7 @@ pub fn insert_session(
     )?;
     conn.exec(
         "DELETE FROM saymon_sessions WHERE user_id = ?1 AND id NOT IN (
-             SELECT id FROM saymon_sessions WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2)",
+             SELECT id FROM saymon_sessions WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2)",
         params![user_id, cap],
     )?;
     Ok(())
