@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod bench_seed;
 pub mod budget;
+mod column;
 pub mod email_2fa;
 pub mod invalidations;
 pub mod inventory;

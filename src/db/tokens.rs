@@ -80,8 +80,6 @@ pub fn authenticate(
     Ok(found.filter(|owner| user_id.is_none_or(|id| id == owner.user.id)))
 }
 
-/// Stores a new login token and, in the same transaction, evicts the user's oldest login
-/// tokens beyond `cap` (ties broken by insertion order, so the newest `cap` survive).
 /// Who minted a login token and for which client: shown to its owner in their sessions.
 #[derive(Clone, Debug, Default)]
 pub struct Provenance {
@@ -94,6 +92,8 @@ pub struct Provenance {
     pub client_addr: Option<String>,
 }
 
+/// Stores a new login token and, in the same transaction, evicts the user's oldest login
+/// tokens beyond `cap` (in insertion order, so the newest `cap` survive).
 #[expect(clippy::too_many_arguments, reason = "one insert of one row's columns")]
 pub fn insert_login_token(
     conn: &dyn Sql,
@@ -121,9 +121,9 @@ pub fn insert_login_token(
             from.client_addr
         ],
     )?;
-    // The newest are the last inserted: ids grow with every insert, and a user's tokens are
-    // inserted one at a time (the user's lock). Not `created_at`: that is the minting node's
-    // clock, and a node a few seconds behind another would have its fresh token evicted at once.
+    // Newest by id, not by `created_at`: ids follow the order of the inserts (one user's are
+    // serialised, by the writer or by the user's advisory lock), while `created_at` comes from
+    // the clock of whichever node minted the token.
     conn.exec(
         "DELETE FROM tokens WHERE user_id = ?1 AND kind = 'login' AND id NOT IN (
              SELECT id FROM tokens WHERE user_id = ?1 AND kind = 'login' ORDER BY id DESC LIMIT ?2)",

@@ -134,6 +134,11 @@ impl TestStore {
         TestStore(Db::open(config).expect("open the test server's store"))
     }
 
+    /// The store itself, for what the server does on its own (the periodic purge).
+    pub fn db(&self) -> &Db {
+        &self.0
+    }
+
     pub fn execute(&self, sql: &str, params: &[&dyn Param]) -> tokend::error::Result<usize> {
         self.0.write_now(Scope::Blind, |tx| tx.exec(sql, params))
     }

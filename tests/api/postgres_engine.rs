@@ -241,3 +241,41 @@ async fn a_node_whose_clock_is_off_the_databases_by_more_than_a_totp_step_refuse
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(log.contains("off the database server's; keep every node on NTP"), "{log}");
 }
+
+#[tokio::test]
+async fn the_periodic_purge_runs_on_one_node_at_a_time() {
+    let app = spawn_app().await;
+    let purge = || app.store().db().write_once(|tx| tx.query_one("SELECT 1", crate::params![], |r| r.get::<i64>(0)));
+    assert_eq!(purge().await.unwrap(), Some(1), "alone, a node purges");
+    let Some(url) = app.config.database_url.as_ref().map(|u| u.expose().to_string()) else {
+        return; // SQLite: every process may purge (each statement stands alone).
+    };
+    // Another node in the middle of its purge: it holds the purge lock.
+    let lock = format!(
+        "SELECT pg_advisory_lock({}, {}); SELECT pg_sleep(2)",
+        tokend::db::pg::LOCK_CLASS,
+        tokend::db::pg::PURGE_LOCK
+    );
+    let mut other =
+        std::process::Command::new("psql").args(["-X", "-q", "-o", "/dev/null", &url, "-c", &lock]).spawn().unwrap();
+    let mut skipped = false;
+    for _ in 0..100 {
+        if purge().await.unwrap().is_none() {
+            skipped = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Its session ends after the sleep, and the lock with it.
+    assert!(other.wait().unwrap().success());
+    assert!(skipped, "a node purged while another held the purge lock");
+    let mut again = None;
+    for _ in 0..100 {
+        again = purge().await.unwrap();
+        if again.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(again, Some(1), "once the other node is done, the next round purges");
+}

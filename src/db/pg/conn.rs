@@ -5,7 +5,7 @@
 //! bounded by the store's timeout; a connection that timed out or lost its socket is marked
 //! broken and the pool replaces it.
 
-use super::connect::wait;
+use super::socket::Driver;
 use crate::db::sql::{Dialect, Param, Row, RowOf, Sql, Value};
 use crate::error::{Error, Result};
 use std::cell::{Cell, RefCell};
@@ -19,6 +19,8 @@ type Prepared = HashMap<String, Vec<(Vec<Type>, Statement)>>;
 
 pub struct PgConn {
     client: Client,
+    /// Drives the socket on the calling thread (`socket.rs`).
+    driver: RefCell<Driver>,
     statements: RefCell<Prepared>,
     broken: Cell<bool>,
     timeout: Duration,
@@ -27,8 +29,9 @@ pub struct PgConn {
 impl PgConn {
     /// A new connection, with the server told the same timeout for its statements (a
     /// statement the client gave up on must not keep its locks) and for idle transactions.
-    pub(super) fn ready(client: Client, timeout: Duration) -> Result<PgConn> {
-        let conn = PgConn { client, statements: RefCell::default(), broken: Cell::new(false), timeout };
+    pub(super) fn ready(client: Client, driver: Driver, timeout: Duration) -> Result<PgConn> {
+        let driver = RefCell::new(driver);
+        let conn = PgConn { client, driver, statements: RefCell::default(), broken: Cell::new(false), timeout };
         let ms = timeout.as_millis();
         conn.batch(&format!(
             "SET statement_timeout = {ms}; SET lock_timeout = {ms}; SET idle_in_transaction_session_timeout = {}",
@@ -43,13 +46,14 @@ impl PgConn {
     }
 
     pub fn is_broken(&self) -> bool {
-        self.broken.get() || self.client.is_closed()
+        self.broken.get() || self.client.is_closed() || self.driver.borrow().closed
     }
 
     /// Waits for one exchange with the server; a timeout or a transport failure breaks
     /// the connection (its state is unknown), a refusal by the server does not.
     fn round_trip<T>(&self, work: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>) -> Result<T> {
-        match wait(self.timeout, work) {
+        let answer = self.driver.borrow_mut().run(self.timeout, work);
+        match answer {
             Some(Ok(value)) => Ok(value),
             Some(Err(e)) => {
                 if e.as_db_error().is_none() {

@@ -1,59 +1,15 @@
-//! Connecting to PostgreSQL: one small runtime drives every connection's socket, and each
-//! host of a libpq-style multi-host conninfo is tried in turn under a timeout of tokend's own.
-//! tokio-postgres bounds only the TCP connect of a host; a host that accepts the connection
-//! and then never answers (a frozen machine: its kernel still completes the handshake) would
-//! hang the start-up exchange for ever, and with it every host after it in the list.
+//! Connecting to PostgreSQL: each host of a libpq-style multi-host conninfo is tried in turn,
+//! every step under tokend's own timeout — the TCP connect, and the start-up exchange too: a
+//! host that accepts the connection and then never answers (a frozen machine: its kernel still
+//! completes the handshake) would otherwise hang that host's attempt, and with it every host
+//! after it in the list. The socket is driven by the thread that uses it (`socket.rs`).
 
 use super::conn::PgConn;
+use super::socket::Driver;
 use crate::error::{Error, Result};
-use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll, Wake, Waker};
+use std::net::ToSocketAddrs;
 use std::time::{Duration, Instant};
-use tokio_postgres::config::{Config, Host};
-
-/// The runtime whose one thread drives every PostgreSQL connection's socket. The store's
-/// threads hand it requests through the client and wait for the answers (`wait`).
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("pg-io")
-            .enable_all()
-            .build()
-            .expect("the PostgreSQL I/O runtime starts")
-    })
-}
-
-/// Polls `work` on this thread until it is done or `limit` has passed (`None`). A client's
-/// request only exchanges messages with its connection's task on the I/O runtime, so it
-/// needs no runtime here; and not entering one lets any thread wait, including a runtime's
-/// own during start-up.
-pub(super) fn wait<F: Future>(limit: Duration, work: F) -> Option<F::Output> {
-    let deadline = Instant::now() + limit;
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut work = std::pin::pin!(work);
-    loop {
-        if let Poll::Ready(done) = work.as_mut().poll(&mut cx) {
-            return Some(done);
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return None;
-        }
-        // Woken by the answer; an early wake only polls again.
-        std::thread::park_timeout(deadline - now);
-    }
-}
-
-struct Unpark(std::thread::Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
+use tokio_postgres::config::{Config, Host, TargetSessionAttrs};
 
 /// The conninfo split into one configuration per host, in the order given.
 #[derive(Clone)]
@@ -97,14 +53,16 @@ impl Target {
                     }
                     #[cfg(unix)]
                     Host::Unix(path) => {
-                        one.host_path(path);
-                        shown.push(format!("{}:{}", path.display(), port_of(i)));
+                        return Err(format!(
+                            "Unix-socket hosts ({}) are not supported; give the server's address, e.g. host=127.0.0.1",
+                            path.display()
+                        ));
                     }
                 }
                 one.port(port_of(i));
-                one
+                Ok(one)
             })
-            .collect();
+            .collect::<std::result::Result<Vec<Config>, String>>()?;
         let shown = format!("postgresql {} database {}", shown.join(","), whole.get_dbname().unwrap_or("(user's)"));
         Ok(Target { hosts: configs, timeout, shown })
     }
@@ -114,27 +72,54 @@ impl Target {
     pub fn connect(&self) -> Result<PgConn> {
         let mut causes = Vec::new();
         for config in &self.hosts {
-            // The socket lives on the I/O runtime, so the attempt runs there too.
-            let one = config.clone();
-            let attempt = runtime().spawn(async move {
-                let (client, connection) = one.connect(tokio_postgres::NoTls).await?;
-                // Ends when the server or tokend closes the connection; the client then
-                // reports itself closed and the pool drops it.
-                tokio::spawn(connection);
-                Ok::<_, tokio_postgres::Error>(client)
-            });
-            let abort = attempt.abort_handle();
-            match wait(self.timeout, attempt) {
-                Some(Ok(Ok(client))) => return PgConn::ready(client, self.timeout),
-                Some(Ok(Err(e))) => causes.push(format!("{}: {e}", describe(config))),
-                Some(Err(e)) => causes.push(format!("{}: {e}", describe(config))),
-                None => {
-                    abort.abort();
-                    causes.push(format!("{}: no answer within {:?}", describe(config), self.timeout));
-                }
+            match self.connect_to(config) {
+                Ok(conn) => return Ok(conn),
+                Err(cause) => causes.push(format!("{}: {cause}", describe(config))),
             }
         }
         Err(Error::Unavailable(format!("cannot reach a usable PostgreSQL server ({})", causes.join("; "))))
+    }
+
+    /// One host: its addresses in turn, the start-up exchange, then the read-write check.
+    fn connect_to(&self, config: &Config) -> std::result::Result<PgConn, String> {
+        let deadline = Instant::now() + self.timeout;
+        let left = || deadline.saturating_duration_since(Instant::now());
+        let (Some(Host::Tcp(host)), Some(port)) = (config.get_hosts().first(), config.get_ports().first()) else {
+            return Err("no host".into());
+        };
+        let addrs = (host.as_str(), *port).to_socket_addrs().map_err(|e| e.to_string())?;
+        let mut last = String::from("no address");
+        for addr in addrs {
+            let (mut driver, stream) = match Driver::connect(addr, left()) {
+                Ok(connected) => connected,
+                Err(e) => {
+                    last = e.to_string();
+                    continue;
+                }
+            };
+            let (client, connection) = match driver.run(left(), config.connect_raw(stream, tokio_postgres::NoTls)) {
+                Some(Ok(pair)) => pair,
+                Some(Err(e)) => return Err(e.to_string()),
+                None => return Err(format!("no answer within {:?}", self.timeout)),
+            };
+            driver.attach(connection);
+            if config.get_target_session_attrs() == TargetSessionAttrs::ReadWrite {
+                let answer = driver.run(left(), client.simple_query("SHOW transaction_read_only"));
+                let read_only = match answer {
+                    Some(Ok(messages)) => messages.iter().any(|m| match m {
+                        tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0) == Some("on"),
+                        _ => false,
+                    }),
+                    Some(Err(e)) => return Err(e.to_string()),
+                    None => return Err(format!("no answer within {:?}", self.timeout)),
+                };
+                if read_only {
+                    return Err("the server does not accept writes (a standby)".into());
+                }
+            }
+            return PgConn::ready(client, driver, self.timeout).map_err(|e| e.to_string());
+        }
+        Err(last)
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod conn;
 pub mod connect;
 pub mod migrate;
+mod socket;
 
 use crate::db::{Scope, Sql};
 use crate::error::{Error, Result};
