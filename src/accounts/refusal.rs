@@ -28,6 +28,8 @@ pub enum Refusal {
     ReadOnlyToken,
     /// A text holds the NUL character, which the store cannot hold (PostgreSQL text).
     UnstorableText,
+    /// The credential the request came with was revoked while the request ran.
+    CredentialRevoked,
 }
 
 impl Refusal {
@@ -47,6 +49,7 @@ impl Refusal {
             Refusal::Blocked(Blocked::ByIp) => "too many failed secret checks from the address".into(),
             Refusal::ReadOnlyToken => "a read-only token cannot change anything".into(),
             Refusal::UnstorableText => "a text holds the NUL character, which the store cannot hold".into(),
+            Refusal::CredentialRevoked => "the credential was revoked while the request ran".into(),
         }
     }
 }

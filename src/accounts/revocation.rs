@@ -19,6 +19,7 @@
 //! change or deactivation made in answer to a compromise (Meteor refuses a reset token
 //! whose address the user no longer has).
 
+use super::refusal::Refusal;
 use crate::auth::token::TokenHash;
 use crate::clock::now_ms;
 use crate::db::Sql;
@@ -125,6 +126,18 @@ pub fn apply_in(
         Current::SaymonSession(hash) => (None, Some(hash)),
         Current::None => (None, None),
     };
+    // The credential to keep may have been revoked since the request presented it (by the
+    // user's other client signing out the others at the same moment, on any node): the
+    // request is then refused as if it had come after, rather than end every other
+    // credential and report keeping one that is gone.
+    let kept_gone = match (policy.login_tokens, login_current, policy.saymon_sessions, session_current) {
+        (Scope::AllButCurrent, Some(keep), ..) => !tokens::has_token(tx, &user.id, &keep)?,
+        (.., Scope::AllButCurrent, Some(keep)) => !saymon::has_session(tx, &user.id, &keep)?,
+        _ => false,
+    };
+    if kept_gone {
+        return Err(Refusal::CredentialRevoked.into());
+    }
     let mut n = match (policy.login_tokens, login_current) {
         (Scope::None, _) => 0,
         (Scope::AllButCurrent, Some(keep)) => tokens::delete_other_login_tokens(tx, &user.id, &keep)?,

@@ -151,6 +151,16 @@ pub fn purge_expired_sessions(conn: &dyn Sql, now: Millis) -> Result<usize> {
     conn.exec("DELETE FROM saymon_sessions WHERE expires_at <= ?1", params![now])
 }
 
+/// Whether the user still has the session with hash `keep`.
+pub fn has_session(conn: &dyn Sql, user_id: &str, keep: &TokenHash) -> Result<bool> {
+    let found = conn.query_opt(
+        "SELECT 1 FROM saymon_sessions WHERE user_id = ?1 AND session_hash = ?2",
+        params![user_id, keep.as_bytes()],
+        |r| r.get::<i64>(0),
+    )?;
+    Ok(found.is_some())
+}
+
 /// The user's sessions except the one with hash `keep`.
 pub fn delete_other_sessions(conn: &dyn Sql, user_id: &str, keep: &TokenHash) -> Result<usize> {
     conn.exec(

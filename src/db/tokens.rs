@@ -149,6 +149,17 @@ pub fn delete_login_tokens_of(conn: &dyn Sql, user_id: &str) -> Result<usize> {
     conn.exec("DELETE FROM tokens WHERE user_id = ?1 AND kind = 'login'", params![user_id])
 }
 
+/// Whether the user still has the token (login or PAT) with hash `keep`: another request,
+/// on any node, may have revoked it since it was presented.
+pub fn has_token(conn: &dyn Sql, user_id: &str, keep: &TokenHash) -> Result<bool> {
+    let found = conn.query_opt(
+        "SELECT 1 FROM tokens WHERE user_id = ?1 AND token_hash = ?2",
+        params![user_id, keep.as_bytes()],
+        |r| r.get::<i64>(0),
+    )?;
+    Ok(found.is_some())
+}
+
 /// The user's login tokens except `keep`; PATs survive.
 pub fn delete_other_login_tokens(conn: &dyn Sql, user_id: &str, keep: &TokenHash) -> Result<usize> {
     conn.exec(

@@ -120,3 +120,31 @@ async fn a_node_with_another_vault_key_is_told_which_postgresql_database_refuses
     assert!(stderr.contains(&format!("database {dbname}")), "the message names the PostgreSQL database: {stderr}");
     assert!(!stderr.contains("tokend.sqlite3"), "the message names a SQLite file this node does not use: {stderr}");
 }
+
+#[tokio::test]
+async fn two_clients_signing_each_other_out_through_two_nodes_never_get_a_dead_token_back() {
+    let a = spawn_app().await;
+    let b = crate::postgres_engine::second_node(&a).await;
+    let password = "bob-password-1";
+    a.create_user("bob", password, &["user"]).await;
+    for round in 0..10 {
+        let (x, y) = (a.login("bob", password).await, b.login("bob", password).await);
+        // Each request keeps its own token and ends the other: the one that comes second
+        // finds its token gone and is refused, however close together they run.
+        let (on_a, on_b) = tokio::join!(
+            a.post("/api/v1/users.logoutOtherClients", json!({}), Some(&x)),
+            b.post("/api/v1/users.logoutOtherClients", json!({}), Some(&y)),
+        );
+        let mut kept = 0;
+        for (status, body) in [&on_a, &on_b] {
+            if *status == StatusCode::OK {
+                let handed = Session { user_id: x.user_id.clone(), token: body["token"].as_str().unwrap().into() };
+                assert!(a.authenticates(&handed).await, "round {round}: a 200 handed back a dead token: {body}");
+                kept += 1;
+            } else {
+                assert_eq!((*status, body.clone()), (StatusCode::UNAUTHORIZED, not_logged_in()), "round {round}");
+            }
+        }
+        assert_eq!(kept, 1, "round {round}: exactly one client stays signed in: {on_a:?} {on_b:?}");
+    }
+}

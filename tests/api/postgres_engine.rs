@@ -70,7 +70,7 @@ fn a_database_url_naming_no_reachable_server_stops_the_start_with_advice() {
 
 /// A second server on the first one's store: another node of a cluster on PostgreSQL, another
 /// process on the same file on SQLite.
-async fn second_node(first: &TestApp) -> TestApp {
+pub(crate) async fn second_node(first: &TestApp) -> TestApp {
     let (url, key, dir) =
         (first.config.database_url.clone(), first.config.vault_key_file.clone(), first.config.data_dir.clone());
     spawn_app_with(move |c| {

@@ -56,6 +56,7 @@ impl From<Refusal> for RcError {
                 "This token is read-only: it cannot change anything [error-read-only-token]".into(),
             ),
             Refusal::UnstorableText => RcError::invalid_params("a text must not contain the NUL character (\\u0000)"),
+            Refusal::CredentialRevoked => RcError::NotLoggedIn,
         }
     }
 }

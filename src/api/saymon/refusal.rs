@@ -23,6 +23,7 @@ impl From<Refusal> for SaymonError {
                 SaymonError::Forbidden("This API token is read-only: it cannot change anything".into())
             }
             Refusal::UnstorableText => SaymonError::BadRequest("A text must not contain the NUL character".into()),
+            Refusal::CredentialRevoked => SaymonError::NotLoggedIn,
         }
     }
 }
