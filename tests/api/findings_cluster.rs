@@ -148,3 +148,26 @@ async fn two_clients_signing_each_other_out_through_two_nodes_never_get_a_dead_t
         assert_eq!(kept, 1, "round {round}: exactly one client stays signed in: {on_a:?} {on_b:?}");
     }
 }
+
+#[tokio::test]
+async fn connections_the_server_ended_while_idle_in_the_pool_cost_no_request_a_timeout() {
+    if !on_postgres() {
+        return; // SQLite has no server to end a connection
+    }
+    let app = spawn_app().await;
+    for _ in 0..8 {
+        assert!(app.authenticates(&app.admin).await);
+    }
+    // A restart, a failover or an administrator ends every connection of the database.
+    let ended = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()";
+    app.store().query(ended, crate::params![], |r| r.get::<bool>(0)).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for round in 0..8 {
+        let started = std::time::Instant::now();
+        let (status, body) = app.get("/api/v1/me", Some(&app.admin)).await;
+        let took = started.elapsed();
+        assert_eq!(status, StatusCode::OK, "request {round} after {took:?}: {body}");
+        assert!(took < std::time::Duration::from_secs(2), "request {round} waited {took:?} on a dead connection");
+    }
+}

@@ -46,7 +46,7 @@ impl PgConn {
     }
 
     pub fn is_broken(&self) -> bool {
-        self.broken.get() || self.client.is_closed() || self.driver.borrow().closed
+        self.broken.get() || self.client.is_closed() || self.driver.borrow_mut().ended()
     }
 
     /// Waits for one exchange with the server; a timeout or a transport failure breaks

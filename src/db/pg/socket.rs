@@ -99,6 +99,21 @@ impl Driver {
         self.connection = Some(Box::pin(connection));
     }
 
+    /// Whether the server has ended the connection, found without waiting or sending: what
+    /// the socket holds (the server's farewell, or its end) is read. Asked before a pooled
+    /// connection is handed out: the socket is polled only while a statement runs, so a
+    /// server that closed an idle connection (a restart, a failover, an administrator)
+    /// would otherwise cost the next statement on it the whole timeout.
+    pub fn ended(&mut self) -> bool {
+        if let Some(connection) = self.connection.as_mut().filter(|_| !self.closed) {
+            if connection.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_ready() {
+                self.closed = true;
+                self.connection = None;
+            }
+        }
+        self.closed
+    }
+
     /// Polls `work` (and the connection, which carries its messages) on this thread until
     /// `work` is done, or `None` once `limit` has passed.
     pub fn run<F: Future>(&mut self, limit: Duration, work: F) -> Option<F::Output> {
@@ -117,6 +132,9 @@ impl Driver {
                 // statement then fails at its next poll, with the connection's error.
                 if connection.as_mut().poll(&mut cx).is_ready() {
                     self.closed = true;
+                    // Dropped, so that a statement waiting for its answer fails now instead
+                    // of at the deadline: the answer's sender goes with the connection.
+                    self.connection = None;
                     continue;
                 }
             }
