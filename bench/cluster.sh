@@ -151,7 +151,7 @@ log "three PostgreSQL nodes: /me spread over them, against the same load on one"
 node pg2 "${PG_ENV[@]}"
 node pg3 "${PG_ENV[@]}"
 # three_way NAME URL1 URL2 URL3: three wrk processes at once, -t1 and a third of the
-# connections each; the sum of their rates.
+# connections each; THREE_WAY_RPS is the median of the sums of their rates, errors counted.
 three_way() {
     local name="$1" run total=0 all=()
     shift
@@ -163,14 +163,18 @@ three_way() {
                 >"$RESULTS/$name-$run-$i.txt" 2>&1 &
             pids+=($!)
         done
-        wait "${pids[@]}"
+        for pid in "${pids[@]}"; do wait "$pid" || die "wrk failed ($name)"; done
+        local file
+        for file in "$RESULTS/$name-$run-"*.txt; do TOTAL_ERRORS=$((TOTAL_ERRORS + $(errors_of "$file"))); done
         total="$(cat "$RESULTS/$name-$run-"*.txt | awk '/^Requests\/sec:/ {s += $2} END {printf "%.0f", s}')"
         all+=("$total")
     done
-    median "${all[@]}"
+    THREE_WAY_RPS="$(median "${all[@]}")"
 }
-ONE_NODE="$(three_way one_node "$BASE_pg" "$BASE_pg" "$BASE_pg")"
-THREE_NODES="$(three_way three_nodes "$BASE_pg" "$BASE_pg2" "$BASE_pg3")"
+three_way one_node "$BASE_pg" "$BASE_pg" "$BASE_pg"
+ONE_NODE="$THREE_WAY_RPS"
+three_way three_nodes "$BASE_pg" "$BASE_pg2" "$BASE_pg3"
+THREE_NODES="$THREE_WAY_RPS"
 
 {
     echo

@@ -31,6 +31,15 @@ pub async fn all_exist(state: &Accounts, roles: &[String]) -> Result<bool> {
     state.db.read(move |c| wanted.iter().try_fold(true, |ok, r| Ok(ok && store::role_exists(c, r)?))).await
 }
 
+/// Longest role name, in characters: far beyond any real one, and well inside what an index
+/// entry may hold on either engine (PostgreSQL's btree refuses entries over about 2.7 KB).
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// A role name tokend accepts: not blank, at most `MAX_NAME_CHARS`, no control characters.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.trim().is_empty() && name.chars().count() <= MAX_NAME_CHARS && !name.chars().any(char::is_control)
+}
+
 /// Creates `role` (its permissions start empty, so this grants nothing); false if the name
 /// is taken.
 pub async fn create(state: &Accounts, role: RoleRecord) -> Result<bool> {

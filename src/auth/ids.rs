@@ -23,15 +23,6 @@ pub fn is_valid_email(email: &str) -> bool {
         && !domain.ends_with('.')
 }
 
-/// The longest role name. Rocket.Chat sets none, but a name is a key of a unique index, and
-/// PostgreSQL refuses an index entry over about 2700 bytes; 100 characters are at most 400.
-pub const MAX_ROLE_NAME_CHARS: usize = 100;
-
-/// A role name: not blank, at most `MAX_ROLE_NAME_CHARS` characters, no control characters.
-pub fn is_valid_role_name(name: &str) -> bool {
-    !name.trim().is_empty() && name.chars().count() <= MAX_ROLE_NAME_CHARS && !name.chars().any(char::is_control)
-}
-
 /// Rocket.Chat's `validateNameChars`: display names may not contain `<`, `>`, `/` or `\`.
 pub fn is_valid_display_name(name: &str) -> bool {
     !name.contains(['<', '>', '/', '\\'])
@@ -40,15 +31,6 @@ pub fn is_valid_display_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn role_names_are_short_printable_and_not_blank() {
-        assert!(is_valid_role_name("auditor"));
-        assert!(is_valid_role_name(&"é".repeat(MAX_ROLE_NAME_CHARS)));
-        assert!(!is_valid_role_name(&"r".repeat(MAX_ROLE_NAME_CHARS + 1)));
-        assert!(!is_valid_role_name(" "));
-        assert!(!is_valid_role_name("a\u{0}b"));
-    }
 
     #[test]
     fn usernames_follow_the_rocket_chat_default_pattern() {

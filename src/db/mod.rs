@@ -1,9 +1,9 @@
-//! The SQLite store: an r2d2 pool of read connections and one writer thread (group commit,
-//! see `writer`), every connection with the same pragmas, and the helpers through which all
-//! queries run off the async workers. This module tree is the only place in tokend that
-//! contains SQL or names the engine: every SQL function is written against the executor
-//! `sql::Sql` (one text per statement, typed parameters and columns), and `sqlite.rs`
-//! implements it; callers get a `&dyn Sql` in their `read` and `write` closures.
+//! The store: every SQL statement of tokend, and the two engines that run them. This module
+//! tree is the only place that contains SQL or names an engine: every SQL function is written
+//! against the executor `sql::Sql` (one text per statement, typed parameters and columns),
+//! which SQLite's connections (`sqlite.rs`, `sqlite_store.rs`: a read pool and the
+//! group-commit writer) and PostgreSQL's (`pg/`) implement; callers get a `&dyn Sql` in their
+//! `read` and `write` closures, and `Db` picks the engine from the configuration.
 
 pub mod audit;
 pub mod bench_seed;

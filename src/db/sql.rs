@@ -46,8 +46,8 @@ impl Dialect {
 }
 
 /// A connection or transaction of either engine. Implemented for the SQLite connection (a
-/// transaction derefs to it) in `sqlite.rs`; statements are prepared once per connection and
-/// cached by their text.
+/// transaction derefs to it) in `sqlite.rs` and for a PostgreSQL connection in `pg/conn.rs`;
+/// statements are prepared once per connection and cached by their text.
 pub trait Sql {
     fn dialect(&self) -> Dialect;
     /// Runs one statement; the number of rows it changed.

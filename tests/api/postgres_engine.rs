@@ -158,7 +158,9 @@ fn structure(db: &crate::helpers_store::PgDatabase) -> Vec<String> {
     ));
     out.extend(db.lines("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname"));
     out.extend(db.lines(
-        "SELECT collname, collprovider, colliculocale, collisdeterministic FROM pg_collation
+        // The ICU locale's column is colliculocale up to PostgreSQL 16, colllocale from 17.
+        "SELECT collname, collprovider, coalesce(to_jsonb(c) ->> 'colliculocale', to_jsonb(c) ->> 'colllocale'),
+                collisdeterministic FROM pg_collation c
          WHERE collnamespace = current_schema()::regnamespace ORDER BY 1",
     ));
     out
@@ -278,4 +280,49 @@ async fn the_periodic_purge_runs_on_one_node_at_a_time() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(again, Some(1), "once the other node is done, the next round purges");
+}
+
+#[tokio::test]
+async fn an_over_long_role_name_is_refused_as_invalid_on_both_engines() {
+    // 4 000 characters of text overflow a PostgreSQL index entry: a 500 before the limit.
+    let app = spawn_app().await;
+    let long: String = (0..4000).map(|i| char::from(b'a' + (i * 7 % 26) as u8)).collect();
+    let (status, body) = app.post("/api/v1/roles.create", json!({"name": long}), Some(&app.admin)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["errorType"], "error-invalid-role-properties", "{body}");
+    let at_limit = "r".repeat(100);
+    let (status, body) = app.post("/api/v1/roles.create", json!({"name": at_limit}), Some(&app.admin)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn connections_the_server_ended_while_pooled_are_replaced_before_the_next_request() {
+    if !on_postgres() {
+        return; // A PostgreSQL server's own act: a restart, a switchover, pg_terminate_backend.
+    }
+    let app = spawn_app().await;
+    let bob = app.user_session("bob").await;
+    for _ in 0..20 {
+        assert!(app.authenticates(&bob).await); // every pooled connection has been used
+    }
+    let url = app.config.database_url.as_ref().unwrap().expose().to_string();
+    let psql = |sql: &str| {
+        let out = std::process::Command::new("psql").args(["-X", "-A", "-t", &url, "-c", sql]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let others = "datname = current_database() AND pid <> pg_backend_pid()";
+    psql(&format!("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE {others}"));
+    for _ in 0..100 {
+        if psql(&format!("SELECT count(*) FROM pg_stat_activity WHERE {others}")) == "0" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Each request takes a pooled connection: a dead one must be noticed at checkout, not
+    // after a statement on it waited out the timeout and failed with 503.
+    for round in 0..10 {
+        let (status, body) = app.get("/api/v1/me", Some(&bob)).await;
+        assert_eq!(status, StatusCode::OK, "request {round} after the server ended the connections: {body}");
+    }
 }

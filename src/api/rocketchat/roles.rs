@@ -11,7 +11,6 @@ use super::views;
 use crate::accounts::RoleRecord;
 use crate::accounts::roles::{self, MembershipError};
 use crate::api::state::AppState;
-use crate::auth::ids::is_valid_role_name;
 use crate::auth::random;
 use crate::clock::now_ms;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -39,7 +38,7 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, RcBody(body): Rc
     let invalid = || RcError::meteor("error-invalid-role-properties", "The role properties are invalid.");
     let body: CreateBody = decode(body).map_err(|_| invalid())?;
     let scope = body.scope.unwrap_or_else(|| "Users".into());
-    if !is_valid_role_name(&body.name) || !(scope == "Users" || scope == "Subscriptions") {
+    if !roles::is_valid_name(&body.name) || !(scope == "Users" || scope == "Subscriptions") {
         return Err(invalid());
     }
     if !caller.has(&state, "access-permissions").await? {

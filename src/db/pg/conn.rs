@@ -14,6 +14,12 @@ use std::time::Duration;
 use tokio_postgres::types::{IsNull, ToSql, Type};
 use tokio_postgres::{Client, Statement};
 
+/// How much longer than the server's own timeouts the client waits for an answer.
+const CLIENT_MARGIN: Duration = Duration::from_secs(1);
+
+/// Most statement texts kept prepared per connection, as SQLite's statement cache.
+const STATEMENT_CACHE: usize = 128;
+
 /// Prepared statements by text, each with the parameter types it was prepared for.
 type Prepared = HashMap<String, Vec<(Vec<Type>, Statement)>>;
 
@@ -27,11 +33,14 @@ pub struct PgConn {
 }
 
 impl PgConn {
-    /// A new connection, with the server told the same timeout for its statements (a
-    /// statement the client gave up on must not keep its locks) and for idle transactions.
+    /// A new connection, with the server told the timeout for its statements and lock waits
+    /// (a statement the client gave up on must not keep its locks) and for idle transactions.
+    /// The client waits a little longer than the server, so a statement or lock wait that hits
+    /// the limit gets the server's clean refusal and the connection stays usable.
     pub(super) fn ready(client: Client, driver: Driver, timeout: Duration) -> Result<PgConn> {
         let driver = RefCell::new(driver);
-        let conn = PgConn { client, driver, statements: RefCell::default(), broken: Cell::new(false), timeout };
+        let limit = timeout + CLIENT_MARGIN;
+        let conn = PgConn { client, driver, statements: RefCell::default(), broken: Cell::new(false), timeout: limit };
         let ms = timeout.as_millis();
         conn.batch(&format!(
             "SET statement_timeout = {ms}; SET lock_timeout = {ms}; SET idle_in_transaction_session_timeout = {}",
@@ -42,28 +51,50 @@ impl PgConn {
 
     /// Runs statements given as plain text (transaction control, settings, DDL).
     pub fn batch(&self, sql: &str) -> Result<()> {
-        self.round_trip(self.client.batch_execute(sql))
+        self.round_trip(self.client.batch_execute(sql), self.timeout)
+    }
+
+    /// `batch` with a limit of its own, for what may rightly wait long (the schema migration
+    /// of another node, under its lock), on a session whose server-side timeouts are off.
+    pub fn batch_within(&self, sql: &str, limit: Duration) -> Result<()> {
+        self.round_trip(self.client.batch_execute(sql), limit)
     }
 
     pub fn is_broken(&self) -> bool {
-        self.broken.get() || self.client.is_closed() || self.driver.borrow_mut().ended()
+        self.broken.get() || self.client.is_closed() || self.driver.borrow().closed
+    }
+
+    /// `is_broken`, after reading what the server sent while this connection was idle.
+    pub fn is_usable(&self) -> bool {
+        self.driver.borrow_mut().poll_idle();
+        !self.is_broken()
+    }
+
+    /// Marks the connection unusable: the pool drops it instead of handing it out again
+    /// (closing the socket also ends any transaction left open on it).
+    pub fn discard(&self) {
+        self.broken.set(true);
     }
 
     /// Waits for one exchange with the server; a timeout or a transport failure breaks
     /// the connection (its state is unknown), a refusal by the server does not.
-    fn round_trip<T>(&self, work: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>) -> Result<T> {
-        let answer = self.driver.borrow_mut().run(self.timeout, work);
+    fn round_trip<T>(
+        &self,
+        work: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>,
+        limit: Duration,
+    ) -> Result<T> {
+        let answer = self.driver.borrow_mut().run(limit, work);
         match answer {
             Some(Ok(value)) => Ok(value),
             Some(Err(e)) => {
-                if e.as_db_error().is_none() {
+                if ends_the_session(&e) {
                     self.broken.set(true);
                 }
                 Err(classify(&e))
             }
             None => {
                 self.broken.set(true);
-                Err(Error::Unavailable(format!("PostgreSQL did not answer within {:?}", self.timeout)))
+                Err(Error::Unavailable(format!("PostgreSQL did not answer within {limit:?}")))
             }
         }
     }
@@ -77,8 +108,14 @@ impl PgConn {
         if let Some(found) = self.statements.borrow().get(sql).and_then(|v| v.iter().find(|(t, _)| *t == types)) {
             return Ok(found.1.clone());
         }
-        let prepared = self.round_trip(self.client.prepare_typed(&numbered(sql), &types))?;
-        self.statements.borrow_mut().entry(sql.to_string()).or_default().push((types, prepared.clone()));
+        let prepared = self.round_trip(self.client.prepare_typed(&numbered(sql), &types), self.timeout)?;
+        let mut statements = self.statements.borrow_mut();
+        if statements.len() >= STATEMENT_CACHE {
+            // The store has far fewer texts than this; more means texts built from requests
+            // (sort orders). Dropping them closes them on the server as well.
+            statements.clear();
+        }
+        statements.entry(sql.to_string()).or_default().push((types, prepared.clone()));
         Ok(prepared)
     }
 }
@@ -92,7 +129,7 @@ impl Sql for PgConn {
         let statement = self.statement(sql, params)?;
         let values: Vec<Bind<'_>> = params.iter().map(|p| Bind(p.value())).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-        let n = self.round_trip(self.client.execute(&statement, &refs))?;
+        let n = self.round_trip(self.client.execute(&statement, &refs), self.timeout)?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
@@ -100,13 +137,22 @@ impl Sql for PgConn {
         let statement = self.statement(sql, params)?;
         let values: Vec<Bind<'_>> = params.iter().map(|p| Bind(p.value())).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-        for r in self.round_trip(self.client.query(&statement, &refs))? {
+        for r in self.round_trip(self.client.query(&statement, &refs), self.timeout)? {
             if !row(&Row { inner: RowOf::Postgres(&r) })? {
                 break;
             }
         }
         Ok(())
     }
+}
+
+/// Whether a failed exchange leaves the connection unusable: a transport failure, or the
+/// server ending the session (FATAL: shutdown, termination, an idle transaction cut off) or
+/// being read-only now (a standby: tokend must reconnect to find the primary).
+fn ends_the_session(e: &tokio_postgres::Error) -> bool {
+    let Some(db) = e.as_db_error() else { return true };
+    let code = db.code().code();
+    matches!(db.severity(), "FATAL" | "PANIC") || code.starts_with("08") || code.starts_with("57P") || code == "25006"
 }
 
 /// The PostgreSQL type a parameter of this kind is declared as.

@@ -9,7 +9,7 @@ use super::socket::Driver;
 use crate::error::{Error, Result};
 use std::net::ToSocketAddrs;
 use std::time::{Duration, Instant};
-use tokio_postgres::config::{Config, Host, TargetSessionAttrs};
+use tokio_postgres::config::{Config, Host};
 
 /// The conninfo split into one configuration per host, in the order given.
 #[derive(Clone)]
@@ -24,12 +24,15 @@ pub struct Target {
 impl Target {
     /// Parses `TOKEND_DATABASE_URL` (key=value conninfo or a `postgresql://` URL).
     pub fn parse(url: &str, timeout: Duration) -> std::result::Result<Target, String> {
-        let whole: Config = url.parse().map_err(|e| format!("{e}"))?;
+        // Not the parser's own words: they may quote a piece of a mis-quoted password.
+        let whole: Config = url.parse().map_err(|_| {
+            "it does not parse as a conninfo (`host=… dbname=…`, values with spaces in single quotes) or a postgresql:// URL".to_string()
+        })?;
         if !whole.get_hostaddrs().is_empty() {
             return Err("`hostaddr` is not supported; give the addresses as `host`".into());
         }
         if whole.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
-            return Err("`sslmode=require` is not supported: tokend connects without TLS (use a local network, a Unix socket or a TLS tunnel)".into());
+            return Err("`sslmode=require` is not supported: tokend connects without TLS (keep the database on a private network, or use a TLS tunnel)".into());
         }
         let hosts = whole.get_hosts();
         if hosts.is_empty() {
@@ -90,7 +93,8 @@ impl Target {
         let addrs = (host.as_str(), *port).to_socket_addrs().map_err(|e| e.to_string())?;
         let mut last = String::from("no address");
         for addr in addrs {
-            let (mut driver, stream) = match Driver::connect(addr, left()) {
+            let connect_within = config.get_connect_timeout().copied().unwrap_or(self.timeout).min(left());
+            let (mut driver, stream) = match Driver::connect(addr, connect_within, config) {
                 Ok(connected) => connected,
                 Err(e) => {
                     last = e.to_string();
@@ -103,7 +107,9 @@ impl Target {
                 None => return Err(format!("no answer within {:?}", self.timeout)),
             };
             driver.attach(connection);
-            if config.get_target_session_attrs() == TargetSessionAttrs::ReadWrite {
+            // tokend always writes: a server that does not accept writes (a standby) is
+            // skipped whatever `target_session_attrs` says.
+            {
                 let answer = driver.run(left(), client.simple_query("SHOW transaction_read_only"));
                 let read_only = match answer {
                     Some(Ok(messages)) => messages.iter().any(|m| match m {
@@ -185,7 +191,7 @@ impl r2d2::ManageConnection for Manager {
     /// Local only (no round trip on every checkout): a connection whose server closed it,
     /// say a primary that was killed, is not handed out again.
     fn is_valid(&self, conn: &mut PgConn) -> Result<()> {
-        if conn.is_broken() { Err(Error::Unavailable("the PostgreSQL connection is closed".into())) } else { Ok(()) }
+        if conn.is_usable() { Ok(()) } else { Err(Error::Unavailable("the PostgreSQL connection is closed".into())) }
     }
 
     fn has_broken(&self, conn: &mut PgConn) -> bool {

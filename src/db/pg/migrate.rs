@@ -9,6 +9,7 @@ use super::{LOCK_CLASS, MIGRATION_LOCK};
 use crate::db::OpenError;
 use crate::db::sql::{Sql, params};
 use crate::error::Error;
+use std::time::Duration;
 
 /// The whole current PostgreSQL schema.
 pub const SCHEMA: &str = include_str!("../../../schema_pg.sql");
@@ -20,10 +21,15 @@ pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |(v, _)| *v)
 }
 
+/// How long a node waits for another node's migration (and a step may take) before it gives
+/// up starting. The session's own timeouts are off meanwhile: waiting is the point.
+const MIGRATION_WAIT: Duration = Duration::from_secs(600);
+
 pub fn apply(conn: &PgConn, shown: &str) -> Result<(), OpenError> {
     let failed = |e: Error| OpenError::Postgres { shown: shown.to_string(), cause: e.to_string() };
+    conn.batch("SET lock_timeout = 0; SET statement_timeout = 0").map_err(failed)?;
     let lock = format!("SELECT pg_advisory_lock({LOCK_CLASS}, {MIGRATION_LOCK})");
-    conn.batch(&lock).map_err(failed)?;
+    conn.batch_within(&lock, MIGRATION_WAIT).map_err(failed)?;
     let result = apply_locked(conn, shown);
     let unlocked = conn.batch(&format!("SELECT pg_advisory_unlock({LOCK_CLASS}, {MIGRATION_LOCK})"));
     result?;
@@ -33,6 +39,19 @@ pub fn apply(conn: &PgConn, shown: &str) -> Result<(), OpenError> {
 fn apply_locked(conn: &PgConn, shown: &str) -> Result<(), OpenError> {
     let failed = |e: Error| OpenError::Postgres { shown: shown.to_string(), cause: e.to_string() };
     let sql: &dyn Sql = conn;
+    // Names, addresses and status texts are Unicode: a database in another encoding would
+    // refuse some of them with an error instead of storing them.
+    let encoding = sql
+        .query_one("SELECT current_setting('server_encoding')", params![], |r| r.get::<String>(0))
+        .map_err(failed)?;
+    if encoding != "UTF8" {
+        return Err(OpenError::Postgres {
+            shown: shown.to_string(),
+            cause: format!(
+                "the database's encoding is {encoding}; tokend needs a UTF8 database (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)"
+            ),
+        });
+    }
     let versioned = sql
         .query_one("SELECT to_regclass('schema_version') IS NOT NULL", params![], |r| r.get::<bool>(0))
         .map_err(failed)?;
@@ -64,7 +83,7 @@ fn apply_locked(conn: &PgConn, shown: &str) -> Result<(), OpenError> {
             "BEGIN; {ddl}; CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);
              DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES ({target}); COMMIT;"
         );
-        if let Err(e) = conn.batch(&step) {
+        if let Err(e) = conn.batch_within(&step, MIGRATION_WAIT) {
             let _ = conn.batch("ROLLBACK");
             return Err(failed(e));
         }

@@ -17,6 +17,21 @@ use conn::PgConn;
 use connect::{Manager, Target};
 use r2d2::Pool;
 
+/// A transaction begun on a connection; dropped before `finished`, it discards the connection.
+struct OpenTransaction<'a>(&'a PgConn);
+
+impl OpenTransaction<'_> {
+    fn finished(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for OpenTransaction<'_> {
+    fn drop(&mut self) {
+        self.0.discard();
+    }
+}
+
 /// The advisory-lock namespace of tokend's own once-per-cluster work, in the two-key form so
 /// that it cannot meet the one-key locks of `Scope` (PostgreSQL keeps the two apart).
 pub const LOCK_CLASS: i32 = 0x746f_6b64; // "tokd"
@@ -76,16 +91,33 @@ impl PgStore {
             conn.batch("BEGIN ISOLATION LEVEL READ COMMITTED")?;
         }
         crate::metrics::uncommitted::forget();
+        // Until COMMIT or ROLLBACK has answered, the connection is inside a transaction that
+        // holds advisory locks: if `work` panics (the blocking pool catches it), the guard
+        // discards the connection instead of returning it to the pool half-way.
+        let open = OpenTransaction(&conn);
         let outcome = Self::locked(&conn, scope).and_then(|()| work(&*conn));
-        let outcome = match outcome {
-            Ok(value) => conn.batch("COMMIT").map(|()| value),
-            Err(e) => {
-                if conn.batch("ROLLBACK").is_err() {
-                    log::warn!("rolling back a failed write on PostgreSQL failed; the connection is dropped");
+        // Whether the session is known to be outside any transaction again.
+        let (outcome, clean) = match outcome {
+            Ok(value) => match conn.batch("COMMIT") {
+                Ok(()) => (Ok(value), true),
+                Err(e) => (Err(e), false),
+            },
+            // A dead connection's transaction ends with its socket; a live one is rolled back.
+            Err(e) if conn.is_broken() => (Err(e), false),
+            Err(e) => match conn.batch("ROLLBACK") {
+                Ok(()) => (Err(e), true),
+                Err(rollback) => {
+                    log::warn!(
+                        "rolling back a failed write on PostgreSQL failed ({rollback}); the connection is dropped"
+                    );
+                    (Err(e), false)
                 }
-                Err(e)
-            }
+            },
         };
+        // Otherwise (a COMMIT or ROLLBACK that did not answer cleanly) the guard drops it.
+        if clean && !conn.is_broken() {
+            open.finished();
+        }
         if outcome.is_ok() {
             crate::metrics::uncommitted::committed();
         }
@@ -112,9 +144,11 @@ impl PgStore {
         })
     }
 
-    /// `SELECT 1` on a pooled connection: the readiness probe.
+    /// The readiness probe: a pooled connection answers, and its server accepts writes (a
+    /// server that became a standby answers reads but would refuse every write).
     pub fn probe(&self) -> Result<()> {
-        self.read(|conn| conn.query_one("SELECT 1", &[], |r| r.get::<i64>(0)).map(drop))
+        let writable = self.read(|conn| conn.query_one("SELECT NOT pg_is_in_recovery()", &[], |r| r.get::<bool>(0)))?;
+        if writable { Ok(()) } else { Err(Error::Unavailable("the PostgreSQL server is a standby (read-only)".into())) }
     }
 
     /// The database server's clock, in milliseconds since the epoch.

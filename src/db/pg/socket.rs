@@ -1,9 +1,10 @@
 //! The socket of one PostgreSQL connection, driven by the thread that uses it. A statement is
-//! a few messages each way on one socket; waking another thread to write them, then being
-//! woken when it has read the answer, cost more than the exchange itself (measured: most of a
-//! `/me`'s time went to context switches). So each connection has its own `mio` poller, and the
-//! thread that runs a statement polls the statement, the connection and the socket itself,
-//! sleeping in the poller until the server answers or the deadline passes.
+//! a few messages each way on one socket; with a shared I/O thread, each round trip also woke
+//! that thread and then the caller (`perf` showed a `/me` on PostgreSQL spending most of its
+//! time in context switches). So each connection has its own `mio` poller, and the thread
+//! that runs a statement polls the statement, the connection and the socket itself, sleeping
+//! in the poller until the server answers or the deadline passes. No thread of tokend's own
+//! is involved, and a connection belongs to one thread at a time (the pool's checkout).
 
 use std::future::Future;
 use std::io::{Read, Write};
@@ -74,19 +75,29 @@ impl Wake for Flag {
 }
 
 impl Driver {
-    /// Connects to `addr` within `timeout`, with keepalives and a TCP user timeout so that a
-    /// peer that vanished is noticed by the kernel too; the stream to hand to tokio-postgres.
-    pub fn connect(addr: std::net::SocketAddr, timeout: Duration) -> std::io::Result<(Driver, Stream)> {
-        let std_stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+    /// Connects to `addr` within `connect_within`, with the keepalives and TCP user timeout
+    /// of `config` (`connect::copy_settings` fills them in where the conninfo is silent) so
+    /// that a peer that vanished is noticed by the kernel too; the stream for tokio-postgres.
+    pub fn connect(
+        addr: std::net::SocketAddr,
+        connect_within: Duration,
+        config: &tokio_postgres::Config,
+    ) -> std::io::Result<(Driver, Stream)> {
+        let std_stream = std::net::TcpStream::connect_timeout(&addr, connect_within.max(Duration::from_millis(1)))?;
         std_stream.set_nodelay(true)?;
         let socket = socket2::SockRef::from(&std_stream);
-        let keepalive = socket2::TcpKeepalive::new()
-            .with_time(Duration::from_secs(5))
-            .with_interval(Duration::from_secs(2))
-            .with_retries(3);
-        socket.set_tcp_keepalive(&keepalive)?;
+        if config.get_keepalives() {
+            let mut keepalive = socket2::TcpKeepalive::new().with_time(config.get_keepalives_idle());
+            if let Some(interval) = config.get_keepalives_interval() {
+                keepalive = keepalive.with_interval(interval);
+            }
+            if let Some(retries) = config.get_keepalives_retries() {
+                keepalive = keepalive.with_retries(retries);
+            }
+            socket.set_tcp_keepalive(&keepalive)?;
+        }
         #[cfg(target_os = "linux")]
-        socket.set_tcp_user_timeout(Some(timeout))?;
+        socket.set_tcp_user_timeout(config.get_tcp_user_timeout().copied())?;
         std_stream.set_nonblocking(true)?;
         let mut stream = mio::net::TcpStream::from_std(std_stream);
         let poll = mio::Poll::new()?;
@@ -99,19 +110,21 @@ impl Driver {
         self.connection = Some(Box::pin(connection));
     }
 
-    /// Whether the server has ended the connection, found without waiting or sending: what
-    /// the socket holds (the server's farewell, or its end) is read. Asked before a pooled
-    /// connection is handed out: the socket is polled only while a statement runs, so a
-    /// server that closed an idle connection (a restart, a failover, an administrator)
-    /// would otherwise cost the next statement on it the whole timeout.
-    pub fn ended(&mut self) -> bool {
-        if let Some(connection) = self.connection.as_mut().filter(|_| !self.closed) {
-            if connection.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_ready() {
-                self.closed = true;
-                self.connection = None;
+    fn end(&mut self) {
+        self.connection = None;
+        self.closed = true;
+    }
+
+    /// Reads whatever the server sent while the connection sat idle in the pool (a FATAL
+    /// before a shutdown, the end of the stream), without a round trip: a connection the
+    /// server closed is then known closed before it is handed out.
+    pub fn poll_idle(&mut self) {
+        let mut cx = Context::from_waker(Waker::noop());
+        if let Some(connection) = self.connection.as_mut() {
+            if connection.as_mut().poll(&mut cx).is_ready() {
+                self.end();
             }
         }
-        self.closed
     }
 
     /// Polls `work` (and the connection, which carries its messages) on this thread until
@@ -127,14 +140,12 @@ impl Driver {
             if let Poll::Ready(done) = work.as_mut().poll(&mut cx) {
                 return Some(done);
             }
-            if let Some(connection) = self.connection.as_mut().filter(|_| !self.closed) {
-                // Ready means the connection ended (closed by the server, or failed): the
-                // statement then fails at its next poll, with the connection's error.
+            if let Some(connection) = self.connection.as_mut() {
+                // Ready means the connection ended (closed by the server, or failed). Dropping
+                // it drops the senders of every waiting answer, so the statement fails at its
+                // next poll instead of waiting for the deadline.
                 if connection.as_mut().poll(&mut cx).is_ready() {
-                    self.closed = true;
-                    // Dropped, so that a statement waiting for its answer fails now instead
-                    // of at the deadline: the answer's sender goes with the connection.
-                    self.connection = None;
+                    self.end();
                     continue;
                 }
             }
