@@ -128,21 +128,13 @@ impl SqliteStore {
     }
 }
 
-/// How much of the database file each connection reads through a memory map instead of
-/// `read` calls into its own page cache. A token lookup that misses the token cache touches a
-/// handful of index pages scattered over a large file; mapped, those are plain memory reads
-/// shared by every connection (bench/README: +27% on a million tokens in turn). Writes still
-/// go through the WAL with `write`, so durability is unchanged. Address space only: pages are
-/// the kernel's page cache.
-const MMAP_BYTES: u64 = 256 << 20;
-
 /// The pragmas of every connection, the pool's and the writer's. The busy timeout makes a
 /// connection wait for another process's write lock (`tokend admin`) before giving up (503).
 fn configure(conn: &Connection, synchronous: Synchronous) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(sqlite::STATEMENT_CACHE);
     conn.execute_batch(&format!(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; PRAGMA mmap_size = {MMAP_BYTES};",
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
         synchronous.pragma_value()
     ))
 }
