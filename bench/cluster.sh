@@ -15,12 +15,6 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-DURATION="${BENCH_DURATION:-5s}"
-RUNS="${BENCH_RUNS:-3}"
-THREADS="${BENCH_THREADS:-2}"
-CONNS="${BENCH_CONNECTIONS:-32}"
-BIN="${BENCH_BIN:-$ROOT/target/release/tokend}"
-ADMIN_PASSWORD="bench-admin-pw-$RANDOM$RANDOM"
 LOGOUTS=40000 # per engine and run: more than a run logs out (wrk threads may run unevenly)
 source "$ROOT/bench/lib.sh"
 # shellcheck source=tests/cluster/lib.sh

@@ -1,5 +1,13 @@
-# Helpers of bench/run.sh (sourced, not run): servers, wrk runs, parsing and the report.
-# Expects BIN, RESULTS, THREADS, CONNS, DURATION, RUNS to be set by the caller.
+# Helpers of bench/run.sh and bench/cluster.sh (sourced, not run): the knobs they share,
+# servers, wrk runs, parsing and the report. Expects ROOT to be set, and RESULTS before a run.
+
+DURATION="${BENCH_DURATION:-5s}"
+RUNS="${BENCH_RUNS:-3}"
+THREADS="${BENCH_THREADS:-2}"
+CONNS="${BENCH_CONNECTIONS:-32}"
+BIN="${BENCH_BIN:-$ROOT/target/release/tokend}"
+# shellcheck disable=SC2034 # used by the scripts that source this file
+ADMIN_PASSWORD="bench-admin-pw-$RANDOM$RANDOM"
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }

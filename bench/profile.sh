@@ -12,10 +12,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 N="${PROFILE_REQUESTS:-2000}"
-BIN="$ROOT/target/profiling/tokend"
 RESULTS="$ROOT/bench/results/profile-$(date -u +%Y%m%dT%H%M%SZ)"
-DURATION=1s THREADS=1 CONNS=1 RUNS=1
 source "$ROOT/bench/lib.sh"
+# After lib.sh, which sets the suites' defaults: the profiling build, one connection.
+BIN="$ROOT/target/profiling/tokend"
+DURATION=1s THREADS=1 CONNS=1 RUNS=1
 command -v valgrind >/dev/null || die "valgrind is missing (apt-get install valgrind)"
 [ -n "${PROFILE_SKIP_BUILD:-}" ] || cargo build --profile profiling
 mkdir -p "$RESULTS"

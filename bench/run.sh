@@ -10,13 +10,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-DURATION="${BENCH_DURATION:-5s}"
-RUNS="${BENCH_RUNS:-3}"
-THREADS="${BENCH_THREADS:-2}"
-CONNS="${BENCH_CONNECTIONS:-32}"
 SCALE_TOKENS="${BENCH_SCALE_TOKENS:-1000000}"
-BIN="${BENCH_BIN:-$ROOT/target/release/tokend}"
-ADMIN_PASSWORD="bench-admin-pw-$RANDOM$RANDOM"
 USER_PASSWORD="bench-user-pw-$RANDOM$RANDOM"
 LOGOUT_TOKENS_PER_RUN=40000 # more than any run can log out in $DURATION
 source "$ROOT/bench/lib.sh"
@@ -136,7 +130,7 @@ source "$ROOT/bench/metrics.sh"
     echo
     echo "tokend benchmark $STAMP on $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'))"
     echo "wrk -t$THREADS -c$CONNS -d$DURATION, medians of $RUNS runs; load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "raw outputs: $RESULTS; the suite took $(($(date +%s) - STARTED_AT)) s"
+    echo "raw outputs: ${RESULTS#"$ROOT"/}; the suite took $(($(date +%s) - STARTED_AT)) s"
     echo
 } | tee "$RESULTS/summary.txt"
 info "info_rps" "$INFO_RPS"
