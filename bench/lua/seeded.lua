@@ -34,24 +34,14 @@ function setup(thread)
 end
 
 local step, next_token, sent
-function init(args)
-    step = tonumber(os.getenv("BENCH_THREADS") or "1")
-    next_token = first + index
-    sent = 0
-    math.randomseed(os.time() * 1000 + index)
-end
+-- Random and cycling picks without a PAT body send requests known in advance: they are built
+-- here, in init(), which wrk runs before its clock starts, so that request() is one table
+-- lookup. Formatting each request in Lua took a share of the 2 CPUs the server shares with
+-- wrk (one token through this script read a p99 of 5 ms where the same request with fixed
+-- headers read 3 ms). The cycle keeps its order: this thread's tokens, in turn.
+local prebuilt, cursor
 
-function request()
-    local i
-    if pick == "sequential" then
-        i = next_token
-        next_token = next_token + step
-    elseif pick == "cycle" then
-        i = first + (next_token - first) % span
-        next_token = next_token + step
-    else
-        i = first + math.random(0, span - 1)
-    end
+local function build(i)
     if saymon then
         local u = i % #users
         return wrk.format("GET", string.format("/node/api/users/current?api-token=5eed0000-0000-4000-8000-%012x", u))
@@ -67,4 +57,44 @@ function request()
         body = string.format('{"tokenName":"b%s-%d-%d-%d"}', os.getenv("BENCH_TAG") or "", run, index, sent)
     end
     return wrk.format(method, path, headers, body)
+end
+
+function init(args)
+    step = tonumber(os.getenv("BENCH_THREADS") or "1")
+    next_token = first + index
+    sent = 0
+    math.randomseed(os.time() * 1000 + index)
+    if pat_body or pick == "sequential" then
+        return
+    end
+    prebuilt, cursor = {}, 0
+    if pick == "cycle" then
+        for k = index, span - 1, step do
+            prebuilt[#prebuilt + 1] = build(first + k)
+        end
+    else
+        for k = 0, span - 1 do
+            prebuilt[k + 1] = build(first + k)
+        end
+    end
+end
+
+function request()
+    if prebuilt then
+        if pick == "cycle" then
+            cursor = cursor % #prebuilt + 1
+            return prebuilt[cursor]
+        end
+        return prebuilt[math.random(1, #prebuilt)]
+    end
+    local i = next_token -- sequential (each token once) or a PAT body
+    if pick == "sequential" then
+        next_token = next_token + step
+    elseif pick == "cycle" then
+        i = first + (next_token - first) % span
+        next_token = next_token + step
+    else
+        i = first + math.random(0, span - 1)
+    end
+    return build(i)
 end

@@ -210,7 +210,7 @@ impl ToSql for Bind<'_> {
 /// shutting down or over its timeouts is unavailable; anything else is internal.
 pub(crate) fn classify(e: &tokio_postgres::Error) -> Error {
     let Some(db) = e.as_db_error() else {
-        return Error::Unavailable(format!("the connection to PostgreSQL failed: {e}"));
+        return Error::Unavailable(format!("the connection to PostgreSQL failed: {}", explain(e)));
     };
     let code = db.code().code();
     let constraint = db.constraint().unwrap_or("");
@@ -223,6 +223,23 @@ pub(crate) fn classify(e: &tokio_postgres::Error) -> Error {
         _ if code == "25006" => Error::Unavailable(format!("PostgreSQL: {} ({code})", db.message())),
         _ => Error::Internal(format!("PostgreSQL: {} ({code})", db.message())),
     }
+}
+
+/// An error as an operator needs it: the server's own message and SQLSTATE (tokio-postgres
+/// shows only "db error"), or the error with its causes (a TLS handshake's "invalid peer
+/// certificate: UnknownIssuer" sits two levels down). Neither carries the conninfo.
+pub(crate) fn explain(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{} ({})", db.message(), db.code().code());
+    }
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 /// Reads a column as the Rust type the store asks for, whatever integer width or boolean

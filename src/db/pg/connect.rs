@@ -5,9 +5,13 @@
 //! after it in the list. The socket is driven by the thread that uses it (`socket.rs`).
 
 use super::conn::PgConn;
+use super::conninfo::{self, SslMode};
 use super::socket::Driver;
+use super::tls::PgTls;
 use crate::error::{Error, Result};
+use rustls::pki_types::ServerName;
 use std::net::ToSocketAddrs;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_postgres::config::{Config, Host};
 
@@ -15,6 +19,8 @@ use tokio_postgres::config::{Config, Host};
 #[derive(Clone)]
 pub struct Target {
     hosts: Vec<Config>,
+    /// TLS per `sslmode` (`tls.rs`); `None` with `sslmode=disable`.
+    tls: Option<Arc<rustls::ClientConfig>>,
     /// For connecting and for each statement: beyond it a server is taken for gone.
     pub timeout: Duration,
     /// What log lines and errors show: hosts, ports and database, never a password.
@@ -24,16 +30,20 @@ pub struct Target {
 impl Target {
     /// Parses `TOKEND_DATABASE_URL` (key=value conninfo or a `postgresql://` URL).
     pub fn parse(url: &str, timeout: Duration) -> std::result::Result<Target, String> {
+        let (rest, tls_settings) = conninfo::split(url)?;
+        let tls = super::tls::client_config(&tls_settings)?;
         // Not the parser's own words: they may quote a piece of a mis-quoted password.
-        let whole: Config = url.parse().map_err(|_| {
+        let mut whole: Config = rest.parse().map_err(|_| {
             "it does not parse as a conninfo (`host=… dbname=…`, values with spaces in single quotes) or a postgresql:// URL".to_string()
         })?;
         if !whole.get_hostaddrs().is_empty() {
             return Err("`hostaddr` is not supported; give the addresses as `host`".into());
         }
-        if whole.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
-            return Err("`sslmode=require` is not supported: tokend connects without TLS (keep the database on a private network, or use a TLS tunnel)".into());
-        }
+        whole.ssl_mode(match tls_settings.mode {
+            SslMode::Disable => tokio_postgres::config::SslMode::Disable,
+            SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => tokio_postgres::config::SslMode::Require,
+        });
         let hosts = whole.get_hosts();
         if hosts.is_empty() {
             return Err("no `host` given".into());
@@ -66,8 +76,15 @@ impl Target {
                 Ok(one)
             })
             .collect::<std::result::Result<Vec<Config>, String>>()?;
-        let shown = format!("postgresql {} database {}", shown.join(","), whole.get_dbname().unwrap_or("(user's)"));
-        Ok(Target { hosts: configs, timeout, shown })
+        let mut shown = format!("postgresql {} database {}", shown.join(","), whole.get_dbname().unwrap_or("(user's)"));
+        match tls_settings.mode {
+            SslMode::Prefer => {}
+            SslMode::Disable => shown.push_str(" without TLS"),
+            SslMode::Require => shown.push_str(" over TLS (certificate not checked)"),
+            SslMode::VerifyCa => shown.push_str(" over TLS (certificate chain checked)"),
+            SslMode::VerifyFull => shown.push_str(" over TLS (certificate and host name checked)"),
+        }
+        Ok(Target { hosts: configs, tls, timeout, shown })
     }
 
     /// A connection to the first host that answers within the timeout and, with
@@ -101,9 +118,18 @@ impl Target {
                     continue;
                 }
             };
-            let (client, connection) = match driver.run(left(), config.connect_raw(stream, tokio_postgres::NoTls)) {
+            let tls = PgTls {
+                config: self.tls.clone(),
+                name: self
+                    .tls
+                    .as_ref()
+                    .map(|_| ServerName::try_from(host.clone()))
+                    .transpose()
+                    .map_err(|_| format!("{host} is not a host name or address a TLS certificate can name"))?,
+            };
+            let (client, connection) = match driver.run(left(), config.connect_raw(stream, tls)) {
                 Some(Ok(pair)) => pair,
-                Some(Err(e)) => return Err(e.to_string()),
+                Some(Err(e)) => return Err(super::conn::explain(&e)),
                 None => return Err(format!("no answer within {:?}", self.timeout)),
             };
             driver.attach(connection);
@@ -116,7 +142,7 @@ impl Target {
                         tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0) == Some("on"),
                         _ => false,
                     }),
-                    Some(Err(e)) => return Err(e.to_string()),
+                    Some(Err(e)) => return Err(super::conn::explain(&e)),
                     None => return Err(format!("no answer within {:?}", self.timeout)),
                 };
                 if read_only {
@@ -225,10 +251,28 @@ mod tests {
     }
 
     #[test]
+    fn the_tls_mode_is_shown_and_reaches_tokio_postgres() {
+        let timeout = Duration::from_secs(1);
+        let t = Target::parse("host=a sslmode=require", timeout).unwrap();
+        assert_eq!(t.hosts[0].get_ssl_mode(), tokio_postgres::config::SslMode::Require);
+        assert!(t.shown.ends_with("over TLS (certificate not checked)"), "{}", t.shown);
+        let t = Target::parse("host=a sslmode=verify-full sslrootcert=system", timeout).unwrap();
+        assert_eq!(t.hosts[0].get_ssl_mode(), tokio_postgres::config::SslMode::Require);
+        let t = Target::parse("host=a sslmode=disable", timeout).unwrap();
+        assert!(t.tls.is_none());
+        assert_eq!(t.hosts[0].get_ssl_mode(), tokio_postgres::config::SslMode::Disable);
+        assert!(Target::parse("host=a", timeout).unwrap().tls.is_some(), "prefer: TLS when offered");
+    }
+
+    #[test]
     fn what_tokend_cannot_honour_is_refused_with_the_reason() {
         let timeout = Duration::from_secs(1);
         assert!(Target::parse("host=a,b port=1,2,3", timeout).unwrap_err().contains("3 ports"));
-        assert!(Target::parse("host=a sslmode=require", timeout).unwrap_err().contains("TLS"));
+        assert!(
+            Target::parse("host=a sslmode=verify-full sslrootcert=/nonexistent/ca.pem", timeout)
+                .unwrap_err()
+                .contains("/nonexistent/ca.pem")
+        );
         assert!(Target::parse("nonsense", timeout).is_err());
     }
 }

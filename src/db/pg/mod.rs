@@ -8,8 +8,10 @@
 
 pub mod conn;
 pub mod connect;
+mod conninfo;
 pub mod migrate;
 mod socket;
+mod tls;
 
 use crate::db::{Scope, Sql};
 use crate::error::{Error, Result};

@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio_postgres::tls::NoTlsStream;
 
 /// A non-blocking TCP stream as tokio-postgres reads and writes it: an operation that would
 /// block is `Pending`, and the driver's poller says when to try again.
@@ -53,7 +52,7 @@ impl AsyncWrite for Stream {
     }
 }
 
-type Connection = tokio_postgres::Connection<Stream, NoTlsStream>;
+type Connection = tokio_postgres::Connection<Stream, super::tls::TlsStream>;
 
 /// The poller of one socket and, once the start-up exchange is done, its connection.
 pub struct Driver {
