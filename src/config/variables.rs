@@ -15,7 +15,7 @@ pub const DATABASE_URL: Setting = Setting::optional(
     "TOKEND_DATABASE_URL",
     "database-url",
     "unset (SQLite in the data directory)",
-    "PostgreSQL for several nodes: a libpq-style conninfo (`host=pg1,pg2 port=5432 user=tokend dbname=tokend target_session_attrs=read-write`) or `postgresql://` URL; hosts are tried in order. Needs `TOKEND_VAULT_KEY_FILE`; no TLS (README: Running several nodes)",
+    "PostgreSQL for several nodes: a libpq-style conninfo (`host=pg1,pg2 port=5432 user=tokend dbname=tokend target_session_attrs=read-write`) or `postgresql://` URL; hosts are tried in order. Needs `TOKEND_VAULT_KEY_FILE`; TLS per libpq's `sslmode`, with `sslrootcert` (README: Running several nodes)",
 )
 .secret();
 pub const DATABASE_TIMEOUT_SECS: Setting = Setting::number(
