@@ -36,6 +36,13 @@ impl Target {
         let mut whole: Config = rest.parse().map_err(|_| {
             "it does not parse as a conninfo (`host=… dbname=…`, values with spaces in single quotes) or a postgresql:// URL".to_string()
         })?;
+        // Every `sslmode` was taken out above; one tokio-postgres still found was hidden from
+        // `conninfo::split` and would be overwritten below: refuse rather than downgrade.
+        if whole.get_ssl_mode() != tokio_postgres::config::SslMode::Prefer {
+            return Err(
+                "`sslmode` stands where it cannot be read reliably (percent-encode the user name and password)".into(),
+            );
+        }
         if !whole.get_hostaddrs().is_empty() {
             return Err("`hostaddr` is not supported; give the addresses as `host`".into());
         }
@@ -274,5 +281,12 @@ mod tests {
                 .contains("/nonexistent/ca.pem")
         );
         assert!(Target::parse("nonsense", timeout).is_err());
+    }
+
+    #[test]
+    fn require_in_a_url_with_a_question_mark_in_the_password_stays_require() {
+        let t = Target::parse("postgresql://u:p?ss@h/db?sslmode=require", Duration::from_secs(1)).unwrap();
+        assert_eq!(t.hosts[0].get_ssl_mode(), tokio_postgres::config::SslMode::Require);
+        assert!(t.shown.ends_with("over TLS (certificate not checked)"), "{}", t.shown);
     }
 }

@@ -41,14 +41,16 @@ pub struct TlsSettings {
 pub fn split(url: &str) -> Result<(String, TlsSettings), String> {
     let trimmed = url.trim();
     let (rest, pairs) = if trimmed.starts_with("postgresql://") || trimmed.starts_with("postgres://") {
-        split_url(trimmed)
+        split_url(trimmed)?
     } else {
         split_keywords(trimmed)?
     };
     let mut settings = TlsSettings { mode: SslMode::Prefer, roots: None };
+    let mut mode_given = false;
     for (key, value) in pairs {
         match key.as_str() {
             "sslmode" => {
+                mode_given = true;
                 settings.mode = match value.as_str() {
                     "disable" => SslMode::Disable,
                     "allow" | "prefer" => SslMode::Prefer,
@@ -56,7 +58,9 @@ pub fn split(url: &str) -> Result<(String, TlsSettings), String> {
                     "verify-ca" => SslMode::VerifyCa,
                     "verify-full" => SslMode::VerifyFull,
                     _ => {
-                        return Err("`sslmode` must be disable, allow, prefer, require, verify-ca or verify-full".into());
+                        return Err(
+                            "`sslmode` must be disable, allow, prefer, require, verify-ca or verify-full".into()
+                        );
                     }
                 }
             }
@@ -70,11 +74,67 @@ pub fn split(url: &str) -> Result<(String, TlsSettings), String> {
             _ => unreachable!("only TLS keys are taken out"),
         }
     }
+    // libpq's rules for a root file given with a weaker mode: `system` means verify-full (the
+    // default with it, and any other mode an error: a chain to a public CA proves nothing
+    // without the name), and `require` with a CA file checks the chain as verify-ca does. An
+    // operator who copied such a conninfo gets the checks libpq would have made.
+    match (&settings.roots, settings.mode) {
+        (Some(Roots::System), SslMode::VerifyFull) => {}
+        (Some(Roots::System), _) if !mode_given => settings.mode = SslMode::VerifyFull,
+        (Some(Roots::System), _) => {
+            return Err(
+                "`sslrootcert=system` needs `sslmode=verify-full` (as in libpq: any public CA would do otherwise)"
+                    .into(),
+            );
+        }
+        (Some(Roots::File(_)), SslMode::Require) => settings.mode = SslMode::VerifyCa,
+        _ => {}
+    }
     let verifies = matches!(settings.mode, SslMode::VerifyCa | SslMode::VerifyFull);
     if verifies && settings.roots.is_none() {
         return Err("`sslmode=verify-ca` and `verify-full` need `sslrootcert`: the CA's PEM file, or `system` for the public CAs".into());
     }
     Ok((rest, settings))
+}
+
+/// The error for a quoted value that never ends. The key is named only when it is a known
+/// keyword: in a mis-quoted conninfo what reads as a key may be a piece of the password.
+fn unclosed(key: &str) -> String {
+    const KNOWN: &[&str] = &[
+        "host",
+        "hostaddr",
+        "port",
+        "user",
+        "password",
+        "dbname",
+        "options",
+        "application_name",
+        "connect_timeout",
+        "tcp_user_timeout",
+        "keepalives",
+        "keepalives_idle",
+        "keepalives_interval",
+        "keepalives_retries",
+        "target_session_attrs",
+        "channel_binding",
+        "load_balance_hosts",
+        "sslnegotiation",
+    ];
+    if KNOWN.contains(&key) || is_tls_key(key) {
+        format!("the value of `{key}` has no closing quote")
+    } else {
+        "a quoted value has no closing quote".into()
+    }
+}
+
+/// Keys tokio-postgres adds to on each occurrence where libpq keeps the last one: `host=a
+/// … host=b` would try `a` first where libpq connects to `b` only.
+fn appends(key: &str) -> bool {
+    matches!(key, "host" | "hostaddr" | "port")
+}
+
+fn given_twice(key: &str) -> String {
+    format!("`{key}` is given twice (libpq would use the last one, tokend all of them): give one list, `{key}=a,b`")
 }
 
 /// The keys this module takes; everything else goes to tokio-postgres untouched.
@@ -83,21 +143,50 @@ fn is_tls_key(key: &str) -> bool {
 }
 
 /// `postgresql://…?a=b&c=d`: TLS pairs are taken from the query, the others kept as written.
-fn split_url(url: &str) -> (String, Vec<(String, String)>) {
-    let Some((base, query)) = url.split_once('?') else {
-        return (url.to_string(), Vec::new());
+/// The query is found where tokio-postgres finds it (after the first `@`, which ends the user
+/// and password): a `?` in an unencoded password must not hide the real query from this
+/// module while tokio-postgres reads its `sslmode=require`, which `Target::parse` would then
+/// overwrite with the default. Values are percent-decoded only, as libpq does (`+` stays `+`).
+fn split_url(url: &str) -> Result<(String, Vec<(String, String)>), String> {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let hosts_start = match url[after_scheme..].find('@') {
+        // libpq ends the user and password at a `/` too: the two would read different hosts.
+        Some(at) if url[after_scheme..after_scheme + at].contains('/') => {
+            return Err(
+                "an `@` after a `/` in a postgresql:// URL (libpq and tokend would read different hosts): percent-encode `@` and `/` (%40, %2F)".into(),
+            );
+        }
+        Some(at) => after_scheme + at + 1,
+        None => after_scheme,
     };
+    let hosts_end = url[hosts_start..].find(['/', '?']).map_or(url.len(), |i| hosts_start + i);
+    if url[hosts_start..hosts_end].contains('@') {
+        // An unencoded `@` in the password: the rest of it would be taken for (and logged as)
+        // a host name.
+        return Err(
+            "more than one `@` before the database name: percent-encode `@` in the user name and password (%40)".into(),
+        );
+    }
+    let Some(mark) = url[hosts_end..].find('?').map(|i| hosts_end + i) else {
+        return Ok((url.to_string(), Vec::new()));
+    };
+    let (base, query) = (&url[..mark], &url[mark + 1..]);
+    let has_hosts = hosts_end > hosts_start;
     let mut kept = Vec::new();
     let mut taken = Vec::new();
     for raw in query.split('&').filter(|p| !p.is_empty()) {
-        let decoded = form_urlencoded::parse(raw.as_bytes()).next();
+        let decoded = form_urlencoded::parse(raw.replace('+', "%2B").as_bytes())
+            .next()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()));
         match decoded {
-            Some((key, value)) if is_tls_key(&key) => taken.push((key.into_owned(), value.into_owned())),
+            Some((key, value)) if is_tls_key(&key) => taken.push((key, value)),
+            // The query's `host` or `port` would be added to the URL's, not replace them.
+            Some((key, _)) if has_hosts && appends(&key) => return Err(given_twice(&key)),
             _ => kept.push(raw),
         }
     }
     let rest = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
-    (rest, taken)
+    Ok((rest, taken))
 }
 
 /// `key = value …` as libpq reads it: a value is single-quoted (with `\'` and `\\`) or runs to
@@ -108,6 +197,7 @@ fn split_keywords(conninfo: &str) -> Result<(String, Vec<(String, String)>), Str
     let mut i = 0;
     let mut kept: Vec<String> = Vec::new();
     let mut taken = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     let skip_blanks = |i: &mut usize| {
         while *i < chars.len() && chars[*i].is_whitespace() {
             *i += 1;
@@ -124,7 +214,12 @@ fn split_keywords(conninfo: &str) -> Result<(String, Vec<(String, String)>), Str
         }
         let key: String = chars[start..i].iter().collect();
         skip_blanks(&mut i);
-        if i >= chars.len() || chars[i] != '=' || key.is_empty() {
+        if key.is_empty() {
+            // tokio-postgres stops reading at a bare `=` and drops all after it, `sslmode`
+            // included; libpq refuses it.
+            return Err("a `=` with no keyword before it".into());
+        }
+        if i >= chars.len() || chars[i] != '=' {
             // tokio-postgres words the error; this module only needs well-formed pairs.
             kept.push(chars[start..].iter().collect());
             break;
@@ -136,7 +231,7 @@ fn split_keywords(conninfo: &str) -> Result<(String, Vec<(String, String)>), Str
             i += 1;
             loop {
                 match chars.get(i) {
-                    None => return Err(format!("the value of `{key}` has no closing quote")),
+                    None => return Err(unclosed(&key)),
                     Some('\'') => break,
                     Some('\\') if i + 1 < chars.len() => {
                         value.push(chars[i + 1]);
@@ -159,6 +254,10 @@ fn split_keywords(conninfo: &str) -> Result<(String, Vec<(String, String)>), Str
         if is_tls_key(&key) {
             taken.push((key, value));
         } else {
+            if appends(&key) && seen.contains(&key) {
+                return Err(given_twice(&key));
+            }
+            seen.push(key);
             kept.push(chars[start..i].iter().collect());
         }
     }
@@ -166,45 +265,5 @@ fn split_keywords(conninfo: &str) -> Result<(String, Vec<(String, String)>), Str
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn libpq_tls_keys_are_taken_out_of_keyword_conninfos() {
-        let (rest, tls) =
-            split("host=pg1,pg2 sslmode = verify-full  password='a b\\' c' sslrootcert='/etc/ca dir/ca.pem' dbname=a")
-                .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(rest, "host=pg1,pg2 password='a b\\' c' dbname=a");
-        assert_eq!(tls.mode, SslMode::VerifyFull);
-        assert_eq!(tls.roots, Some(Roots::File("/etc/ca dir/ca.pem".into())));
-    }
-
-    #[test]
-    fn and_out_of_url_queries() {
-        let (rest, tls) = split("postgresql://u:p%3F@a,b/db?sslmode=require&target_session_attrs=read-write").unwrap();
-        assert_eq!(rest, "postgresql://u:p%3F@a,b/db?target_session_attrs=read-write");
-        assert_eq!(tls, TlsSettings { mode: SslMode::Require, roots: None });
-        let (rest, tls) = split("postgres://a/db?sslrootcert=system&sslmode=verify-ca").unwrap();
-        assert_eq!(rest, "postgres://a/db");
-        assert_eq!(tls, TlsSettings { mode: SslMode::VerifyCa, roots: Some(Roots::System) });
-    }
-
-    #[test]
-    fn the_default_is_prefer_and_allow_reads_as_prefer() {
-        assert_eq!(split("host=a").unwrap().1.mode, SslMode::Prefer);
-        assert_eq!(split("host=a sslmode=allow").unwrap().1.mode, SslMode::Prefer);
-        assert_eq!(split("host=a sslmode=disable").unwrap().1.mode, SslMode::Disable);
-    }
-
-    #[test]
-    fn what_cannot_be_honoured_is_refused_by_key_never_by_value() {
-        let refused = |s: &str| split(s).unwrap_err();
-        assert!(refused("host=a sslmode=verify-full").contains("sslrootcert"));
-        assert!(refused("host=a sslmode=strict").contains("`sslmode`"));
-        assert!(refused("host=a sslcert=/c.pem").contains("client certificates"));
-        assert!(refused("host=a sslkey=/k.pem").contains("client certificates"));
-        assert!(refused("host=a sslcrl=/x").contains("revocation"));
-        let unclosed = refused("host=a password='s3cret");
-        assert!(unclosed.contains("`password`") && !unclosed.contains("s3cret"), "{unclosed}");
-    }
-}
+#[path = "conninfo_tests.rs"]
+mod tests;
