@@ -1,10 +1,10 @@
 # Sourced by bench/run.sh after scale.sh: the load an auth server actually sees (issue 14).
-# On the store of $SCALE_TOKENS tokens over 10 000 users, /me with one token (the one-token
-# figure), with random tokens of the 10 000 users, the same while 8 connections log in (the
-# bcrypt bound) — and, as the control, one token while the same logins run: what the logins'
-# CPU alone costs, with no cache effect — and with 100 000 and all $SCALE_TOKENS distinct tokens in turn (every request
-# a new token until the span wraps); SAYMON ?api-token= of random users with and without the
-# logins. Each figure is also a ratio to /api/info in the same run.
+# On the store of $SCALE_TOKENS tokens over 10 000 users: /me with one token (the one-token
+# figure) and with random tokens of the 10 000 users, each in rounds of a run alone and a run
+# while 8 connections log in (the bcrypt bound; the one-token pair is the control: what the
+# logins' CPU alone costs, with no cache effect); then 100 000 and all $SCALE_TOKENS distinct
+# tokens in turn (every request a new token until the span wraps); SAYMON ?api-token= of
+# random users in the same rounds as /me. Each figure is also a ratio to /api/info.
 
 start_server "$WORK/large"
 read -r LARGE_ADMIN_ID LARGE_ADMIN_TOKEN <<<"$(login admin "$ADMIN_PASSWORD")"
