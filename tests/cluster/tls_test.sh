@@ -12,6 +12,10 @@
 #   require, and prefer (no sslmode)            ok, encrypted, certificate unchecked
 #   disable                                     refused by the server (no TLS, hostssl only)
 #   verify-full without sslrootcert             refused before connecting
+#   require + another CA as sslrootcert         refused: libpq checks the chain then too
+#   a first host that answers the SSLRequest and then stalls, sends garbage or closes:
+#                                               given up on in TOKEND_DATABASE_TIMEOUT_SECS,
+#                                               the next host serves
 # Uses TOKEND_BIN (default target/release/tokend). About 15 s.
 set -uo pipefail
 
@@ -24,9 +28,10 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 
 TOKEND_BIN=${TOKEND_BIN:-$ROOT/target/release/tokend}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tokend-tls.XXXXXX")
-NODE_PID=""
+NODE_PID="" FAKE_PID=""
 cleanup() {
     [ -z "$NODE_PID" ] || stop_pid "$NODE_PID"
+    [ -z "$FAKE_PID" ] || stop_pid "$FAKE_PID"
     pg_teardown
     rm -rf "$WORK"
 }
@@ -68,6 +73,8 @@ DB_COUNT=0
 node() {
     DB_COUNT=$((DB_COUNT + 1))
     local db="tls$DB_COUNT" port i conninfo="port=$PORT user=postgres dbname=tls$DB_COUNT $1"
+    # A tail with its own ports (several hosts) replaces the default one.
+    [[ "$1" != *port=* ]] || conninfo="user=postgres dbname=$db $1"
     [ "${1:0:1}" != "?" ] || conninfo="postgresql://postgres@localhost:$PORT/$db$1"
     PGSSLMODE=require pg_psql "$PORT" "CREATE DATABASE $db" >/dev/null
     port=$(free_port)
@@ -143,4 +150,44 @@ refused "disable, against a server that accepts TLS only" "host=127.0.0.1 sslmod
 refused "verify-full without sslrootcert" "host=localhost sslmode=verify-full" "need .sslrootcert"
 refused "an sslrootcert file that is not PEM" "host=localhost sslmode=verify-full sslrootcert=$WORK/server.ext" \
     "no usable CA certificate"
+refused "require with sslrootcert checks the chain (libpq's rule)" \
+    "host=localhost sslmode=require sslrootcert=$WORK/other-ca.pem" "invalid peer certificate: UnknownIssuer"
+
+# fake_pg HOW: a server on a free port that answers the SSLRequest with 'S' and then stalls,
+# sends bytes that are no TLS, or closes; sets FAKE_PORT and FAKE_PID.
+fake_pg() {
+    python3 -u -c '
+import socket, sys
+how = sys.argv[1]
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+print(s.getsockname()[1])
+held = []
+while True:
+    c, _ = s.accept()
+    c.recv(8)
+    c.sendall(b"S")
+    if how == "garbage":
+        c.sendall(b"\x00not tls at all\n" * 64)
+    if how == "close":
+        c.close()
+    else:
+        held.append(c)
+' "$1" >"$WORK/fake.port" &
+    FAKE_PID=$!
+    for ((i = 0; i < 50; i++)); do
+        FAKE_PORT=$(head -1 "$WORK/fake.port")
+        [ -z "$FAKE_PORT" ] || return 0
+        sleep 0.1
+    done
+    return 1
+}
+for how in stall garbage close; do
+    fake_pg "$how" || { not_ok "a first host that answers 'S' and then does $how: the fake server started"; continue; }
+    serves "a first host that answers 'S' and then does $how: the next host serves" \
+        "host=localhost,localhost port=$FAKE_PORT,$PORT sslmode=verify-full sslrootcert=$CA"
+    stop_pid "$FAKE_PID"
+    FAKE_PID=""
+done
 finish

@@ -94,6 +94,14 @@ impl Target {
         Ok(Target { hosts: configs, tls, timeout, shown })
     }
 
+    /// How long making one connection may take: each host in turn may use the whole timeout
+    /// (a frozen first host does), and the pool's checkout must wait that long, or a node
+    /// whose first host hangs could never get a connection to the next (a second's slack:
+    /// the checkout starts its clock before the connection attempt does).
+    pub fn connect_budget(&self) -> Duration {
+        self.timeout * self.hosts.len().max(1) as u32 + Duration::from_secs(1)
+    }
+
     /// A connection to the first host that answers within the timeout and, with
     /// `target_session_attrs=read-write`, accepts writes.
     pub fn connect(&self) -> Result<PgConn> {

@@ -62,7 +62,7 @@ impl PgStore {
             // Checked out only if its socket is still open (`Manager::is_valid` asks no
             // server); one whose statement failed at the transport level is dropped.
             .test_on_check_out(true)
-            .connection_timeout(target.timeout)
+            .connection_timeout(target.connect_budget())
             .build_unchecked(Manager(target.clone()));
         Ok(PgStore { pool, target })
     }
