@@ -13,6 +13,9 @@
 #   disable                                     refused by the server (no TLS, hostssl only)
 #   verify-full without sslrootcert             refused before connecting
 #   require + another CA as sslrootcert         refused: libpq checks the chain then too
+#   prefer  + another CA as sslrootcert         refused: likewise, once TLS is on
+#   PGSSLMODE / PGSSLROOTCERT in the environment honoured as libpq does (the conninfo wins);
+#   PGSSLCERT refused
 #   a first host that answers the SSLRequest and then stalls, sends garbage or closes:
 #                                               given up on in TOKEND_DATABASE_TIMEOUT_SECS,
 #                                               the next host serves
@@ -67,6 +70,9 @@ pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/primary" -w -t 30 restart -l "$PG_DIR/p
     { cat "$PG_DIR/primary.log" >&2; echo "Bail out! PostgreSQL did not restart with TLS"; exit 1; }
 
 DB_COUNT=0
+# Extra VAR=value settings of the next nodes' environment (libpq's PGSSL* variables).
+NODE_ENV=()
+
 # node CONNINFO-TAIL: starts a node on a fresh database with "port=… user=postgres dbname=…
 # CONNINFO-TAIL" (or, for "?QUERY", postgresql://postgres@localhost:PORT/DB?QUERY); sets
 # NODE_URL, NODE_LOG and NODE_RC (empty while it runs, else its exit status once it stopped).
@@ -83,7 +89,7 @@ node() {
     env -i PATH="$PATH" HOME="$WORK" TOKEND_BIND="127.0.0.1:$port" TOKEND_DATA_DIR="$WORK/$db" \
         TOKEND_DATABASE_URL="$conninfo" TOKEND_VAULT_KEY_FILE="$WORK/vault.key" \
         TOKEND_DATABASE_TIMEOUT_SECS=3 TOKEND_ADMIN_USERNAME=admin TOKEND_ADMIN_PASSWORD=tls-admin-password \
-        "$TOKEND_BIN" >"$NODE_LOG" 2>&1 &
+        "${NODE_ENV[@]}" "$TOKEND_BIN" >"$NODE_LOG" 2>&1 &
     NODE_PID=$!
     for ((i = 0; i < 100; i++)); do
         if ! kill -0 "$NODE_PID" 2>/dev/null; then
@@ -152,6 +158,20 @@ refused "an sslrootcert file that is not PEM" "host=localhost sslmode=verify-ful
     "no usable CA certificate"
 refused "require with sslrootcert checks the chain (libpq's rule)" \
     "host=localhost sslmode=require sslrootcert=$WORK/other-ca.pem" "invalid peer certificate: UnknownIssuer"
+
+refused "prefer (no sslmode) with another CA as sslrootcert: the chain is checked once TLS is on" \
+    "host=localhost sslrootcert=$WORK/other-ca.pem" "invalid peer certificate: UnknownIssuer"
+# libpq's environment variables are defaults the conninfo overrides; ignored, they would leave
+# a node on prefer without a word.
+NODE_ENV=(PGSSLMODE=verify-full "PGSSLROOTCERT=$CA")
+serves "PGSSLMODE=verify-full and PGSSLROOTCERT in the environment" "host=localhost"
+NODE_ENV=(PGSSLMODE=verify-full "PGSSLROOTCERT=$WORK/other-ca.pem")
+refused "the same with another CA in PGSSLROOTCERT" "host=localhost" "invalid peer certificate: UnknownIssuer"
+NODE_ENV=(PGSSLMODE=verify-full)
+serves "PGSSLMODE overridden by the conninfo's sslmode" "host=127.0.0.1 sslmode=require"
+NODE_ENV=(PGSSLCERT=/etc/client.pem)
+refused "PGSSLCERT (client certificates) in the environment" "host=localhost" "set by the environment variable PGSSLCERT"
+NODE_ENV=()
 
 # fake_pg HOW: a server on a free port that answers the SSLRequest with 'S' and then stalls,
 # sends bytes that are no TLS, or closes; sets FAKE_PORT and FAKE_PID.

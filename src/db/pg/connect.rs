@@ -85,7 +85,8 @@ impl Target {
             .collect::<std::result::Result<Vec<Config>, String>>()?;
         let mut shown = format!("postgresql {} database {}", shown.join(","), whole.get_dbname().unwrap_or("(user's)"));
         match tls_settings.mode {
-            SslMode::Prefer => {}
+            SslMode::Prefer if tls_settings.roots.is_none() => {}
+            SslMode::Prefer => shown.push_str(" over TLS when offered (certificate chain checked)"),
             SslMode::Disable => shown.push_str(" without TLS"),
             SslMode::Require => shown.push_str(" over TLS (certificate not checked)"),
             SslMode::VerifyCa => shown.push_str(" over TLS (certificate chain checked)"),

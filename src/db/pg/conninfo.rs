@@ -39,6 +39,23 @@ pub struct TlsSettings {
 /// Splits `url` into what tokio-postgres parses (the TLS keys removed) and the TLS settings.
 /// Errors name the key at fault, never a value (a value may be a password).
 pub fn split(url: &str) -> Result<(String, TlsSettings), String> {
+    split_with_env(url, |name| std::env::var(name).ok())
+}
+
+/// libpq's environment variables for the TLS keys. libpq reads them as defaults the conninfo
+/// overrides, and tokio-postgres reads none: ignored, `PGSSLMODE=verify-full` in a node's
+/// environment would quietly leave it on `prefer`.
+const ENVIRONMENT: [(&str, &str); 6] = [
+    ("PGSSLMODE", "sslmode"),
+    ("PGSSLROOTCERT", "sslrootcert"),
+    ("PGSSLCERT", "sslcert"),
+    ("PGSSLKEY", "sslkey"),
+    ("PGSSLCRL", "sslcrl"),
+    ("PGSSLCRLDIR", "sslcrldir"),
+];
+
+/// `split` with the environment given (for tests).
+pub fn split_with_env(url: &str, env: impl Fn(&str) -> Option<String>) -> Result<(String, TlsSettings), String> {
     let trimmed = url.trim();
     let (rest, pairs) = if trimmed.starts_with("postgresql://") || trimmed.starts_with("postgres://") {
         split_url(trimmed)?
@@ -47,32 +64,15 @@ pub fn split(url: &str) -> Result<(String, TlsSettings), String> {
     };
     let mut settings = TlsSettings { mode: SslMode::Prefer, roots: None };
     let mut mode_given = false;
-    for (key, value) in pairs {
-        match key.as_str() {
-            "sslmode" => {
-                mode_given = true;
-                settings.mode = match value.as_str() {
-                    "disable" => SslMode::Disable,
-                    "allow" | "prefer" => SslMode::Prefer,
-                    "require" => SslMode::Require,
-                    "verify-ca" => SslMode::VerifyCa,
-                    "verify-full" => SslMode::VerifyFull,
-                    _ => {
-                        return Err(
-                            "`sslmode` must be disable, allow, prefer, require, verify-ca or verify-full".into()
-                        );
-                    }
-                }
-            }
-            "sslrootcert" if value == "system" => settings.roots = Some(Roots::System),
-            "sslrootcert" if value.is_empty() => return Err("`sslrootcert` is empty".into()),
-            "sslrootcert" => settings.roots = Some(Roots::File(PathBuf::from(value))),
-            "sslcert" | "sslkey" | "sslpassword" => {
-                return Err(format!("`{key}`: client certificates are not supported (authenticate with a password)"));
-            }
-            "sslcrl" | "sslcrldir" => return Err(format!("`{key}`: certificate revocation lists are not supported")),
-            _ => unreachable!("only TLS keys are taken out"),
+    // The environment first, so that the conninfo's own keys win, as in libpq.
+    for (variable, key) in ENVIRONMENT {
+        if let Some(value) = env(variable).filter(|v| !v.is_empty()) {
+            apply(&mut settings, &mut mode_given, key, &value)
+                .map_err(|e| format!("{e} (set by the environment variable {variable})"))?;
         }
+    }
+    for (key, value) in pairs {
+        apply(&mut settings, &mut mode_given, &key, &value)?;
     }
     // libpq's rules for a root file given with a weaker mode: `system` means verify-full (the
     // default with it, and any other mode an error: a chain to a public CA proves nothing
@@ -95,6 +95,32 @@ pub fn split(url: &str) -> Result<(String, TlsSettings), String> {
         return Err("`sslmode=verify-ca` and `verify-full` need `sslrootcert`: the CA's PEM file, or `system` for the public CAs".into());
     }
     Ok((rest, settings))
+}
+
+/// One TLS key of the conninfo (or of the environment) into `settings`.
+fn apply(settings: &mut TlsSettings, mode_given: &mut bool, key: &str, value: &str) -> Result<(), String> {
+    match key {
+        "sslmode" => {
+            *mode_given = true;
+            settings.mode = match value {
+                "disable" => SslMode::Disable,
+                "allow" | "prefer" => SslMode::Prefer,
+                "require" => SslMode::Require,
+                "verify-ca" => SslMode::VerifyCa,
+                "verify-full" => SslMode::VerifyFull,
+                _ => return Err("`sslmode` must be disable, allow, prefer, require, verify-ca or verify-full".into()),
+            }
+        }
+        "sslrootcert" if value == "system" => settings.roots = Some(Roots::System),
+        "sslrootcert" if value.is_empty() => return Err("`sslrootcert` is empty".into()),
+        "sslrootcert" => settings.roots = Some(Roots::File(PathBuf::from(value))),
+        "sslcert" | "sslkey" | "sslpassword" => {
+            return Err(format!("`{key}`: client certificates are not supported (authenticate with a password)"));
+        }
+        "sslcrl" | "sslcrldir" => return Err(format!("`{key}`: certificate revocation lists are not supported")),
+        _ => unreachable!("only TLS keys are taken out"),
+    }
+    Ok(())
 }
 
 /// The error for a quoted value that never ends. The key is named only when it is a known

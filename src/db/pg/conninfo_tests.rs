@@ -110,3 +110,21 @@ fn an_unencoded_at_sign_in_a_password_is_refused_not_logged_as_a_host() {
     assert!(err.contains("%40") && !err.contains("rest-of-pw"), "{err}");
     assert!(split("postgresql://u:pw%40rest@h/db").is_ok());
 }
+
+#[test]
+fn libpqs_environment_variables_are_defaults_the_conninfo_overrides() {
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    };
+    let verify = env(&[("PGSSLMODE", "verify-full"), ("PGSSLROOTCERT", "/etc/ca.pem")]);
+    let (_, tls) = split_with_env("host=a", verify).unwrap();
+    assert_eq!(tls, TlsSettings { mode: SslMode::VerifyFull, roots: Some(Roots::File("/etc/ca.pem".into())) });
+    let (_, tls) = split_with_env("host=a sslmode=disable", env(&[("PGSSLMODE", "verify-full")])).unwrap();
+    assert_eq!(tls.mode, SslMode::Disable, "the conninfo wins");
+    let (_, tls) = split_with_env("host=a", env(&[("PGSSLMODE", "")])).unwrap();
+    assert_eq!(tls.mode, SslMode::Prefer, "an empty variable is unset");
+    let refused = split_with_env("host=a", env(&[("PGSSLKEY", "/secret/key.pem")])).unwrap_err();
+    assert!(refused.contains("PGSSLKEY") && !refused.contains("/secret"), "{refused}");
+    let refused = split_with_env("host=a", env(&[("PGSSLMODE", "strict")])).unwrap_err();
+    assert!(refused.contains("PGSSLMODE"), "{refused}");
+}

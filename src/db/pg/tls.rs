@@ -25,8 +25,11 @@ pub fn client_config(settings: &TlsSettings) -> Result<Option<Arc<ClientConfig>>
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier: Arc<dyn ServerCertVerifier> = match settings.mode {
         SslMode::Disable => return Ok(None),
-        SslMode::Prefer | SslMode::Require => Arc::new(Unverified(provider.clone())),
-        SslMode::VerifyCa | SslMode::VerifyFull => {
+        // libpq: with a root file, `prefer` checks the chain whenever TLS is on (`conninfo`
+        // already turned `require` with one into `verify-ca`, and `system` into `verify-full`).
+        SslMode::Prefer if settings.roots.is_none() => Arc::new(Unverified(provider.clone())),
+        SslMode::Require => Arc::new(Unverified(provider.clone())),
+        SslMode::Prefer | SslMode::VerifyCa | SslMode::VerifyFull => {
             let roots = Arc::new(root_store(settings.roots.as_ref())?);
             let chain = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
                 .build()
