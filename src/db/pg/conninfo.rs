@@ -252,31 +252,7 @@ fn split_keywords(conninfo: &str) -> Result<(String, Vec<(String, String)>), Str
         }
         i += 1;
         skip_blanks(&mut i);
-        let mut value = String::new();
-        if i < chars.len() && chars[i] == '\'' {
-            i += 1;
-            loop {
-                match chars.get(i) {
-                    None => return Err(unclosed(&key)),
-                    Some('\'') => break,
-                    Some('\\') if i + 1 < chars.len() => {
-                        value.push(chars[i + 1]);
-                        i += 1;
-                    }
-                    Some(c) => value.push(*c),
-                }
-                i += 1;
-            }
-            i += 1;
-        } else {
-            while i < chars.len() && !chars[i].is_whitespace() {
-                if chars[i] == '\\' && i + 1 < chars.len() {
-                    i += 1;
-                }
-                value.push(chars[i]);
-                i += 1;
-            }
-        }
+        let value = read_value(&chars, &mut i).ok_or_else(|| unclosed(&key))?;
         if is_tls_key(&key) {
             taken.push((key, value));
         } else {
@@ -288,6 +264,36 @@ fn split_keywords(conninfo: &str) -> Result<(String, Vec<(String, String)>), Str
         }
     }
     Ok((kept.join(" "), taken))
+}
+
+/// The value starting at `chars[*i]`, decoded, with `*i` moved past it: single-quoted (`\'`
+/// and `\\` escaped) or up to the next blank, a backslash escaping the character after it.
+/// `None` for a quote that never closes.
+fn read_value(chars: &[char], i: &mut usize) -> Option<String> {
+    let mut value = String::new();
+    let quoted = chars.get(*i) == Some(&'\'');
+    if quoted {
+        *i += 1;
+    }
+    loop {
+        match chars.get(*i) {
+            None if quoted => return None,
+            None => return Some(value),
+            Some('\'') if quoted => {
+                *i += 1;
+                return Some(value);
+            }
+            Some(c) if !quoted && c.is_whitespace() => return Some(value),
+            Some('\\') if *i + 1 < chars.len() => {
+                value.push(chars[*i + 1]);
+                *i += 2;
+            }
+            Some(c) => {
+                value.push(*c);
+                *i += 1;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

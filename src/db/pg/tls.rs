@@ -22,20 +22,26 @@ use tokio_postgres::tls::{ChannelBinding, TlsConnect};
 /// The rustls configuration for `settings`; `None` when TLS is off. Reads the root file now,
 /// so a missing or unreadable one stops the start, not the first connection.
 pub fn client_config(settings: &TlsSettings) -> Result<Option<Arc<ClientConfig>>, String> {
+    if settings.mode == SslMode::Disable {
+        return Ok(None);
+    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier: Arc<dyn ServerCertVerifier> = match settings.mode {
-        SslMode::Disable => return Ok(None),
-        // libpq: with a root file, `prefer` checks the chain whenever TLS is on (`conninfo`
-        // already turned `require` with one into `verify-ca`, and `system` into `verify-full`).
-        SslMode::Prefer if settings.roots.is_none() => Arc::new(Unverified(provider.clone())),
-        SslMode::Require => Arc::new(Unverified(provider.clone())),
-        SslMode::Prefer | SslMode::VerifyCa | SslMode::VerifyFull => {
-            let roots = Arc::new(root_store(settings.roots.as_ref())?);
-            let chain = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+    // libpq: a root file means the chain is checked whenever TLS is on, in any mode (`conninfo`
+    // already turned `require` with one into `verify-ca`, and `system` into `verify-full`).
+    let chain = match &settings.roots {
+        Some(roots) => Some(
+            WebPkiServerVerifier::builder_with_provider(Arc::new(root_store(roots)?), provider.clone())
                 .build()
-                .map_err(|e| format!("the `sslrootcert` certificates cannot be used: {e}"))?;
-            if settings.mode == SslMode::VerifyFull { chain } else { Arc::new(AnyName(chain)) }
+                .map_err(|e| format!("the `sslrootcert` certificates cannot be used: {e}"))?,
+        ),
+        None if matches!(settings.mode, SslMode::VerifyCa | SslMode::VerifyFull) => {
+            return Err("no `sslrootcert`".into());
         }
+        None => None,
+    };
+    let verifier: Arc<dyn ServerCertVerifier> = match (settings.mode, chain) {
+        (SslMode::VerifyFull, Some(chain)) => chain,
+        (_, chain) => Arc::new(NameUnchecked { chain, provider: provider.clone() }),
     };
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -46,10 +52,10 @@ pub fn client_config(settings: &TlsSettings) -> Result<Option<Arc<ClientConfig>>
     Ok(Some(Arc::new(config)))
 }
 
-fn root_store(roots: Option<&Roots>) -> Result<RootCertStore, String> {
+fn root_store(roots: &Roots) -> Result<RootCertStore, String> {
     match roots {
-        Some(Roots::System) => Ok(RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() }),
-        Some(Roots::File(path)) => {
+        Roots::System => Ok(RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() }),
+        Roots::File(path) => {
             let shown = path.display();
             let certs = CertificateDer::pem_file_iter(path)
                 .map_err(|e| format!("`sslrootcert` {shown}: {e}"))?
@@ -62,56 +68,21 @@ fn root_store(roots: Option<&Roots>) -> Result<RootCertStore, String> {
             }
             Ok(store)
         }
-        None => Err("no `sslrootcert`".into()),
     }
 }
 
-/// `require` and `prefer`: any certificate, as libpq does without a root file — the link is
-/// encrypted but the server not authenticated. The handshake's signatures are still checked.
+/// Every mode short of `verify-full`: the certificate's chain is checked when there is one to
+/// check against (`verify-ca`, or `prefer` with a root file), never its host name (libpq's
+/// meaning: for servers reached by an address their certificate does not name); without one
+/// (`require`, `prefer`) any certificate passes, as libpq does — the link is encrypted but the
+/// server not authenticated. The handshake's signatures are checked either way.
 #[derive(Debug)]
-struct Unverified(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for Unverified {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct NameUnchecked {
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    provider: Arc<CryptoProvider>,
 }
 
-/// `verify-ca`: the chain must lead to a trusted root, whatever host name the certificate
-/// bears (libpq's meaning: for servers reached by an address their certificate does not name).
-#[derive(Debug)]
-struct AnyName(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for AnyName {
+impl ServerCertVerifier for NameUnchecked {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -120,7 +91,8 @@ impl ServerCertVerifier for AnyName {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.0.verify_server_cert(end_entity, intermediates, name, ocsp, now) {
+        let Some(chain) = &self.chain else { return Ok(ServerCertVerified::assertion()) };
+        match chain.verify_server_cert(end_entity, intermediates, name, ocsp, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -134,7 +106,7 @@ impl ServerCertVerifier for AnyName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -143,11 +115,11 @@ impl ServerCertVerifier for AnyName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
