@@ -362,12 +362,16 @@ MemoryDenyWriteExecute=yes
 SystemCallArchitectures=native
 SystemCallFilter=@system-service
 SystemCallFilter=~@privileged @resources
-# The password-hashing threads lower their own priority (nice 9); nothing else of @resources.
+# The password-hashing threads lower their own priority (nice 9, then SCHED_IDLE) and a hash
+# starved at idle priority is moved back to nice 9; nothing else of @resources.
 SystemCallFilter=setpriority sched_setscheduler
 # A filtered call fails with EPERM rather than killing the service.
 SystemCallErrorNumber=EPERM
 CapabilityBoundingSet=
 LimitNOFILE=65536
+# Leaving SCHED_IDLE for nice 9 needs RLIMIT_NICE of at least 20-9; without it the hashing
+# threads stay at nice 9 throughout and logins slow token checks more (README: Logins and the CPU).
+LimitNICE=+9
 
 [Install]
 WantedBy=multi-user.target

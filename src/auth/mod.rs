@@ -1,6 +1,7 @@
 //! Credentials: passwords, tokens, identifiers and randomness. No HTTP, no SQL.
 
 pub mod hashing_pool;
+mod hashing_priority;
 pub mod ids;
 pub mod password;
 pub mod random;

@@ -48,6 +48,7 @@ pub struct Metrics {
     pool_wait: Histogram,
     write_batch: Histogram,
     cache: Family<CacheLabels, Counter>,
+    hashes_promoted: Counter,
     /// The four series of `cache`, resolved once: a lookup is on every authenticated request,
     /// so it is one atomic add, not a label hash and a lock (on or off).
     cache_series: [Counter; 4],
@@ -80,6 +81,7 @@ impl Metrics {
             pool_wait: Histogram::new(POOL_WAIT_BUCKETS.iter().copied()),
             write_batch: Histogram::new(BATCH_BUCKETS.iter().copied()),
             cache: Family::default(),
+            hashes_promoted: Counter::default(),
             cache_series: Default::default(),
         };
         for (i, cache) in CACHES.iter().enumerate() {
@@ -149,6 +151,12 @@ impl Metrics {
             "Token lookups by cache (rocketchat, saymon) and result (hit, miss)",
             metrics.cache.clone(),
         );
+        r.register(
+            "tokend_password_hashes_promoted",
+            "Password hashes that ran a second at idle priority and were moved to nice 9 to finish: \
+             other work was keeping them off the CPU",
+            metrics.hashes_promoted.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION") }).set(1);
         r.register("tokend_build_info", "Always 1; the version of the running binary is its label", build);
@@ -217,5 +225,10 @@ impl Metrics {
     pub fn cache_lookup(&self, cache: &'static str, hit: bool) {
         let i = CACHES.iter().position(|c| *c == cache).unwrap_or(0);
         self.cache_series[2 * i + usize::from(!hit)].inc();
+    }
+
+    /// A password hash starved at idle priority was promoted (`auth::hashing_pool`).
+    pub fn hash_promoted(&self) {
+        self.hashes_promoted.inc();
     }
 }

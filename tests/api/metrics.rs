@@ -59,6 +59,23 @@ async fn metrics_are_served_on_their_own_listener_and_never_on_the_api() {
 }
 
 #[tokio::test]
+async fn every_exposed_series_is_in_the_readme_table() {
+    let (_server, metrics_url) = server_with_metrics(&[]);
+    let text = reqwest::get(&metrics_url).await.unwrap().text().await.unwrap();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    // `# TYPE name kind`: a counter's samples (and the README's row) carry the `_total` suffix.
+    let undocumented: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_once(' '))
+        .map(|(name, kind)| if kind == "counter" { format!("{name}_total") } else { name.to_string() })
+        .filter(|name| !readme.contains(&format!("| `{name}` |")))
+        .collect();
+    assert!(text.contains("# TYPE tokend_logins counter"), "{text}");
+    assert!(undocumented.is_empty(), "series missing from README's metrics table: {undocumented:?}");
+}
+
+#[tokio::test]
 async fn metrics_are_off_unless_an_address_is_set() {
     let mut server = ServerProcess::start(&[("TOKEND_ADMIN_PASSWORD", ADMIN_PW)]);
     assert_eq!(reqwest::get(server.url("/metrics")).await.unwrap().status(), StatusCode::NOT_FOUND);

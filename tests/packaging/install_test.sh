@@ -97,7 +97,7 @@ fi
 UNIT=$D/etc/systemd/system/tokend.service
 for line in "ExecStart=/usr/local/bin/tokend serve" "EnvironmentFile=-/etc/tokend/*.env" "User=tokend" \
     "StateDirectory=tokend" "Environment=TOKEND_DATA_DIR=/var/lib/tokend" "Restart=on-failure" \
-    "ProtectSystem=strict" "WantedBy=multi-user.target"; do
+    "ProtectSystem=strict" "LimitNICE=+9" "WantedBy=multi-user.target"; do
     check "the unit has $line" grep -qxF "$line" "$UNIT"
 done
 check "the env file sets TOKEND_BIND=127.0.0.1:3000 (loopback by default)" grep -qx 'TOKEND_BIND=127.0.0.1:3000' "$D/etc/tokend/tokend.env"

@@ -31,6 +31,19 @@ healthy() {
     return 1
 }
 
+# hashing_threads_idle: every password-hashing thread of the service is in SCHED_IDLE (policy 5,
+# field 41 of its stat), which the unit's LimitNICE=+9 allows (README: Logins and the CPU).
+hashing_threads_idle() {
+    pid=$(main_pid)
+    n=0
+    for task in /proc/"$pid"/task/*; do
+        case "$(cat "$task/comm")" in bcrypt-[0-9]*) ;; *) continue ;; esac
+        [ "$(awk '{print $41}' "$task/stat")" = 5 ] || return 1
+        n=$((n + 1))
+    done
+    [ "$n" -gt 0 ]
+}
+
 # json_field NAME: the first "NAME":"value" string in stdin.
 json_field() {
     sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" | head -n 1
@@ -86,6 +99,7 @@ phase1() {
     check "the service runs as the system user tokend" \
         test "$(stat -c %U "/proc/$(main_pid)")" = tokend
     check "the admin logs in with it" login_admin
+    check "the password-hashing threads run at idle priority under the hardened unit" hashing_threads_idle
 
     post /api/v1/users.create \
         '{"username":"erin","name":"Erin","email":"erin@example.com","password":"erin-password-1"}' \
