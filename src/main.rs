@@ -144,7 +144,8 @@ fn run(settings: &Settings, command: RunCommand) -> ExitCode {
         }
     };
     // After the configuration, which says the format; its errors go to stderr directly.
-    tokend::logging::init(&log_filter, config.observability.log_format);
+    // Held to the end of `run`: its drop writes the log lines still queued.
+    let _log_output = tokend::logging::init(&log_filter, config.observability.log_format);
     let env_names: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
     for unknown in config::unknown_variables(env_names.iter().map(String::as_str)) {
         log::warn!("ignoring unknown variable {unknown} (see tokend --help for the known ones)");

@@ -5,18 +5,22 @@
 //! no code logs a token, password, code or `api-token` (tests/api/no_plaintext.rs).
 
 mod context;
+mod output;
 pub mod redact;
 pub mod request_id;
 
 pub use context::{RequestContext, note_user};
+pub use output::Output;
 
 use crate::config::LogFormat;
 use log::kv::{Key, Value as KvValue, VisitSource};
 use serde_json::{Map, Value};
 use std::io::Write;
 
-/// Starts logging for the process with `filter` (env_logger syntax, from `RUST_LOG`).
-pub fn init(filter: &str, format: LogFormat) {
+/// Starts logging for the process with `filter` (env_logger syntax, from `RUST_LOG`), to
+/// stderr through a writer thread (`output`). Keep the returned `Output` until the process
+/// ends: dropping it writes what is still queued.
+pub fn init(filter: &str, format: LogFormat) -> Option<Output> {
     let mut builder = env_logger::Builder::new();
     builder.parse_filters(filter);
     if format == LogFormat::Json {
@@ -26,7 +30,29 @@ pub fn init(filter: &str, format: LogFormat) {
             buf.write_all(b"\n")
         });
     }
+    let output = match Output::start(std::io::stderr()) {
+        Ok((output, pipe)) => {
+            // env_logger colours a pipe only when told to: as it would stderr.
+            builder.write_style(if stderr_wants_colour() {
+                env_logger::WriteStyle::Always
+            } else {
+                env_logger::WriteStyle::Never
+            });
+            builder.target(env_logger::Target::Pipe(Box::new(pipe)));
+            Some(output)
+        }
+        Err(_) => None, // no thread for the writer: env_logger writes stderr itself
+    };
     builder.init();
+    output
+}
+
+/// What env_logger decides for stderr itself: a terminal, unless `NO_COLOR` is set or the
+/// terminal is `dumb`.
+fn stderr_wants_colour() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
 }
 
 /// One record as a JSON object (without the newline).
