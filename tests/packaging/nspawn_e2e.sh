@@ -31,14 +31,21 @@ healthy() {
     return 1
 }
 
-# hashing_threads_idle: every password-hashing thread of the service is in SCHED_IDLE (policy 5,
-# field 41 of its stat), which the unit's LimitNICE=+9 allows (README: Logins and the CPU).
-hashing_threads_idle() {
+# hashing_threads_as_allowed: every password-hashing thread of the service is in SCHED_IDLE
+# (policy 5, field 41 of its stat) when the service got the RLIMIT_NICE >= 11 that the unit's
+# LimitNICE=+9 asks for, and at nice 9 outside it (policy 0, nice in field 19) when it did not:
+# systemd needs CAP_SYS_RESOURCE to raise the limit, which some container hosts withhold from
+# the container (README: Logins and the CPU).
+nice_limit() {
+    awk '/^Max nice priority/ {print $4}' "/proc/$(main_pid)/limits"
+}
+hashing_threads_as_allowed() {
     pid=$(main_pid)
+    if [ "$(nice_limit)" -ge 11 ]; then want="5 9"; else want="0 9"; fi
     n=0
     for task in /proc/"$pid"/task/*; do
         case "$(cat "$task/comm")" in bcrypt-[0-9]*) ;; *) continue ;; esac
-        [ "$(awk '{print $41}' "$task/stat")" = 5 ] || return 1
+        [ "$(awk '{print $41, $19}' "$task/stat")" = "$want" ] || return 1
         n=$((n + 1))
     done
     [ "$n" -gt 0 ]
@@ -99,7 +106,15 @@ phase1() {
     check "the service runs as the system user tokend" \
         test "$(stat -c %U "/proc/$(main_pid)")" = tokend
     check "the admin logs in with it" login_admin
-    check "the password-hashing threads run at idle priority under the hardened unit" hashing_threads_idle
+    if [ "$(nice_limit)" -ge 11 ]; then
+        check "the password-hashing threads run at idle priority (LimitNICE=+9 took effect)" \
+            hashing_threads_as_allowed
+    else
+        check "the password-hashing threads run at nice 9 (RLIMIT_NICE $(nice_limit): this host withholds CAP_SYS_RESOURCE)" \
+            hashing_threads_as_allowed
+    fi
+    { journalctl -u tokend --no-pager | grep 'password hashing'; grep -i nice "/proc/$(main_pid)/limits"; } \
+        >"$OUT/hashing.log" 2>&1
 
     post /api/v1/users.create \
         '{"username":"erin","name":"Erin","email":"erin@example.com","password":"erin-password-1"}' \

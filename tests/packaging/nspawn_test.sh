@@ -121,7 +121,7 @@ if [ -f "$ROOT/root/out/results" ]; then
     done <"$ROOT/root/out/results"
 fi
 if [ "$FAILED" -gt 0 ]; then
-    for log in "$ROOT"/root/out/install1.log "$ROOT"/root/out/uninstall.log; do
+    for log in "$ROOT"/root/out/install1.log "$ROOT"/root/out/uninstall.log "$ROOT"/root/out/hashing.log; do
         [ -f "$log" ] && { echo "    | == $log" >&2; show "$log"; }
     done
     journalctl -D "$ROOT/var/log/journal" --no-pager -u tokend.service 2>/dev/null | tail -n 30 | show
