@@ -14,7 +14,7 @@
 
 use std::io::{self, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long the writer lets lines gather after the first: the most a line waits for stderr.
 const GATHER: Duration = Duration::from_millis(5);
@@ -90,9 +90,9 @@ impl Drop for Output {
         let mut state = self.0.lock();
         state.draining = true;
         self.0.arrived.notify_one();
-        let deadline = std::time::Instant::now() + DRAIN_WAIT;
+        let deadline = Instant::now() + DRAIN_WAIT;
         while !state.lines.is_empty() || state.writing {
-            let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) else {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 return;
             };
             state = self.0.written.wait_timeout(state, left).unwrap_or_else(|e| e.into_inner()).0;
@@ -127,12 +127,11 @@ fn write_forever(shared: &Shared, out: &mut dyn Write) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
 
     #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
+    struct Sink(Arc<Mutex<Vec<u8>>>);
 
-    impl Write for Shared {
+    impl Write for Sink {
         fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
             self.0.lock().unwrap().extend_from_slice(bytes);
             Ok(bytes.len())
@@ -144,7 +143,7 @@ mod tests {
 
     #[test]
     fn every_line_is_written_in_order_by_the_time_output_is_dropped() {
-        let sink = Shared::default();
+        let sink = Sink::default();
         let (output, mut pipe) = Output::start(sink.clone()).unwrap();
         let threads: Vec<_> = (0..4)
             .map(|t| {
@@ -167,5 +166,43 @@ mod tests {
                 text.lines().filter_map(|l| l.strip_prefix(&format!("{t} "))).map(|i| i.parse().unwrap()).collect();
             assert_eq!(mine, (0..5_000).collect::<Vec<_>>(), "thread {t}'s lines, whole and in order");
         }
+    }
+
+    /// A stderr that takes nothing until `open` is sent.
+    struct Stalled(std::sync::mpsc::Receiver<()>, Sink);
+
+    impl Write for Stalled {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            let _ = self.0.recv();
+            self.1.write(bytes)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_stalled_stderr_makes_loggers_wait_at_the_bound_instead_of_buffering_more() {
+        let (open, opened) = std::sync::mpsc::channel();
+        let sink = Sink::default();
+        let (output, mut pipe) = Output::start(Stalled(opened, sink.clone())).unwrap();
+        let (done, finished) = std::sync::mpsc::channel();
+        let logger = std::thread::spawn(move || {
+            let line = [b'x'; 1024];
+            // The writer holds one batch; the buffer takes MAX_BUFFERED more, then waits.
+            for _ in 0..3 * MAX_BUFFERED / line.len() {
+                pipe.write_all(&line).unwrap();
+            }
+            done.send(()).unwrap();
+        });
+        assert!(finished.recv_timeout(Duration::from_millis(300)).is_err(), "the logger went past the bound");
+        assert!(output.0.lock().lines.len() <= MAX_BUFFERED + 1024);
+        for _ in 0..1_000 {
+            let _ = open.send(());
+        }
+        finished.recv().unwrap();
+        logger.join().unwrap();
+        drop(output);
+        assert_eq!(sink.0.lock().unwrap().len(), 3 * MAX_BUFFERED);
     }
 }
